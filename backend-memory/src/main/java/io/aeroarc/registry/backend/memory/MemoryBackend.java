@@ -1,0 +1,396 @@
+package io.aeroarc.registry.backend.memory;
+
+import io.aeroarc.registry.spi.AgentDeregistration;
+import io.aeroarc.registry.spi.AgentHeartbeat;
+import io.aeroarc.registry.spi.BatchRenewal;
+import io.aeroarc.registry.spi.Fence;
+import io.aeroarc.registry.spi.Page;
+import io.aeroarc.registry.spi.PageRequest;
+import io.aeroarc.registry.spi.PlacementRecord;
+import io.aeroarc.registry.spi.RegistryBackend;
+import io.aeroarc.registry.spi.RelayPlacement;
+import io.aeroarc.registry.spi.RelayRecord;
+import io.aeroarc.registry.spi.RelayRegistration;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.NavigableSet;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The embedded single-node backend.
+ *
+ * <p>One lock guards all state. Why not finer locking: a move touches the agent, two relays and
+ * the ordered indexes, and deregistering a relay must end its placements atomically for readers;
+ * every critical section is O(1) per agent, far below the cost of the gRPC call around it, so a
+ * single lock keeps the invariants obvious without costing throughput.
+ *
+ * <p>Invariant: an agent is in {@link #agents} and {@link #agentOrder} exactly when it is in the
+ * {@link RelayEntry#agentIds} of the relay incarnation it points to, and that incarnation is the
+ * one in {@link #relays}. Ending a relay incarnation therefore removes its agents at once.
+ *
+ * <p>Expiry is decided on every read from the clock; the sweeper only frees memory.
+ */
+public final class MemoryBackend implements RegistryBackend {
+
+    private static final System.Logger LOG = System.getLogger(MemoryBackend.class.getName());
+
+    /** Entries examined per lock hold while sweeping, so a sweep never stalls requests for long. */
+    static final int SWEEP_CHUNK = 4096;
+
+    private final Clock clock;
+    private final Object lock = new Object();
+    private final TreeMap<String, RelayEntry> relays = new TreeMap<>();
+    private final HashMap<String, AgentEntry> agents = new HashMap<>();
+    private final TreeSet<String> agentOrder = new TreeSet<>();
+    private final ScheduledExecutorService sweeper;
+    private long lastEpoch;
+
+    /**
+     * @param sweepInterval how often expired entries are freed; {@link Duration#ZERO} for no
+     *     background sweep (tests call {@link #sweepExpired()} themselves)
+     */
+    public MemoryBackend(Clock clock, Duration sweepInterval) {
+        this.clock = clock;
+        if (sweepInterval.isZero()) {
+            this.sweeper = null;
+        } else {
+            this.sweeper = Executors.newSingleThreadScheduledExecutor(runnable -> {
+                Thread thread = new Thread(runnable, "memory-backend-sweeper");
+                thread.setDaemon(true);
+                return thread;
+            });
+            long millis = sweepInterval.toMillis();
+            sweeper.scheduleWithFixedDelay(this::sweepQuietly, millis, millis, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    @Override
+    public long registerRelay(RelayRegistration registration, Duration ttl) {
+        synchronized (lock) {
+            long now = clock.millis();
+            RelayEntry relay = relays.get(registration.relayId());
+            if (relay != null && !relay.isLive(now)) {
+                endRelay(relay);
+                relay = null;
+            }
+            if (relay == null) {
+                relay = new RelayEntry(registration, now);
+                relays.put(relay.relayId, relay);
+            } else {
+                relay.update(registration);
+            }
+            relay.renew(now, ttl.toMillis());
+            return relay.expiresAtMs;
+        }
+    }
+
+    @Override
+    public OptionalLong heartbeatRelay(String relayId, Duration ttl) {
+        synchronized (lock) {
+            long now = clock.millis();
+            RelayEntry relay = liveRelay(relayId, now);
+            if (relay == null) {
+                return OptionalLong.empty();
+            }
+            relay.renew(now, ttl.toMillis());
+            return OptionalLong.of(relay.expiresAtMs);
+        }
+    }
+
+    @Override
+    public Optional<RelayRecord> getRelay(String relayId) {
+        synchronized (lock) {
+            long now = clock.millis();
+            RelayEntry relay = liveRelay(relayId, now);
+            return relay == null ? Optional.empty() : Optional.of(toRecord(relay, now));
+        }
+    }
+
+    @Override
+    public boolean deregisterRelay(String relayId) {
+        synchronized (lock) {
+            RelayEntry relay = liveRelay(relayId, clock.millis());
+            if (relay == null) {
+                return false;
+            }
+            endRelay(relay);
+            return true;
+        }
+    }
+
+    @Override
+    public Page<RelayRecord> listRelays(Map<String, String> labelSelector, PageRequest page) {
+        synchronized (lock) {
+            long now = clock.millis();
+            List<RelayRecord> items = new ArrayList<>();
+            for (RelayEntry relay : relays.tailMap(page.afterId(), false).values()) {
+                if (!relay.isLive(now) || !relay.hasLabels(labelSelector)) {
+                    continue;
+                }
+                if (items.size() == page.limit()) {
+                    return new Page<>(items, true);
+                }
+                items.add(toRecord(relay, now));
+            }
+            return new Page<>(items, false);
+        }
+    }
+
+    @Override
+    public Optional<PlacementRecord> registerAgent(String agentId, String relayId, Duration ttl) {
+        synchronized (lock) {
+            long now = clock.millis();
+            RelayEntry relay = liveRelay(relayId, now);
+            if (relay == null) {
+                return Optional.empty();
+            }
+            AgentEntry agent = agents.get(agentId);
+            if (agent == null) {
+                agent = new AgentEntry(agentId);
+                agents.put(agentId, agent);
+                agentOrder.add(agentId);
+            }
+            boolean staysOnRelay = agent.relay == relay && agent.isVisible(now);
+            if (!staysOnRelay) {
+                if (agent.relay != null) {
+                    agent.relay.agentIds.remove(agentId);
+                }
+                agent.relay = relay;
+                relay.agentIds.add(agentId);
+                agent.epoch = ++lastEpoch;
+            }
+            agent.renew(now, ttl.toMillis());
+            return Optional.of(agent.toRecord());
+        }
+    }
+
+    @Override
+    public AgentHeartbeat heartbeatAgent(String agentId, Fence fence, Duration ttl) {
+        synchronized (lock) {
+            long now = clock.millis();
+            AgentEntry agent = visibleAgent(agentId, now);
+            if (agent == null) {
+                return new AgentHeartbeat.NotFound();
+            }
+            if (!fence.admits(agent.relay.relayId, agent.epoch)) {
+                return new AgentHeartbeat.Fenced(agent.relay.relayId, agent.epoch);
+            }
+            agent.renew(now, ttl.toMillis());
+            return new AgentHeartbeat.Renewed(agent.expiresAtMs);
+        }
+    }
+
+    @Override
+    public Optional<BatchRenewal> heartbeatAgents(String relayId, List<String> agentIds, Duration ttl) {
+        synchronized (lock) {
+            long now = clock.millis();
+            RelayEntry relay = liveRelay(relayId, now);
+            if (relay == null) {
+                return Optional.empty();
+            }
+            long ttlMillis = ttl.toMillis();
+            List<String> lost = new ArrayList<>();
+            for (String agentId : agentIds) {
+                AgentEntry agent = visibleAgent(agentId, now);
+                if (agent != null && agent.relay == relay) {
+                    agent.renew(now, ttlMillis);
+                } else {
+                    lost.add(agentId);
+                }
+            }
+            return Optional.of(new BatchRenewal(now + ttlMillis, lost));
+        }
+    }
+
+    @Override
+    public AgentDeregistration deregisterAgent(String agentId, String relayId) {
+        synchronized (lock) {
+            AgentEntry agent = visibleAgent(agentId, clock.millis());
+            if (agent == null) {
+                return new AgentDeregistration.NotFound();
+            }
+            if (!agent.relay.relayId.equals(relayId)) {
+                return new AgentDeregistration.Fenced(agent.relay.relayId);
+            }
+            removeAgent(agent);
+            return new AgentDeregistration.Removed();
+        }
+    }
+
+    @Override
+    public Optional<RelayPlacement> getPlacement(String agentId) {
+        synchronized (lock) {
+            long now = clock.millis();
+            AgentEntry agent = visibleAgent(agentId, now);
+            if (agent == null) {
+                return Optional.empty();
+            }
+            return Optional.of(new RelayPlacement(agent.toRecord(), toRecord(agent.relay, now)));
+        }
+    }
+
+    @Override
+    public List<PlacementRecord> getPlacements(List<String> agentIds) {
+        synchronized (lock) {
+            long now = clock.millis();
+            List<PlacementRecord> found = new ArrayList<>(agentIds.size());
+            for (String agentId : agentIds) {
+                AgentEntry agent = visibleAgent(agentId, now);
+                if (agent != null) {
+                    found.add(agent.toRecord());
+                }
+            }
+            return found;
+        }
+    }
+
+    @Override
+    public Page<PlacementRecord> listAgents(Optional<String> relayId, PageRequest page) {
+        synchronized (lock) {
+            long now = clock.millis();
+            NavigableSet<String> ids = agentOrder;
+            if (relayId.isPresent()) {
+                RelayEntry relay = liveRelay(relayId.get(), now);
+                if (relay == null) {
+                    return new Page<>(List.of(), false);
+                }
+                ids = relay.agentIds;
+            }
+            List<PlacementRecord> items = new ArrayList<>();
+            for (String agentId : ids.tailSet(page.afterId(), false)) {
+                AgentEntry agent = agents.get(agentId);
+                if (!agent.isVisible(now)) {
+                    continue;
+                }
+                if (items.size() == page.limit()) {
+                    return new Page<>(items, true);
+                }
+                items.add(agent.toRecord());
+            }
+            return new Page<>(items, false);
+        }
+    }
+
+    @Override
+    public void probe() {
+        // Nothing to reach: the state is in this process.
+    }
+
+    @Override
+    public void close() {
+        if (sweeper != null) {
+            sweeper.shutdownNow();
+        }
+    }
+
+    /**
+     * Frees expired relays (with their placements) and expired placements.
+     *
+     * @return the number of relays and placements removed
+     */
+    public int sweepExpired() {
+        int removed = 0;
+        synchronized (lock) {
+            long now = clock.millis();
+            Iterator<RelayEntry> relayIterator = relays.values().iterator();
+            while (relayIterator.hasNext()) {
+                RelayEntry relay = relayIterator.next();
+                if (!relay.isLive(now)) {
+                    relayIterator.remove();
+                    removed += 1 + removeAgentsOf(relay);
+                }
+            }
+        }
+        String cursor = "";
+        boolean more = true;
+        while (more) {
+            synchronized (lock) {
+                long now = clock.millis();
+                Iterator<String> ids = agentOrder.tailSet(cursor, false).iterator();
+                int examined = 0;
+                while (examined < SWEEP_CHUNK && ids.hasNext()) {
+                    cursor = ids.next();
+                    examined++;
+                    AgentEntry agent = agents.get(cursor);
+                    if (!agent.isVisible(now)) {
+                        ids.remove();
+                        agents.remove(cursor);
+                        agent.relay.agentIds.remove(cursor);
+                        removed++;
+                    }
+                }
+                more = ids.hasNext();
+            }
+        }
+        return removed;
+    }
+
+    /** Relays and placements held in memory, swept or not; for tests and heap measurements. */
+    public int storedEntries() {
+        synchronized (lock) {
+            return relays.size() + agents.size();
+        }
+    }
+
+    private void sweepQuietly() {
+        try {
+            sweepExpired();
+        } catch (RuntimeException e) {
+            // A failed sweep only delays freeing memory; the next one retries.
+            LOG.log(System.Logger.Level.WARNING, "memory backend sweep failed", e);
+        }
+    }
+
+    private RelayEntry liveRelay(String relayId, long now) {
+        RelayEntry relay = relays.get(relayId);
+        return relay != null && relay.isLive(now) ? relay : null;
+    }
+
+    private AgentEntry visibleAgent(String agentId, long now) {
+        AgentEntry agent = agents.get(agentId);
+        return agent != null && agent.isVisible(now) ? agent : null;
+    }
+
+    private void endRelay(RelayEntry relay) {
+        relays.remove(relay.relayId);
+        removeAgentsOf(relay);
+    }
+
+    private int removeAgentsOf(RelayEntry relay) {
+        int count = relay.agentIds.size();
+        for (String agentId : relay.agentIds) {
+            agents.remove(agentId);
+            agentOrder.remove(agentId);
+        }
+        relay.agentIds.clear();
+        return count;
+    }
+
+    private void removeAgent(AgentEntry agent) {
+        agents.remove(agent.agentId);
+        agentOrder.remove(agent.agentId);
+        agent.relay.agentIds.remove(agent.agentId);
+    }
+
+    private RelayRecord toRecord(RelayEntry relay, long now) {
+        int agentCount = 0;
+        for (String agentId : relay.agentIds) {
+            if (agents.get(agentId).isVisible(now)) {
+                agentCount++;
+            }
+        }
+        return new RelayRecord(relay.relayId, relay.address, relay.grpcPort, relay.labels, relay.registeredAtMs,
+                relay.lastHeartbeatMs, relay.expiresAtMs, agentCount);
+    }
+}

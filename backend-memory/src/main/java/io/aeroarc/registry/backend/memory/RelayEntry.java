@@ -1,0 +1,44 @@
+package io.aeroarc.registry.backend.memory;
+
+import io.aeroarc.registry.spi.RelayRegistration;
+import java.util.Map;
+import java.util.TreeSet;
+
+/** One incarnation of a relay. Guarded by the backend's lock. */
+final class RelayEntry {
+
+    final String relayId;
+    final long registeredAtMs;
+    /** Ids of the agents placed on this incarnation, live or not yet swept. */
+    final TreeSet<String> agentIds = new TreeSet<>();
+    String address;
+    int grpcPort;
+    Map<String, String> labels;
+    long lastHeartbeatMs;
+    long expiresAtMs;
+
+    RelayEntry(RelayRegistration registration, long nowMs) {
+        this.relayId = registration.relayId();
+        this.registeredAtMs = nowMs;
+        update(registration);
+    }
+
+    void update(RelayRegistration registration) {
+        address = registration.address();
+        grpcPort = registration.grpcPort();
+        labels = registration.labels();
+    }
+
+    void renew(long nowMs, long ttlMs) {
+        lastHeartbeatMs = nowMs;
+        expiresAtMs = nowMs + ttlMs;
+    }
+
+    boolean isLive(long nowMs) {
+        return nowMs < expiresAtMs;
+    }
+
+    boolean hasLabels(Map<String, String> selector) {
+        return labels.entrySet().containsAll(selector.entrySet());
+    }
+}

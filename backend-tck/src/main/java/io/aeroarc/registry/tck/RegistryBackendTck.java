@@ -1,0 +1,853 @@
+package io.aeroarc.registry.tck;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.tuple;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.aeroarc.registry.spi.AgentDeregistration;
+import io.aeroarc.registry.spi.AgentHeartbeat;
+import io.aeroarc.registry.spi.BackendUnavailableException;
+import io.aeroarc.registry.spi.BatchRenewal;
+import io.aeroarc.registry.spi.Fence;
+import io.aeroarc.registry.spi.Page;
+import io.aeroarc.registry.spi.PageRequest;
+import io.aeroarc.registry.spi.PlacementRecord;
+import io.aeroarc.registry.spi.RegistryBackend;
+import io.aeroarc.registry.spi.RelayPlacement;
+import io.aeroarc.registry.spi.RelayRecord;
+import io.aeroarc.registry.spi.RelayRegistration;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The contract every registry backend keeps. Extend it in your backend's tests and implement
+ * {@link #createBackend}; see {@link BackendTckSupport} for the timing hooks.
+ *
+ * <p>Rule names start with the area they pin down: {@code relay_}, {@code agent_}, {@code ttl_},
+ * {@code paging_}, {@code concurrency_}, {@code shared_} (skipped for embedded backends) and
+ * {@code outage_} (skipped unless the test can stop the storage).
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+public abstract class RegistryBackendTck extends BackendTckSupport {
+
+    // ---------------------------------------------------------------- relays
+
+    @Test
+    public void relay_register_then_get_returns_what_was_registered() {
+        long before = now();
+        long expiresAt = backend.registerRelay(
+                new RelayRegistration("relay-a", "10.0.0.7", 7443, Map.of("region", "eu-west", "zone", "b")), LONG_TTL);
+        long after = now();
+
+        assertExpiry(expiresAt, before, after, LONG_TTL);
+        RelayRecord relay = liveRelay("relay-a");
+        assertThat(relay.relayId()).isEqualTo("relay-a");
+        assertThat(relay.address()).isEqualTo("10.0.0.7");
+        assertThat(relay.grpcPort()).isEqualTo(7443);
+        assertThat(relay.labels()).containsExactlyInAnyOrderEntriesOf(Map.of("region", "eu-west", "zone", "b"));
+        assertTimeBetween(relay.registeredAtMs(), before, after, "registered at");
+        assertTimeBetween(relay.lastHeartbeatMs(), before, after, "last heartbeat");
+        assertExpiry(relay.expiresAtMs(), before, after, LONG_TTL);
+        assertThat(relay.agentCount()).isZero();
+    }
+
+    @Test
+    public void relay_unknown_is_absent_from_every_read() {
+        assertThat(backend.getRelay("never-registered")).isEmpty();
+        assertThat(backend.heartbeatRelay("never-registered", LONG_TTL)).isEmpty();
+        assertThat(backend.deregisterRelay("never-registered")).isFalse();
+        assertThat(allRelayIds(backend, Map.of(), 10)).isEmpty();
+    }
+
+    @Test
+    public void relay_register_again_updates_it_and_keeps_its_registration_time() throws InterruptedException {
+        backend.registerRelay(new RelayRegistration("relay-a", "10.0.0.7", 7443, Map.of("version", "1")), LONG_TTL);
+        RelayRecord first = liveRelay("relay-a");
+        Thread.sleep(30); // let the clock move, so a reset registration time or a missed renewal shows
+
+        long expiresAt = backend.registerRelay(new RelayRegistration("relay-a", "10.0.0.8", 8443, Map.of("version", "2")), LONG_TTL);
+
+        RelayRecord second = liveRelay("relay-a");
+        assertThat(second.address()).isEqualTo("10.0.0.8");
+        assertThat(second.grpcPort()).isEqualTo(8443);
+        assertThat(second.labels()).containsExactlyEntriesOf(Map.of("version", "2"));
+        assertThat(second.registeredAtMs()).as("registration time of a relay that stayed live").isEqualTo(first.registeredAtMs());
+        assertThat(second.lastHeartbeatMs()).isGreaterThan(first.lastHeartbeatMs());
+        assertThat(expiresAt).isGreaterThan(first.expiresAtMs());
+        assertThat(allRelayIds(backend, Map.of(), 10)).containsExactly("relay-a");
+    }
+
+    @Test
+    public void relay_heartbeat_renews_a_live_relay() throws InterruptedException {
+        registerRelay("relay-a");
+        RelayRecord first = liveRelay("relay-a");
+        Thread.sleep(30); // let the clock move, so a renewal is visible
+
+        long before = now();
+        OptionalLong expiresAt = backend.heartbeatRelay("relay-a", LONG_TTL);
+        long after = now();
+
+        assertThat(expiresAt).isPresent();
+        assertExpiry(expiresAt.getAsLong(), before, after, LONG_TTL);
+        assertThat(expiresAt.getAsLong()).isGreaterThan(first.expiresAtMs());
+        RelayRecord renewed = liveRelay("relay-a");
+        assertTimeBetween(renewed.lastHeartbeatMs(), before, after, "last heartbeat");
+        assertThat(renewed.registeredAtMs()).isEqualTo(first.registeredAtMs());
+    }
+
+    @Test
+    public void relay_deregister_removes_a_live_relay_once() {
+        registerRelay("relay-a");
+        registerRelay("relay-b");
+
+        assertThat(backend.deregisterRelay("relay-a")).isTrue();
+
+        assertThat(backend.getRelay("relay-a")).isEmpty();
+        assertThat(backend.heartbeatRelay("relay-a", LONG_TTL)).isEmpty();
+        assertThat(backend.deregisterRelay("relay-a")).as("second deregistration").isFalse();
+        assertThat(allRelayIds(backend, Map.of(), 10)).containsExactly("relay-b");
+    }
+
+    @Test
+    public void relay_register_after_deregistration_starts_a_new_incarnation() throws InterruptedException {
+        registerRelay("relay-a");
+        long firstRegistration = liveRelay("relay-a").registeredAtMs();
+        backend.deregisterRelay("relay-a");
+        Thread.sleep(30); // let the clock move, so a kept registration time shows
+
+        registerRelay("relay-a");
+
+        assertThat(liveRelay("relay-a").registeredAtMs()).isGreaterThan(firstRegistration);
+    }
+
+    @Test
+    public void relay_list_is_ordered_by_id_and_filtered_by_every_selector_pair() {
+        backend.registerRelay(new RelayRegistration("relay-c", "c", 1, Map.of("region", "eu", "tier", "edge")), LONG_TTL);
+        backend.registerRelay(new RelayRegistration("relay-a", "a", 1, Map.of("region", "eu")), LONG_TTL);
+        backend.registerRelay(new RelayRegistration("relay-b", "b", 1, Map.of("region", "us", "tier", "edge")), LONG_TTL);
+        backend.registerRelay(new RelayRegistration("relay-d", "d", 1, Map.of()), LONG_TTL);
+
+        assertThat(allRelayIds(backend, Map.of(), 100)).containsExactly("relay-a", "relay-b", "relay-c", "relay-d");
+        assertThat(allRelayIds(backend, Map.of("region", "eu"), 100)).containsExactly("relay-a", "relay-c");
+        assertThat(allRelayIds(backend, Map.of("region", "eu", "tier", "edge"), 100)).containsExactly("relay-c");
+        assertThat(allRelayIds(backend, Map.of("tier", "edge"), 1)).containsExactly("relay-b", "relay-c");
+        assertThat(allRelayIds(backend, Map.of("region", "mars"), 100)).isEmpty();
+        Page<RelayRecord> listed = backend.listRelays(Map.of("region", "eu"), PageRequest.first(100));
+        assertThat(listed.items()).extracting(RelayRecord::address).containsExactly("a", "c");
+        assertThat(listed.items().get(1).labels()).containsExactlyInAnyOrderEntriesOf(Map.of("region", "eu", "tier", "edge"));
+    }
+
+    @Test
+    public void relay_agent_count_counts_its_visible_placements() {
+        registerRelay("relay-a");
+        registerRelay("relay-b");
+        registerAgent("agent-1", "relay-a");
+        registerAgent("agent-2", "relay-a");
+        registerAgent("agent-3", "relay-b");
+        assertThat(liveRelay("relay-a").agentCount()).isEqualTo(2);
+
+        registerAgent("agent-2", "relay-b");
+        assertThat(liveRelay("relay-a").agentCount()).isEqualTo(1);
+        assertThat(liveRelay("relay-b").agentCount()).isEqualTo(2);
+
+        backend.deregisterAgent("agent-1", "relay-a");
+        assertThat(liveRelay("relay-a").agentCount()).isZero();
+        assertThat(backend.listRelays(Map.of(), PageRequest.first(10)).items())
+                .extracting(RelayRecord::relayId, RelayRecord::agentCount)
+                .containsExactly(tuple("relay-a", 0), tuple("relay-b", 2));
+    }
+
+    // ---------------------------------------------------------------- agents
+
+    @Test
+    public void agent_register_on_a_relay_that_is_not_live_is_refused() {
+        assertThat(backend.registerAgent("agent-1", "no-such-relay", LONG_TTL)).isEmpty();
+        assertThat(backend.getPlacement("agent-1")).isEmpty();
+        assertThat(allAgentIds(backend, Optional.empty(), 10)).isEmpty();
+    }
+
+    @Test
+    public void agent_register_creates_a_placement_readable_with_its_relay() {
+        backend.registerRelay(new RelayRegistration("relay-a", "10.1.1.1", 9000, Map.of("zone", "z1")), LONG_TTL);
+
+        long before = now();
+        PlacementRecord placed = registerAgent("agent-1", "relay-a");
+        long after = now();
+
+        assertThat(placed.agentId()).isEqualTo("agent-1");
+        assertThat(placed.relayId()).isEqualTo("relay-a");
+        assertThat(placed.epoch()).as("epochs start at 1").isPositive();
+        assertTimeBetween(placed.lastHeartbeatMs(), before, after, "last heartbeat");
+        assertExpiry(placed.expiresAtMs(), before, after, LONG_TTL);
+
+        RelayPlacement read = backend.getPlacement("agent-1").orElseThrow(() -> new AssertionError("placement is absent"));
+        assertThat(read.placement().relayId()).isEqualTo("relay-a");
+        assertThat(read.placement().epoch()).isEqualTo(placed.epoch());
+        assertThat(read.relay().address()).isEqualTo("10.1.1.1");
+        assertThat(read.relay().grpcPort()).isEqualTo(9000);
+        assertThat(read.relay().labels()).containsExactlyEntriesOf(Map.of("zone", "z1"));
+        assertThat(read.relay().agentCount()).isEqualTo(1);
+        assertThat(allAgentIds(backend, Optional.of("relay-a"), 10)).containsExactly("agent-1");
+    }
+
+    @Test
+    public void agent_register_again_on_the_same_relay_keeps_the_epoch_and_renews() throws InterruptedException {
+        registerRelay("relay-a");
+        PlacementRecord first = registerAgent("agent-1", "relay-a");
+        Thread.sleep(30); // let the clock move, so a renewal is visible
+
+        PlacementRecord second = registerAgent("agent-1", "relay-a");
+
+        assertThat(second.epoch()).isEqualTo(first.epoch());
+        assertThat(second.expiresAtMs()).isGreaterThan(first.expiresAtMs());
+        assertThat(second.lastHeartbeatMs()).isGreaterThan(first.lastHeartbeatMs());
+        assertThat(allAgentIds(backend, Optional.empty(), 10)).containsExactly("agent-1");
+    }
+
+    @Test
+    public void agent_move_to_another_relay_increases_the_epoch_and_moves_it_between_relay_lists() {
+        registerRelay("relay-a");
+        registerRelay("relay-b");
+        PlacementRecord onA = registerAgent("agent-1", "relay-a");
+
+        PlacementRecord onB = registerAgent("agent-1", "relay-b");
+        PlacementRecord backOnA = registerAgent("agent-1", "relay-a");
+
+        assertThat(onB.epoch()).isGreaterThan(onA.epoch());
+        assertThat(backOnA.epoch()).isGreaterThan(onB.epoch());
+        assertThat(backend.getPlacement("agent-1").orElseThrow().placement().relayId()).isEqualTo("relay-a");
+        assertThat(allAgentIds(backend, Optional.of("relay-a"), 10)).containsExactly("agent-1");
+        assertThat(allAgentIds(backend, Optional.of("relay-b"), 10)).isEmpty();
+        assertThat(allAgentIds(backend, Optional.empty(), 10)).containsExactly("agent-1");
+    }
+
+    @Test
+    public void agent_epoch_keeps_increasing_when_the_placement_is_created_again() {
+        registerRelay("relay-a");
+        PlacementRecord first = registerAgent("agent-1", "relay-a");
+        assertThat(backend.deregisterAgent("agent-1", "relay-a")).isInstanceOf(AgentDeregistration.Removed.class);
+
+        PlacementRecord again = registerAgent("agent-1", "relay-a");
+
+        assertThat(again.epoch()).as("a fencing token is never reused").isGreaterThan(first.epoch());
+    }
+
+    @Test
+    public void agent_heartbeat_renews_a_visible_placement() throws InterruptedException {
+        registerRelay("relay-a");
+        PlacementRecord placed = registerAgent("agent-1", "relay-a");
+        Thread.sleep(30); // let the clock move, so a renewal is visible
+
+        long before = now();
+        AgentHeartbeat heartbeat = backend.heartbeatAgent("agent-1", Fence.NONE, LONG_TTL);
+        long after = now();
+
+        assertThat(heartbeat).isInstanceOf(AgentHeartbeat.Renewed.class);
+        long expiresAt = ((AgentHeartbeat.Renewed) heartbeat).expiresAtMs();
+        assertExpiry(expiresAt, before, after, LONG_TTL);
+        assertThat(expiresAt).isGreaterThan(placed.expiresAtMs());
+        PlacementRecord read = backend.getPlacement("agent-1").orElseThrow().placement();
+        assertThat(read.epoch()).isEqualTo(placed.epoch());
+        assertTimeBetween(read.lastHeartbeatMs(), before, after, "last heartbeat");
+    }
+
+    @Test
+    public void agent_heartbeat_of_an_unknown_agent_is_not_found() {
+        registerRelay("relay-a");
+        assertThat(backend.heartbeatAgent("agent-x", Fence.NONE, LONG_TTL)).isInstanceOf(AgentHeartbeat.NotFound.class);
+        assertThat(backend.heartbeatAgent("agent-x", new Fence(Optional.of("relay-a"), 1), LONG_TTL))
+                .isInstanceOf(AgentHeartbeat.NotFound.class);
+    }
+
+    @Test
+    public void agent_heartbeat_with_a_fence_renews_only_the_matching_placement() {
+        registerRelay("relay-a");
+        registerRelay("relay-b");
+        PlacementRecord onA = registerAgent("agent-1", "relay-a");
+        PlacementRecord onB = registerAgent("agent-1", "relay-b");
+
+        AgentHeartbeat staleRelay = backend.heartbeatAgent("agent-1", new Fence(Optional.of("relay-a"), 0), LONG_TTL);
+        AgentHeartbeat staleEpoch = backend.heartbeatAgent("agent-1", new Fence(Optional.empty(), onA.epoch()), LONG_TTL);
+        AgentHeartbeat staleBoth = backend.heartbeatAgent("agent-1", new Fence(Optional.of("relay-a"), onA.epoch()), LONG_TTL);
+
+        for (AgentHeartbeat refused : List.of(staleRelay, staleEpoch, staleBoth)) {
+            assertThat(refused).isEqualTo(new AgentHeartbeat.Fenced("relay-b", onB.epoch()));
+        }
+        PlacementRecord untouched = backend.getPlacement("agent-1").orElseThrow().placement();
+        assertThat(untouched.expiresAtMs()).as("a refused heartbeat does not renew").isEqualTo(onB.expiresAtMs());
+        assertThat(untouched.lastHeartbeatMs()).isEqualTo(onB.lastHeartbeatMs());
+
+        assertThat(backend.heartbeatAgent("agent-1", new Fence(Optional.of("relay-b"), onB.epoch()), LONG_TTL))
+                .isInstanceOf(AgentHeartbeat.Renewed.class);
+        assertThat(backend.heartbeatAgent("agent-1", new Fence(Optional.of("relay-b"), 0), LONG_TTL))
+                .isInstanceOf(AgentHeartbeat.Renewed.class);
+        assertThat(backend.heartbeatAgent("agent-1", new Fence(Optional.empty(), onB.epoch()), LONG_TTL))
+                .isInstanceOf(AgentHeartbeat.Renewed.class);
+    }
+
+    @Test
+    public void agent_batch_heartbeat_renews_the_relays_own_placements_and_reports_the_rest_lost() throws InterruptedException {
+        registerRelay("relay-a");
+        registerRelay("relay-b");
+        PlacementRecord own1 = registerAgent("agent-1", "relay-a");
+        registerAgent("agent-2", "relay-a");
+        registerAgent("agent-3", "relay-b");
+        registerAgent("agent-4", "relay-a");
+        registerAgent("agent-4", "relay-b");
+        Thread.sleep(30); // let the clock move, so a renewal is visible
+
+        long before = now();
+        Optional<BatchRenewal> renewal =
+                backend.heartbeatAgents("relay-a", List.of("agent-1", "agent-2", "agent-3", "agent-4", "agent-unknown"), LONG_TTL);
+        long after = now();
+
+        assertThat(renewal).isPresent();
+        assertExpiry(renewal.get().expiresAtMs(), before, after, LONG_TTL);
+        assertThat(renewal.get().lostAgentIds()).containsExactlyInAnyOrder("agent-3", "agent-4", "agent-unknown");
+        PlacementRecord renewed = backend.getPlacement("agent-1").orElseThrow().placement();
+        assertThat(renewed.expiresAtMs()).isGreaterThan(own1.expiresAtMs());
+        assertThat(renewed.epoch()).isEqualTo(own1.epoch());
+        assertThat(backend.getPlacement("agent-3").orElseThrow().placement().relayId()).as("not moved by a batch").isEqualTo("relay-b");
+
+        assertThat(backend.heartbeatAgents("relay-a", List.of(), LONG_TTL)).isPresent();
+        assertThat(backend.heartbeatAgents("no-such-relay", List.of("agent-1"), LONG_TTL)).isEmpty();
+    }
+
+    @Test
+    public void agent_deregister_is_allowed_to_the_owning_relay_only() {
+        registerRelay("relay-a");
+        registerRelay("relay-b");
+        registerAgent("agent-1", "relay-a");
+
+        assertThat(backend.deregisterAgent("agent-1", "relay-b")).isEqualTo(new AgentDeregistration.Fenced("relay-a"));
+        assertThat(backend.getPlacement("agent-1")).as("left alone by the other relay").isPresent();
+
+        assertThat(backend.deregisterAgent("agent-1", "relay-a")).isInstanceOf(AgentDeregistration.Removed.class);
+        assertThat(backend.getPlacement("agent-1")).isEmpty();
+        assertThat(allAgentIds(backend, Optional.empty(), 10)).isEmpty();
+        assertThat(backend.heartbeatAgent("agent-1", Fence.NONE, LONG_TTL)).isInstanceOf(AgentHeartbeat.NotFound.class);
+        assertThat(backend.deregisterAgent("agent-1", "relay-a")).isInstanceOf(AgentDeregistration.NotFound.class);
+    }
+
+    @Test
+    public void agent_get_placements_returns_the_visible_ones_only() {
+        registerRelay("relay-a");
+        registerRelay("relay-b");
+        PlacementRecord one = registerAgent("agent-1", "relay-a");
+        PlacementRecord two = registerAgent("agent-2", "relay-b");
+
+        List<PlacementRecord> found = backend.getPlacements(List.of("agent-2", "agent-unknown", "agent-1"));
+
+        assertThat(found).extracting(PlacementRecord::agentId, PlacementRecord::relayId, PlacementRecord::epoch)
+                .containsExactlyInAnyOrder(
+                        tuple("agent-1", "relay-a", one.epoch()),
+                        tuple("agent-2", "relay-b", two.epoch()));
+        assertThat(backend.getPlacements(List.of())).isEmpty();
+    }
+
+    @Test
+    public void agent_list_holds_what_the_placements_say() {
+        registerRelay("relay-a");
+        registerRelay("relay-b");
+        PlacementRecord one = registerAgent("agent-1", "relay-b");
+        registerAgent("agent-2", "relay-a");
+
+        List<PlacementRecord> all = allPlacements(backend, Optional.empty(), 10);
+
+        assertThat(all).extracting(PlacementRecord::agentId).containsExactly("agent-1", "agent-2");
+        assertThat(all.get(0)).isEqualTo(backend.getPlacement("agent-1").orElseThrow().placement());
+        assertThat(all.get(0).epoch()).isEqualTo(one.epoch());
+        assertThat(allAgentIds(backend, Optional.of("relay-b"), 10)).containsExactly("agent-1");
+        assertThat(allAgentIds(backend, Optional.of("no-such-relay"), 10)).isEmpty();
+    }
+
+    @Test
+    public void relay_deregister_ends_its_placements_for_good() {
+        registerRelay("relay-a");
+        registerRelay("relay-b");
+        PlacementRecord first = registerAgent("agent-1", "relay-a");
+        registerAgent("agent-2", "relay-a");
+        registerAgent("agent-3", "relay-b");
+
+        assertThat(backend.deregisterRelay("relay-a")).isTrue();
+
+        assertThat(backend.getPlacement("agent-1")).isEmpty();
+        assertThat(backend.getPlacements(List.of("agent-1", "agent-2", "agent-3"))).extracting(PlacementRecord::agentId)
+                .containsExactly("agent-3");
+        assertThat(allAgentIds(backend, Optional.empty(), 10)).containsExactly("agent-3");
+
+        registerRelay("relay-a");
+        assertThat(backend.getPlacement("agent-1")).as("not revived by the relay's return").isEmpty();
+        assertThat(allAgentIds(backend, Optional.of("relay-a"), 10)).isEmpty();
+        assertThat(liveRelay("relay-a").agentCount()).isZero();
+        assertThat(backend.heartbeatAgents("relay-a", List.of("agent-1", "agent-2"), LONG_TTL).orElseThrow().lostAgentIds())
+                .containsExactlyInAnyOrder("agent-1", "agent-2");
+        assertThat(registerAgent("agent-1", "relay-a").epoch()).isGreaterThan(first.epoch());
+    }
+
+    // ---------------------------------------------------------------- TTL
+
+    @Test
+    public void ttl_short_ttl_of_the_suite_is_supported_by_the_backend() {
+        assertThat(backend.ttlSupport().minimumTtl()).as("backend minimum TTL; override shortTtl()")
+                .isLessThanOrEqualTo(shortTtl());
+    }
+
+    @Test
+    public void ttl_relay_is_live_until_its_expiry_and_absent_from_every_read_after() {
+        registerRelay("relay-keep");
+        long before = now();
+        long expiresAt = backend.registerRelay(relay("relay-a"), shortTtl());
+        assertExpiry(expiresAt, before, now(), shortTtl());
+        assertVisibleUntilExpiry(expiresAt, () -> backend.getRelay("relay-a").isPresent());
+
+        awaitExpiry(shortTtl(), () -> backend.getRelay("relay-a").isEmpty());
+
+        assertThat(now()).as("not gone before its expiry").isGreaterThanOrEqualTo(expiresAt - clockTolerance().toMillis());
+        assertThat(allRelayIds(backend, Map.of(), 10)).containsExactly("relay-keep");
+        assertThat(backend.heartbeatRelay("relay-a", LONG_TTL)).isEmpty();
+        assertThat(backend.registerAgent("agent-1", "relay-a", LONG_TTL)).isEmpty();
+        assertThat(backend.deregisterRelay("relay-a")).isFalse();
+    }
+
+    @Test
+    public void ttl_relay_heartbeats_keep_it_live() {
+        backend.registerRelay(relay("relay-a"), shortTtl());
+
+        keepRenewing(() -> backend.heartbeatRelay("relay-a", shortTtl()).isPresent(),
+                () -> backend.getRelay("relay-a").isPresent());
+
+        awaitExpiry(shortTtl(), () -> backend.getRelay("relay-a").isEmpty());
+    }
+
+    @Test
+    public void ttl_agent_is_visible_until_its_expiry_and_absent_from_every_read_after() {
+        registerRelay("relay-a");
+        registerAgent("agent-keep", "relay-a");
+        long before = now();
+        PlacementRecord placed = backend.registerAgent("agent-1", "relay-a", shortTtl()).orElseThrow();
+        assertExpiry(placed.expiresAtMs(), before, now(), shortTtl());
+        assertVisibleUntilExpiry(placed.expiresAtMs(), () -> backend.getPlacement("agent-1").isPresent());
+
+        awaitExpiry(shortTtl(), () -> backend.getPlacement("agent-1").isEmpty());
+
+        assertThat(now()).as("not gone before its expiry").isGreaterThanOrEqualTo(placed.expiresAtMs() - clockTolerance().toMillis());
+        assertThat(backend.getPlacements(List.of("agent-1", "agent-keep"))).extracting(PlacementRecord::agentId)
+                .containsExactly("agent-keep");
+        assertThat(allAgentIds(backend, Optional.empty(), 10)).containsExactly("agent-keep");
+        assertThat(allAgentIds(backend, Optional.of("relay-a"), 10)).containsExactly("agent-keep");
+        assertThat(liveRelay("relay-a").agentCount()).isEqualTo(1);
+        assertThat(backend.heartbeatAgent("agent-1", Fence.NONE, LONG_TTL)).isInstanceOf(AgentHeartbeat.NotFound.class);
+        assertThat(backend.heartbeatAgents("relay-a", List.of("agent-1"), LONG_TTL).orElseThrow().lostAgentIds())
+                .containsExactly("agent-1");
+        assertThat(backend.deregisterAgent("agent-1", "relay-a")).isInstanceOf(AgentDeregistration.NotFound.class);
+        assertThat(registerAgent("agent-1", "relay-a").epoch()).as("created again").isGreaterThan(placed.epoch());
+    }
+
+    @Test
+    public void ttl_agent_heartbeats_single_and_batched_keep_it_visible() {
+        registerRelay("relay-a");
+        backend.registerAgent("agent-1", "relay-a", shortTtl()).orElseThrow();
+        AtomicBoolean batched = new AtomicBoolean();
+
+        keepRenewing(() -> {
+            if (batched.getAndSet(!batched.get())) {
+                return backend.heartbeatAgents("relay-a", List.of("agent-1"), shortTtl()).orElseThrow().lostAgentIds().isEmpty();
+            }
+            return backend.heartbeatAgent("agent-1", Fence.NONE, shortTtl()) instanceof AgentHeartbeat.Renewed;
+        }, () -> backend.getPlacement("agent-1").isPresent());
+
+        awaitExpiry(shortTtl(), () -> backend.getPlacement("agent-1").isEmpty());
+    }
+
+    @Test
+    public void ttl_relay_expiry_ends_its_placements() {
+        backend.registerRelay(relay("relay-a"), shortTtl());
+        registerRelay("relay-b");
+        PlacementRecord placed = registerAgent("agent-1", "relay-a");
+        registerAgent("agent-2", "relay-b");
+
+        awaitExpiry(shortTtl(), () -> backend.getPlacement("agent-1").isEmpty());
+
+        assertThat(allAgentIds(backend, Optional.empty(), 10)).containsExactly("agent-2");
+        assertThat(backend.heartbeatAgent("agent-1", Fence.NONE, LONG_TTL)).isInstanceOf(AgentHeartbeat.NotFound.class);
+        registerRelay("relay-a");
+        assertThat(backend.getPlacement("agent-1")).as("not revived by a new incarnation of its relay").isEmpty();
+        assertThat(allAgentIds(backend, Optional.of("relay-a"), 10)).isEmpty();
+        assertThat(liveRelay("relay-a").agentCount()).isZero();
+        assertThat(registerAgent("agent-1", "relay-a").epoch()).isGreaterThan(placed.epoch());
+    }
+
+    /**
+     * Keeps calling {@code renew} for 2.5 short TTLs, a quarter TTL apart, and asserts the entry
+     * stays visible; rounds where this process stalled too long to judge are not counted.
+     */
+    private void keepRenewing(Callable<Boolean> renew, Callable<Boolean> visible) {
+        long ttl = shortTtl().toMillis();
+        long judgeable = ttl - clockTolerance().toMillis();
+        long end = now() + ttl * 5 / 2;
+        long lastRenewal = now();
+        int judged = 0;
+        while (now() < end) {
+            pause(Duration.ofMillis(ttl / 4));
+            long start = now();
+            if (start - lastRenewal < judgeable) {
+                assertThat(call(renew)).as("renewal %d ms after the previous one", start - lastRenewal).isTrue();
+                assertThat(call(visible)).as("visible right after a renewal").isTrue();
+                judged++;
+            } else if (!call(renew)) {
+                return; // this process stalled past the TTL: the entry may rightly be gone
+            }
+            lastRenewal = start;
+        }
+        assertThat(judged).as("renewals judged (the machine was too slow to judge otherwise)").isGreaterThanOrEqualTo(3);
+    }
+
+    /** Asserts {@code visible} holds on reads that start clearly before {@code expiresAtMs}. */
+    private void assertVisibleUntilExpiry(long expiresAtMs, Callable<Boolean> visible) {
+        long lastJudgeable = expiresAtMs - clockTolerance().toMillis() - 50;
+        int judged = 0;
+        while (now() < lastJudgeable) {
+            long start = now();
+            boolean seen = call(visible);
+            if (start < lastJudgeable) {
+                assertThat(seen).as("visible %d ms before its expiry", expiresAtMs - start).isTrue();
+                judged++;
+            }
+            pause(Duration.ofMillis(50));
+        }
+        assertThat(judged).as("reads judged before expiry").isPositive();
+    }
+
+    // ---------------------------------------------------------------- paging
+
+    @Test
+    public void paging_a_pass_returns_every_entry_once_in_order_whatever_the_page_size() {
+        List<String> relays = List.of("relay-a", "relay-b", "relay-c");
+        relays.forEach(this::registerRelay);
+        TreeSet<String> expected = new TreeSet<>();
+        Map<String, TreeSet<String>> expectedByRelay = new HashMap<>();
+        for (int i = 0; i < 23; i++) {
+            String agentId = String.format("agent-%03d", (i * 7) % 23);
+            String relayId = relays.get(i % relays.size());
+            registerAgent(agentId, relayId);
+            expected.add(agentId);
+            expectedByRelay.computeIfAbsent(relayId, r -> new TreeSet<>()).add(agentId);
+        }
+        for (int pageSize : new int[] {1, 2, 5, 22, 23, 24, 1000}) {
+            assertThat(allAgentIds(backend, Optional.empty(), pageSize)).as("page size %d", pageSize).containsExactlyElementsOf(expected);
+            for (String relayId : relays) {
+                assertThat(allAgentIds(backend, Optional.of(relayId), pageSize)).as("relay %s, page size %d", relayId, pageSize)
+                        .containsExactlyElementsOf(expectedByRelay.get(relayId));
+            }
+            assertThat(allRelayIds(backend, Map.of(), pageSize)).containsExactlyElementsOf(relays);
+        }
+        Page<PlacementRecord> exact = backend.listAgents(Optional.empty(), PageRequest.first(23));
+        assertThat(exact.items()).hasSize(23);
+        assertThat(exact.hasMore()).as("a page that ends the list says so").isFalse();
+        Page<PlacementRecord> partial = backend.listAgents(Optional.empty(), PageRequest.first(22));
+        assertThat(partial.hasMore()).isTrue();
+    }
+
+    @Test
+    public void paging_while_entries_change_never_repeats_an_entry_in_one_pass() throws Exception {
+        registerRelay("relay-a");
+        registerRelay("relay-b");
+        Set<String> stable = new TreeSet<>();
+        for (int i = 0; i < 40; i++) {
+            String agentId = String.format("agent-%03d-stable", i);
+            registerAgent(agentId, i % 2 == 0 ? "relay-a" : "relay-b");
+            stable.add(agentId);
+        }
+        AtomicBoolean stop = new AtomicBoolean();
+        ExecutorService writer = Executors.newSingleThreadExecutor();
+        try {
+            Future<Integer> churn = writer.submit(() -> {
+                int writes = 0;
+                ThreadLocalRandom random = ThreadLocalRandom.current();
+                while (!stop.get()) {
+                    String agentId = String.format("agent-%03d-churn", random.nextInt(40));
+                    if (random.nextBoolean()) {
+                        backend.registerAgent(agentId, random.nextBoolean() ? "relay-a" : "relay-b", LONG_TTL);
+                    } else {
+                        backend.deregisterAgent(agentId, random.nextBoolean() ? "relay-a" : "relay-b");
+                    }
+                    writes++;
+                }
+                return writes;
+            });
+            for (int pass = 0; pass < 6; pass++) {
+                List<String> all = allAgentIds(backend, Optional.empty(), 7);
+                assertThat(all).as("pass %d over all agents", pass).doesNotHaveDuplicates().isSorted().containsAll(stable);
+                List<String> onA = allAgentIds(backend, Optional.of("relay-a"), 3);
+                assertThat(onA).as("pass %d over relay-a", pass).doesNotHaveDuplicates().isSorted();
+            }
+            stop.set(true);
+            assertThat(churn.get(30, TimeUnit.SECONDS)).as("writes made during the passes").isPositive();
+        } finally {
+            stop.set(true);
+            writer.shutdownNow();
+        }
+    }
+
+    // ---------------------------------------------------------------- concurrency
+
+    @Test
+    public void concurrency_racing_moves_of_one_agent_leave_one_placement_with_increasing_epochs() throws Exception {
+        assertRacingMovesKeepOnePlacement(List.of(backend));
+    }
+
+    @Test
+    public void concurrency_parallel_registrations_of_distinct_agents_all_land() throws Exception {
+        List<String> relays = List.of("relay-a", "relay-b", "relay-c");
+        relays.forEach(this::registerRelay);
+        int threads = concurrencyThreads();
+        int rounds = concurrencyRoundsPerThread();
+
+        runConcurrently(threads, thread -> {
+            for (int i = 0; i < rounds; i++) {
+                registerAgent(String.format("agent-t%02d-%04d", thread, i), relays.get((thread + i) % relays.size()));
+            }
+            return null;
+        });
+
+        assertThat(allAgentIds(backend, Optional.empty(), 97)).hasSize(threads * rounds).doesNotHaveDuplicates();
+        int counted = 0;
+        for (String relayId : relays) {
+            counted += liveRelay(relayId).agentCount();
+        }
+        assertThat(counted).isEqualTo(threads * rounds);
+    }
+
+    @Test
+    public void concurrency_deregistering_a_relay_while_agents_register_on_it_leaves_no_orphans() throws Exception {
+        registerRelay("relay-a");
+        registerRelay("relay-b");
+        int rounds = concurrencyRoundsPerThread() * 2;
+        CyclicBarrier start = new CyclicBarrier(2);
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            Future<?> registrations = pool.submit(() -> {
+                start.await();
+                for (int i = 0; i < rounds; i++) {
+                    backend.registerAgent(String.format("agent-%04d", i), "relay-a", LONG_TTL);
+                    backend.registerAgent(String.format("agent-%04d-b", i), "relay-b", LONG_TTL);
+                }
+                return null;
+            });
+            Future<Boolean> deregistration = pool.submit(() -> {
+                start.await();
+                await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(1))
+                        .until(() -> backend.getRelay("relay-a").map(RelayRecord::agentCount).orElse(0) >= rounds / 4);
+                return backend.deregisterRelay("relay-a");
+            });
+            assertThat(deregistration.get(60, TimeUnit.SECONDS)).isTrue();
+            registrations.get(60, TimeUnit.SECONDS);
+        } finally {
+            pool.shutdownNow();
+        }
+
+        registerRelay("relay-a");
+        assertThat(allAgentIds(backend, Optional.of("relay-a"), 50)).as("placements of the ended incarnation").isEmpty();
+        assertThat(allPlacements(backend, Optional.empty(), 50)).extracting(PlacementRecord::relayId).containsOnly("relay-b");
+        assertThat(liveRelay("relay-a").agentCount()).isZero();
+        assertThat(liveRelay("relay-b").agentCount()).isEqualTo(rounds);
+    }
+
+    // ---------------------------------------------------------------- shared storage
+
+    @Test
+    public void shared_writes_through_one_instance_are_read_through_another() {
+        RegistryBackend peer = peerInstance();
+        backend.registerRelay(new RelayRegistration("relay-a", "10.2.2.2", 7000, Map.of("zone", "z")), LONG_TTL);
+        PlacementRecord placed = registerAgent("agent-1", "relay-a");
+
+        assertThat(peer.getRelay("relay-a")).map(RelayRecord::address).contains("10.2.2.2");
+        assertThat(peer.getPlacement("agent-1")).map(p -> p.placement().epoch()).contains(placed.epoch());
+        assertThat(allAgentIds(peer, Optional.of("relay-a"), 10)).containsExactly("agent-1");
+        assertThat(allRelayIds(peer, Map.of("zone", "z"), 10)).containsExactly("relay-a");
+
+        assertThat(peer.heartbeatAgent("agent-1", new Fence(Optional.of("relay-a"), placed.epoch()), LONG_TTL))
+                .isInstanceOf(AgentHeartbeat.Renewed.class);
+        PlacementRecord moved = registerAgent(peer, "agent-1", "relay-a");
+        assertThat(moved.epoch()).as("same relay through another instance").isEqualTo(placed.epoch());
+        assertThat(peer.deregisterAgent("agent-1", "relay-a")).isInstanceOf(AgentDeregistration.Removed.class);
+        assertThat(backend.getPlacement("agent-1")).isEmpty();
+        assertThat(peer.deregisterRelay("relay-a")).isTrue();
+        assertThat(backend.getRelay("relay-a")).isEmpty();
+    }
+
+    @Test
+    public void shared_racing_moves_through_two_instances_leave_one_placement_with_increasing_epochs() throws Exception {
+        assertRacingMovesKeepOnePlacement(List.of(backend, peerInstance()));
+    }
+
+    // ---------------------------------------------------------------- health and outages
+
+    @Test
+    public void outage_probe_answers_while_the_storage_is_up() {
+        backend.probe();
+        registerRelay("relay-a");
+        backend.probe();
+    }
+
+    @Test
+    public void outage_calls_fail_fast_while_the_storage_is_down_and_the_same_instance_recovers() {
+        StorageControl storage = storageControl().orElse(null);
+        assumeTrue(storage != null, "the storage of this backend cannot be stopped by the test");
+        registerRelay("relay-a");
+        registerAgent("agent-1", "relay-a");
+
+        storage.stop();
+        try {
+            List<Runnable> calls = List.of(
+                    () -> backend.probe(),
+                    () -> backend.registerRelay(relay("relay-b"), LONG_TTL),
+                    () -> backend.heartbeatRelay("relay-a", LONG_TTL),
+                    () -> backend.getRelay("relay-a"),
+                    () -> backend.listRelays(Map.of(), PageRequest.first(10)),
+                    () -> backend.registerAgent("agent-2", "relay-a", LONG_TTL),
+                    () -> backend.heartbeatAgent("agent-1", Fence.NONE, LONG_TTL),
+                    () -> backend.heartbeatAgents("relay-a", List.of("agent-1"), LONG_TTL),
+                    () -> backend.getPlacement("agent-1"),
+                    () -> backend.getPlacements(List.of("agent-1")),
+                    () -> backend.listAgents(Optional.empty(), PageRequest.first(10)),
+                    () -> backend.deregisterAgent("agent-1", "relay-a"),
+                    () -> backend.deregisterRelay("relay-a"));
+            for (Runnable call : calls) {
+                long start = System.nanoTime();
+                assertThatThrownBy(call::run).isInstanceOf(BackendUnavailableException.class);
+                assertThat(Duration.ofNanos(System.nanoTime() - start)).as("time to fail").isLessThanOrEqualTo(outageFailFastBound());
+            }
+        } finally {
+            storage.start();
+        }
+
+        await().atMost(outageRecoveryBound()).pollInterval(Duration.ofMillis(100)).ignoreExceptions().untilAsserted(() -> {
+            backend.probe();
+            backend.registerRelay(relay("relay-c"), LONG_TTL);
+        });
+        assertThat(liveRelay("relay-c").relayId()).isEqualTo("relay-c");
+        assertThat(registerAgent("agent-3", "relay-c").relayId()).isEqualTo("relay-c");
+    }
+
+    // ---------------------------------------------------------------- shared rule bodies
+
+    /**
+     * Many threads move one agent between relays through {@code instances}. Afterwards exactly one
+     * placement exists, each epoch names one relay, every thread saw its epochs never go down, and
+     * the final placement carries the highest epoch any call returned.
+     */
+    private void assertRacingMovesKeepOnePlacement(List<RegistryBackend> instances) throws Exception {
+        List<String> relays = List.of("relay-a", "relay-b", "relay-c", "relay-d");
+        relays.forEach(this::registerRelay);
+        int threads = concurrencyThreads();
+        int rounds = concurrencyRoundsPerThread();
+
+        List<List<PlacementRecord>> observed = runConcurrently(threads, thread -> {
+            RegistryBackend through = instances.get(thread % instances.size());
+            List<PlacementRecord> mine = new ArrayList<>();
+            for (int i = 0; i < rounds; i++) {
+                String relayId = relays.get(ThreadLocalRandom.current().nextInt(relays.size()));
+                mine.add(registerAgent(through, "agent-contended", relayId));
+            }
+            return mine;
+        });
+
+        Map<Long, String> relayOfEpoch = new HashMap<>();
+        PlacementRecord highest = null;
+        for (List<PlacementRecord> mine : observed) {
+            long previous = 0;
+            for (PlacementRecord placement : mine) {
+                assertThat(placement.epoch()).as("epochs seen by one thread never go down").isGreaterThanOrEqualTo(previous);
+                previous = placement.epoch();
+                String other = relayOfEpoch.putIfAbsent(placement.epoch(), placement.relayId());
+                assertThat(other == null ? placement.relayId() : other).as("relay of epoch %d", placement.epoch())
+                        .isEqualTo(placement.relayId());
+                if (highest == null || placement.epoch() > highest.epoch()) {
+                    highest = placement;
+                }
+            }
+        }
+        assertThat(relayOfEpoch.size()).as("distinct placements created by the moves").isGreaterThan(1);
+        PlacementRecord finalPlacement = backend.getPlacement("agent-contended").orElseThrow().placement();
+        assertThat(finalPlacement.epoch()).isEqualTo(highest.epoch());
+        assertThat(finalPlacement.relayId()).isEqualTo(highest.relayId());
+        int listed = 0;
+        for (String relayId : relays) {
+            listed += allAgentIds(backend, Optional.of(relayId), 10).size();
+        }
+        assertThat(listed).as("relay lists holding the agent").isEqualTo(1);
+        assertThat(allAgentIds(backend, Optional.empty(), 10)).containsExactly("agent-contended");
+        int total = 0;
+        for (String relayId : relays) {
+            total += liveRelay(relayId).agentCount();
+        }
+        assertThat(total).as("agent counts over all relays").isEqualTo(1);
+    }
+
+    private interface ThreadBody<T> {
+        T run(int thread) throws Exception;
+    }
+
+    private <T> List<T> runConcurrently(int threads, ThreadBody<T> body) throws Exception {
+        CyclicBarrier start = new CyclicBarrier(threads);
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        try {
+            List<Future<T>> futures = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                int thread = t;
+                futures.add(pool.submit(() -> {
+                    start.await();
+                    return body.run(thread);
+                }));
+            }
+            List<T> results = new ArrayList<>();
+            for (Future<T> future : futures) {
+                results.add(future.get(90, TimeUnit.SECONDS));
+            }
+            return results;
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    /** Paces a loop; never an assertion. */
+    private static void pause(Duration duration) {
+        try {
+            Thread.sleep(duration.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+
+    private static boolean call(Callable<Boolean> check) {
+        try {
+            return check.call();
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,98 @@
+package io.aeroarc.registry.tck;
+
+import io.aeroarc.registry.spi.AgentDeregistration;
+import io.aeroarc.registry.spi.AgentHeartbeat;
+import io.aeroarc.registry.spi.BatchRenewal;
+import io.aeroarc.registry.spi.Fence;
+import io.aeroarc.registry.spi.Page;
+import io.aeroarc.registry.spi.PageRequest;
+import io.aeroarc.registry.spi.PlacementRecord;
+import io.aeroarc.registry.spi.RegistryBackend;
+import io.aeroarc.registry.spi.RelayPlacement;
+import io.aeroarc.registry.spi.RelayRecord;
+import io.aeroarc.registry.spi.RelayRegistration;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+
+/** Forwards every call; the deliberately broken backends override the one behaviour they break. */
+class ForwardingBackend implements RegistryBackend {
+
+    protected final RegistryBackend delegate;
+
+    ForwardingBackend(RegistryBackend delegate) {
+        this.delegate = delegate;
+    }
+
+    @Override
+    public long registerRelay(RelayRegistration relay, Duration ttl) {
+        return delegate.registerRelay(relay, ttl);
+    }
+
+    @Override
+    public OptionalLong heartbeatRelay(String relayId, Duration ttl) {
+        return delegate.heartbeatRelay(relayId, ttl);
+    }
+
+    @Override
+    public Optional<RelayRecord> getRelay(String relayId) {
+        return delegate.getRelay(relayId);
+    }
+
+    @Override
+    public boolean deregisterRelay(String relayId) {
+        return delegate.deregisterRelay(relayId);
+    }
+
+    @Override
+    public Page<RelayRecord> listRelays(Map<String, String> labelSelector, PageRequest page) {
+        return delegate.listRelays(labelSelector, page);
+    }
+
+    @Override
+    public Optional<PlacementRecord> registerAgent(String agentId, String relayId, Duration ttl) {
+        return delegate.registerAgent(agentId, relayId, ttl);
+    }
+
+    @Override
+    public AgentHeartbeat heartbeatAgent(String agentId, Fence fence, Duration ttl) {
+        return delegate.heartbeatAgent(agentId, fence, ttl);
+    }
+
+    @Override
+    public Optional<BatchRenewal> heartbeatAgents(String relayId, List<String> agentIds, Duration ttl) {
+        return delegate.heartbeatAgents(relayId, agentIds, ttl);
+    }
+
+    @Override
+    public AgentDeregistration deregisterAgent(String agentId, String relayId) {
+        return delegate.deregisterAgent(agentId, relayId);
+    }
+
+    @Override
+    public Optional<RelayPlacement> getPlacement(String agentId) {
+        return delegate.getPlacement(agentId);
+    }
+
+    @Override
+    public List<PlacementRecord> getPlacements(List<String> agentIds) {
+        return delegate.getPlacements(agentIds);
+    }
+
+    @Override
+    public Page<PlacementRecord> listAgents(Optional<String> relayId, PageRequest page) {
+        return delegate.listAgents(relayId, page);
+    }
+
+    @Override
+    public void probe() {
+        delegate.probe();
+    }
+
+    @Override
+    public void close() {
+        delegate.close();
+    }
+}

@@ -1,0 +1,21 @@
+package io.aeroarc.registry.spi;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * What the registry hands a backend at creation.
+ *
+ * @param clock the registry's clock; tests pass one they can step
+ * @param relayTtl the configured relay TTL, for sizing sweeps and leases
+ * @param agentTtl the configured agent TTL, for sizing sweeps and leases
+ */
+public record BackendContext(Clock clock, Duration relayTtl, Duration agentTtl) {
+
+    public BackendContext {
+        Objects.requireNonNull(clock, "clock");
+        Objects.requireNonNull(relayTtl, "relayTtl");
+        Objects.requireNonNull(agentTtl, "agentTtl");
+    }
+}

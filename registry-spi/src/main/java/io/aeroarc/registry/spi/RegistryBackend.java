@@ -1,0 +1,129 @@
+package io.aeroarc.registry.spi;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+
+/**
+ * Storage for relay liveness and agent placements.
+ *
+ * <h2>Contract</h2>
+ * <ul>
+ *   <li><b>Liveness.</b> A relay is live from {@link #registerRelay} until its last successful
+ *       register or heartbeat plus the TTL passed with it. A placement is visible while its own
+ *       TTL is valid <em>and</em> the relay incarnation it was placed on is live. Every read
+ *       enforces this at the moment of the read, whatever a background sweeper has or has not
+ *       removed yet.</li>
+ *   <li><b>Incarnations.</b> A relay that expires or is deregistered is over; registering it
+ *       again starts a new incarnation with no placements. Nothing that ended becomes visible
+ *       again without a new registration of that very entry.</li>
+ *   <li><b>Epochs.</b> {@link PlacementRecord#epoch()} is a fencing token: for one agent it
+ *       strictly increases every time its placement is created or moves to another relay (also
+ *       when it is created again after it ended) and stays the same when the same relay
+ *       re-registers or renews it. Epochs start at 1.</li>
+ *   <li><b>Ordering and paging.</b> Lists are ordered by id in a total order the backend keeps
+ *       stable across calls (ASCII ids sort byte-wise). A page holds the entries strictly after
+ *       {@link PageRequest#afterId()}, so a pass over a changing set never repeats an id.</li>
+ *   <li><b>Time.</b> Times are Unix milliseconds of the backend's clock: the
+ *       {@link BackendContext#clock()} unless the backend documents another source.</li>
+ *   <li><b>Failures.</b> Every method may throw {@link BackendUnavailableException} when the
+ *       storage cannot be reached or does not answer within the backend's own timeout. No method
+ *       may block without bound. Expected outcomes (absent, fenced) are return values, never
+ *       exceptions.</li>
+ *   <li><b>Threads.</b> Implementations are safe for concurrent use, and several instances on
+ *       one shared store (several registry servers) must keep these guarantees together.</li>
+ * </ul>
+ *
+ * <p>New methods are only ever added with a default implementation.
+ */
+public interface RegistryBackend extends AutoCloseable {
+
+    /**
+     * Creates the relay or updates its address, port and labels, and renews it for {@code ttl}.
+     * A relay that was not live starts a new incarnation: its registration time is now and it
+     * has no placements.
+     *
+     * @return when the relay expires unless renewed, in Unix ms
+     */
+    long registerRelay(RelayRegistration relay, Duration ttl);
+
+    /**
+     * Renews a live relay for {@code ttl}.
+     *
+     * @return the new expiry in Unix ms, or empty when the relay is not live
+     */
+    OptionalLong heartbeatRelay(String relayId, Duration ttl);
+
+    /** The relay if it is live, with the count of its visible placements. */
+    Optional<RelayRecord> getRelay(String relayId);
+
+    /**
+     * Ends a live relay and all its placements, atomically for readers.
+     *
+     * @return false when the relay was not live
+     */
+    boolean deregisterRelay(String relayId);
+
+    /**
+     * Live relays ordered by id, after {@code page.afterId()}, that carry every pair of
+     * {@code labelSelector} (an empty selector matches all).
+     */
+    Page<RelayRecord> listRelays(Map<String, String> labelSelector, PageRequest page);
+
+    /**
+     * Creates or moves the agent's placement onto {@code relayId} (last writer wins) and renews it
+     * for {@code ttl}. The epoch increases when the placement is created or moved and stays when
+     * the agent is already visibly placed on that relay.
+     *
+     * @return the placement, or empty when the relay is not live
+     */
+    Optional<PlacementRecord> registerAgent(String agentId, String relayId, Duration ttl);
+
+    /** Renews a visible placement for {@code ttl} when it satisfies {@code fence}. */
+    AgentHeartbeat heartbeatAgent(String agentId, Fence fence, Duration ttl);
+
+    /**
+     * Renews, for {@code ttl}, each of {@code agentIds} that is visibly placed on {@code relayId}.
+     * The ids are distinct.
+     *
+     * @return the renewal, listing the ids that are not visibly placed on the relay as lost; or
+     *     empty when the relay is not live
+     */
+    Optional<BatchRenewal> heartbeatAgents(String relayId, List<String> agentIds, Duration ttl);
+
+    /** Ends a visible placement when it is on {@code relayId}. */
+    AgentDeregistration deregisterAgent(String agentId, String relayId);
+
+    /** The agent's visible placement with its live relay. */
+    Optional<RelayPlacement> getPlacement(String agentId);
+
+    /**
+     * The visible placements among {@code agentIds}, in any order; absent agents are left out.
+     * The ids are distinct.
+     */
+    List<PlacementRecord> getPlacements(List<String> agentIds);
+
+    /**
+     * Visible placements ordered by agent id, after {@code page.afterId()}; only those on
+     * {@code relayId} when it is present.
+     */
+    Page<PlacementRecord> listAgents(Optional<String> relayId, PageRequest page);
+
+    /**
+     * A real round trip to the storage, for health checks.
+     *
+     * @throws BackendUnavailableException when the storage does not answer
+     */
+    void probe();
+
+    /** What TTLs this backend can honour; the core rejects shorter configured TTLs at start-up. */
+    default TtlSupport ttlSupport() {
+        return TtlSupport.MILLISECONDS;
+    }
+
+    /** Releases connections and threads. Never throws. */
+    @Override
+    void close();
+}

@@ -1,0 +1,24 @@
+package io.aeroarc.registry.spi;
+
+/**
+ * Entry point of a backend jar, found with {@link java.util.ServiceLoader}: list the
+ * implementation class in {@code META-INF/services/io.aeroarc.registry.spi.RegistryBackendProvider}.
+ * Operators select it by {@link #name()} with {@code --backend NAME}.
+ */
+public interface RegistryBackendProvider {
+
+    /** The unique, lower-case name operators select this backend by, such as {@code redis}. */
+    String name();
+
+    /**
+     * Creates a backend from the operator's {@code --backend-option} values.
+     *
+     * <p>Must not fail because the storage is unreachable right now: the backend then reports
+     * through {@link RegistryBackend#probe()} and {@link BackendUnavailableException} and
+     * recovers when the storage returns.
+     *
+     * @throws IllegalArgumentException when an option is unknown or malformed; the message names
+     *     the option and is shown to the operator as is
+     */
+    RegistryBackend create(BackendOptions options, BackendContext context);
+}

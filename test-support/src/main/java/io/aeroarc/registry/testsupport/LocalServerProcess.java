@@ -1,0 +1,141 @@
+package io.aeroarc.registry.testsupport;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * A server binary run by the tests on a loopback port, with its files in a temp directory:
+ * started, stopped and started again on the same port, and removed on close.
+ */
+public final class LocalServerProcess implements AutoCloseable {
+
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
+    private static final Duration STOP_TIMEOUT = Duration.ofSeconds(15);
+
+    private final String name;
+    private final List<String> command;
+    private final Path directory;
+    private final int port;
+    private final Path log;
+    private Process process;
+
+    /**
+     * @param directory a fresh temp directory the server owns; deleted on close
+     * @param port the loopback port the server listens on, polled to know it is up
+     */
+    public LocalServerProcess(String name, List<String> command, Path directory, int port) {
+        this.name = name;
+        this.command = List.copyOf(command);
+        this.directory = directory;
+        this.port = port;
+        this.log = directory.resolve(name + ".log");
+    }
+
+    public int port() {
+        return port;
+    }
+
+    public Path directory() {
+        return directory;
+    }
+
+    /** Starts the server and returns once its port accepts connections. */
+    public synchronized void start() {
+        if (process != null && process.isAlive()) {
+            return;
+        }
+        try {
+            process = new ProcessBuilder(command).directory(directory.toFile()).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start " + name + ": " + command, e);
+        }
+        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+        while (!accepts()) {
+            if (!process.isAlive()) {
+                throw new IllegalStateException(name + " exited with " + process.exitValue() + " at start-up:\n" + logTail());
+            }
+            if (System.nanoTime() > deadline) {
+                stop();
+                throw new IllegalStateException(name + " did not listen on port " + port + " within " + START_TIMEOUT + ":\n" + logTail());
+            }
+            pause();
+        }
+    }
+
+    /** Stops the server (SIGTERM, then SIGKILL) and returns once its port refuses connections. */
+    public synchronized void stop() {
+        if (process == null) {
+            return;
+        }
+        process.destroy();
+        try {
+            if (!process.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+                process.destroyForcibly().waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            process.destroyForcibly();
+        }
+        process = null;
+        long deadline = System.nanoTime() + STOP_TIMEOUT.toNanos();
+        while (accepts() && System.nanoTime() < deadline) {
+            pause();
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        stop();
+        deleteRecursively(directory);
+    }
+
+    /** The last lines the server wrote, for failure messages. */
+    public String logTail() {
+        try {
+            List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
+            return String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size()));
+        } catch (IOException e) {
+            return "(no log: " + e.getMessage() + ")";
+        }
+    }
+
+    private boolean accepts() {
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress("127.0.0.1", port), 200);
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private static void pause() {
+        try {
+            Thread.sleep(50);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+
+    private static void deleteRecursively(Path root) {
+        if (!Files.exists(root)) {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(root)) {
+            paths.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+        } catch (IOException e) {
+            // Leftover temp files are harmless; the next run uses a fresh directory.
+        }
+    }
+}

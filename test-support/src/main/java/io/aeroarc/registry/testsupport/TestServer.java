@@ -1,0 +1,22 @@
+package io.aeroarc.registry.testsupport;
+
+import io.aeroarc.registry.tck.StorageControl;
+import java.util.Map;
+import java.util.Optional;
+
+/** A real storage server for tests, however it was found or started. */
+public interface TestServer extends AutoCloseable {
+
+    /** Where it came from, for test output: "local redis-server on 127.0.0.1:41234". */
+    String description();
+
+    /** The {@code --backend-option} values that point the matching backend at this server. */
+    Map<String, String> backendOptions();
+
+    /** Stop and start on the same address, when this test owns the server; empty for an external one. */
+    Optional<StorageControl> control();
+
+    /** Stops the server if this test started it and deletes its files. */
+    @Override
+    void close();
+}
