@@ -11,18 +11,22 @@ import io.aeroarc.registry.spi.RegistryBackend;
 import io.aeroarc.registry.spi.RelayPlacement;
 import io.aeroarc.registry.spi.RelayRecord;
 import io.aeroarc.registry.spi.RelayRegistration;
+import io.aeroarc.registry.spi.TtlSupport;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 
-/** Forwards every call; the deliberately broken backends override the one behaviour they break. */
-class ForwardingBackend implements RegistryBackend {
+/**
+ * Forwards every call to another backend. Tests override the one behaviour they change: the
+ * TCK's deliberately broken backends, a backend that blocks, one with another TTL minimum.
+ */
+public class ForwardingBackend implements RegistryBackend {
 
     protected final RegistryBackend delegate;
 
-    ForwardingBackend(RegistryBackend delegate) {
+    public ForwardingBackend(RegistryBackend delegate) {
         this.delegate = delegate;
     }
 
@@ -89,6 +93,11 @@ class ForwardingBackend implements RegistryBackend {
     @Override
     public void probe() {
         delegate.probe();
+    }
+
+    @Override
+    public TtlSupport ttlSupport() {
+        return delegate.ttlSupport();
     }
 
     @Override

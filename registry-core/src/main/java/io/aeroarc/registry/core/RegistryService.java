@@ -1,0 +1,197 @@
+package io.aeroarc.registry.core;
+
+import static io.aeroarc.registry.core.RequestValidator.requireAddress;
+import static io.aeroarc.registry.core.RequestValidator.requireDistinctIds;
+import static io.aeroarc.registry.core.RequestValidator.requireId;
+import static io.aeroarc.registry.core.RequestValidator.requireLabels;
+import static io.aeroarc.registry.core.RequestValidator.requireOptionalId;
+import static io.aeroarc.registry.core.RequestValidator.requirePageSize;
+import static io.aeroarc.registry.core.RequestValidator.requirePort;
+
+import io.aeroarc.registry.spi.AgentDeregistration;
+import io.aeroarc.registry.spi.AgentHeartbeat;
+import io.aeroarc.registry.spi.BatchRenewal;
+import io.aeroarc.registry.spi.Fence;
+import io.aeroarc.registry.spi.Page;
+import io.aeroarc.registry.spi.PageRequest;
+import io.aeroarc.registry.spi.PlacementRecord;
+import io.aeroarc.registry.spi.RegistryBackend;
+import io.aeroarc.registry.spi.RelayPlacement;
+import io.aeroarc.registry.spi.RelayRecord;
+import io.aeroarc.registry.spi.RelayRegistration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+
+/**
+ * The registry's operations, independent of the wire: validates requests, applies the configured
+ * TTLs and page cap, and turns the backend's outcomes into answers or {@link RegistryException}s.
+ * Field names in errors are the wire contract's. A storage outage passes through as the SPI's
+ * BackendUnavailableException.
+ */
+public final class RegistryService {
+
+    private static final String RELAY_LIST = "relays";
+    private static final String AGENT_LIST = "agents";
+
+    private final RegistryBackend backend;
+    private final RegistrySettings settings;
+
+    public RegistryService(RegistryBackend backend, RegistrySettings settings) {
+        this.backend = backend;
+        this.settings = settings;
+    }
+
+    public RegistrySettings settings() {
+        return settings;
+    }
+
+    /** @return the relay's expiry in Unix ms */
+    public long registerRelay(String relayId, String address, int grpcPort, Map<String, String> labels) {
+        requireId("relay.relay_id", relayId);
+        requireAddress("relay.address", address);
+        requirePort("relay.grpc_port", grpcPort);
+        requireLabels("relay.labels", labels);
+        return backend.registerRelay(new RelayRegistration(relayId, address, grpcPort, labels), settings.relayTtl());
+    }
+
+    /** @return the relay's new expiry in Unix ms */
+    public long heartbeatRelay(String relayId) {
+        requireId("relay_id", relayId);
+        return backend.heartbeatRelay(relayId, settings.relayTtl()).orElseThrow(() -> relayNotLive(relayId));
+    }
+
+    public RelayRecord getRelay(String relayId) {
+        requireId("relay_id", relayId);
+        return backend.getRelay(relayId).orElseThrow(() -> relayNotLive(relayId));
+    }
+
+    public void deregisterRelay(String relayId) {
+        requireId("relay_id", relayId);
+        if (!backend.deregisterRelay(relayId)) {
+            throw relayNotLive(relayId);
+        }
+    }
+
+    public Listing<RelayRecord> listRelays(int pageSize, String pageToken, Map<String, String> labelSelector) {
+        requirePageSize("page_size", pageSize);
+        requireLabels("label_selector", labelSelector);
+        String after = PageTokens.decode("page_token", RELAY_LIST, pageToken);
+        Page<RelayRecord> page = backend.listRelays(labelSelector, new PageRequest(after, effectivePageSize(pageSize)));
+        return listing(page, RELAY_LIST, RelayRecord::relayId);
+    }
+
+    public PlacementRecord registerAgent(String agentId, String relayId) {
+        requireId("agent.agent_id", agentId);
+        requireId("relay_id", relayId);
+        return backend.registerAgent(agentId, relayId, settings.agentTtl()).orElseThrow(() -> relayNotLive(relayId));
+    }
+
+    /**
+     * Renews a placement; when {@code relayId} is not empty or {@code epoch} not 0, only a
+     * placement on that relay with that epoch.
+     *
+     * @return the placement's new expiry in Unix ms
+     */
+    public long heartbeatAgent(String agentId, String relayId, long epoch) {
+        requireId("agent_id", agentId);
+        requireOptionalId("relay_id", relayId);
+        if (epoch < 0) {
+            throw RegistryException.invalidArgument("epoch", "out of range");
+        }
+        Fence fence = new Fence(relayId.isEmpty() ? Optional.empty() : Optional.of(relayId), epoch);
+        AgentHeartbeat outcome = backend.heartbeatAgent(agentId, fence, settings.agentTtl());
+        if (outcome instanceof AgentHeartbeat.Renewed renewed) {
+            return renewed.expiresAtMs();
+        }
+        if (outcome instanceof AgentHeartbeat.Fenced fenced) {
+            List<String> expected = new ArrayList<>();
+            if (!relayId.isEmpty()) {
+                expected.add("relay " + relayId);
+            }
+            if (epoch != 0) {
+                expected.add("epoch " + epoch);
+            }
+            throw RegistryException.failedPrecondition("agent " + agentId + " is placed on relay " + fenced.currentRelayId()
+                    + " with epoch " + fenced.currentEpoch() + ", not " + String.join(" with ", expected));
+        }
+        throw agentNotPlaced(agentId);
+    }
+
+    public BatchRenewal heartbeatAgents(String relayId, List<String> agentIds) {
+        requireId("relay_id", relayId);
+        List<String> distinct = requireDistinctIds("agent_ids", agentIds);
+        return backend.heartbeatAgents(relayId, distinct, settings.agentTtl()).orElseThrow(() -> relayNotLive(relayId));
+    }
+
+    public void deregisterAgent(String agentId, String relayId) {
+        requireId("agent_id", agentId);
+        requireId("relay_id", relayId);
+        AgentDeregistration outcome = backend.deregisterAgent(agentId, relayId);
+        if (outcome instanceof AgentDeregistration.Fenced fenced) {
+            throw RegistryException.failedPrecondition(
+                    "agent " + agentId + " is placed on relay " + fenced.currentRelayId() + ", not on relay " + relayId);
+        }
+        if (outcome instanceof AgentDeregistration.NotFound) {
+            throw agentNotPlaced(agentId);
+        }
+    }
+
+    public RelayPlacement getAgentPlacement(String agentId) {
+        requireId("agent_id", agentId);
+        return backend.getPlacement(agentId).orElseThrow(() -> agentNotPlaced(agentId));
+    }
+
+    public PlacementLookup getAgentPlacements(List<String> agentIds) {
+        List<String> distinct = requireDistinctIds("agent_ids", agentIds);
+        Map<String, PlacementRecord> found = new HashMap<>();
+        for (PlacementRecord placement : backend.getPlacements(distinct)) {
+            found.put(placement.agentId(), placement);
+        }
+        List<PlacementRecord> placements = new ArrayList<>(found.size());
+        List<String> missing = new ArrayList<>();
+        for (String agentId : distinct) {
+            PlacementRecord placement = found.get(agentId);
+            if (placement != null) {
+                placements.add(placement);
+            } else {
+                missing.add(agentId);
+            }
+        }
+        return new PlacementLookup(placements, missing);
+    }
+
+    /** @param relayId only agents on this relay when not empty */
+    public Listing<PlacementRecord> listAgents(String relayId, int pageSize, String pageToken) {
+        requireOptionalId("relay_id", relayId);
+        requirePageSize("page_size", pageSize);
+        String after = PageTokens.decode("page_token", AGENT_LIST, pageToken);
+        Optional<String> relayFilter = relayId.isEmpty() ? Optional.empty() : Optional.of(relayId);
+        Page<PlacementRecord> page = backend.listAgents(relayFilter, new PageRequest(after, effectivePageSize(pageSize)));
+        return listing(page, AGENT_LIST, PlacementRecord::agentId);
+    }
+
+    /** 0 means "as many as allowed"; larger requests are capped rather than refused. */
+    private int effectivePageSize(int requested) {
+        return requested == 0 ? settings.maxPageSize() : Math.min(requested, settings.maxPageSize());
+    }
+
+    private static <T> Listing<T> listing(Page<T> page, String list, Function<T, String> id) {
+        if (!page.hasMore() || page.items().isEmpty()) {
+            return new Listing<>(page.items(), "");
+        }
+        String lastId = id.apply(page.items().get(page.items().size() - 1));
+        return new Listing<>(page.items(), PageTokens.encode(list, lastId));
+    }
+
+    private static RegistryException relayNotLive(String relayId) {
+        return RegistryException.notFound("relay " + relayId + " is not live; register it");
+    }
+
+    private static RegistryException agentNotPlaced(String agentId) {
+        return RegistryException.notFound("agent " + agentId + " has no live placement; register it");
+    }
+}

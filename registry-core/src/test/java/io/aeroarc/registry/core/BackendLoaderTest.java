@@ -1,0 +1,132 @@
+package io.aeroarc.registry.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.aeroarc.registry.backend.memory.MemoryBackend;
+import io.aeroarc.registry.spi.BackendContext;
+import io.aeroarc.registry.spi.BackendOptions;
+import io.aeroarc.registry.spi.RegistryBackend;
+import io.aeroarc.registry.spi.RegistryBackendProvider;
+import io.aeroarc.registry.spi.TtlSupport;
+import io.aeroarc.registry.tck.ForwardingBackend;
+import java.io.IOException;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class BackendLoaderTest {
+
+    private static final BackendContext CONTEXT = new BackendContext(Clock.systemUTC(), Duration.ofSeconds(30), Duration.ofSeconds(30));
+    private static final RegistrySettings SETTINGS = new RegistrySettings(Duration.ofSeconds(1), Duration.ofSeconds(30), 100);
+
+    @TempDir
+    Path classPathEntry;
+
+    @Test
+    void the_default_class_path_offers_the_memory_backend() {
+        BackendLoader loader = BackendLoader.discover(getClass().getClassLoader());
+
+        assertThat(loader.names()).contains("memory");
+        try (RegistryBackend backend = loader.open("memory", BackendOptions.none("memory"), CONTEXT, SETTINGS)) {
+            assertThat(backend).isInstanceOf(MemoryBackend.class);
+        }
+    }
+
+    @Test
+    void an_unknown_name_fails_listing_the_names_found() throws IOException {
+        BackendLoader loader = BackendLoader.discover(loaderListing(Alpha.class, Beta.class));
+
+        assertThatThrownBy(() -> loader.open("redis", BackendOptions.none("redis"), CONTEXT, SETTINGS))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("unknown --backend 'redis'; available: alpha, beta, memory");
+    }
+
+    @Test
+    void two_providers_with_one_name_fail_discovery_naming_both_classes() throws IOException {
+        assertThatThrownBy(() -> BackendLoader.discover(loaderListing(Alpha.class, AlphaAgain.class)))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("two storage backends are named 'alpha'")
+                .hasMessageContaining(Alpha.class.getName())
+                .hasMessageContaining(AlphaAgain.class.getName());
+    }
+
+    @Test
+    void a_configured_ttl_below_the_backends_minimum_fails_and_closes_the_backend() throws IOException {
+        BackendLoader loader = BackendLoader.discover(loaderListing(Beta.class));
+        Beta.closed.set(false);
+
+        assertThatThrownBy(() -> loader.open("beta", BackendOptions.none("beta"), CONTEXT, SETTINGS))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("--relay-ttl 1s is below the beta backend's minimum TTL of 2s");
+        assertThat(Beta.closed).isTrue();
+    }
+
+    /** A class loader whose service file lists {@code providers} on top of the test class path's own. */
+    private ClassLoader loaderListing(Class<?>... providers) throws IOException {
+        Path services = classPathEntry.resolve("META-INF/services");
+        Files.createDirectories(services);
+        StringBuilder lines = new StringBuilder();
+        for (Class<?> provider : providers) {
+            lines.append(provider.getName()).append('\n');
+        }
+        Files.writeString(services.resolve(RegistryBackendProvider.class.getName()), lines);
+        return new URLClassLoader(new URL[] {classPathEntry.toUri().toURL()}, getClass().getClassLoader());
+    }
+
+    public static final class Alpha implements RegistryBackendProvider {
+        @Override
+        public String name() {
+            return "alpha";
+        }
+
+        @Override
+        public RegistryBackend create(BackendOptions options, BackendContext context) {
+            return new MemoryBackend(context.clock(), Duration.ZERO);
+        }
+    }
+
+    public static final class AlphaAgain implements RegistryBackendProvider {
+        @Override
+        public String name() {
+            return "alpha";
+        }
+
+        @Override
+        public RegistryBackend create(BackendOptions options, BackendContext context) {
+            throw new UnsupportedOperationException("never created");
+        }
+    }
+
+    /** A backend whose TTLs must be at least 2 s, as etcd's leases at default settings. */
+    public static final class Beta implements RegistryBackendProvider {
+        static final AtomicBoolean closed = new AtomicBoolean();
+
+        @Override
+        public String name() {
+            return "beta";
+        }
+
+        @Override
+        public RegistryBackend create(BackendOptions options, BackendContext context) {
+            return new ForwardingBackend(new MemoryBackend(context.clock(), Duration.ZERO)) {
+                @Override
+                public TtlSupport ttlSupport() {
+                    return new TtlSupport(Duration.ofSeconds(2), Duration.ofSeconds(1));
+                }
+
+                @Override
+                public void close() {
+                    closed.set(true);
+                    super.close();
+                }
+            };
+        }
+    }
+}

@@ -1,0 +1,171 @@
+package io.aeroarc.registry.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.aeroarc.registry.backend.memory.MemoryBackend;
+import io.aeroarc.registry.spi.PlacementRecord;
+import io.aeroarc.registry.spi.RelayRecord;
+import io.aeroarc.registry.tck.ManualClock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The service over the memory backend, with a clock the tests step. */
+class RegistryServiceTest {
+
+    private static final long START = 1_700_000_000_000L;
+
+    private final ManualClock clock = ManualClock.startingAt(START);
+    private final MemoryBackend backend = new MemoryBackend(clock, Duration.ZERO);
+    private final RegistryService registry =
+            new RegistryService(backend, new RegistrySettings(Duration.ofSeconds(10), Duration.ofSeconds(20), 3));
+
+    @AfterEach
+    void close() {
+        backend.close();
+    }
+
+    @Test
+    void the_configured_ttls_set_the_expiries() {
+        assertThat(registry.registerRelay("relay-a", "10.0.0.1", 7000, Map.of())).isEqualTo(START + 10_000);
+        assertThat(registry.registerAgent("agent-1", "relay-a").expiresAtMs()).isEqualTo(START + 20_000);
+        clock.advance(Duration.ofSeconds(1));
+        assertThat(registry.heartbeatRelay("relay-a")).isEqualTo(START + 11_000);
+        assertThat(registry.heartbeatAgent("agent-1", "", 0)).isEqualTo(START + 21_000);
+        assertThat(registry.heartbeatAgents("relay-a", List.of("agent-1")).expiresAtMs()).isEqualTo(START + 21_000);
+    }
+
+    @Test
+    void invalid_registrations_name_the_field() {
+        assertError(() -> registry.registerRelay("", "10.0.0.1", 7000, Map.of()), ErrorKind.INVALID_ARGUMENT, "relay.relay_id: required");
+        assertError(() -> registry.registerRelay("relay-a", "", 7000, Map.of()), ErrorKind.INVALID_ARGUMENT, "relay.address: required");
+        assertError(() -> registry.registerRelay("relay-a", "10.0.0.1", 0, Map.of()), ErrorKind.INVALID_ARGUMENT,
+                "relay.grpc_port: must be a port from 1 to 65535, was 0");
+        assertError(() -> registry.registerRelay("relay-a", "10.0.0.1", 1, Map.of("bad key", "v")), ErrorKind.INVALID_ARGUMENT,
+                "relay.labels key 'bad key': must not contain whitespace");
+        assertError(() -> registry.registerAgent("", "relay-a"), ErrorKind.INVALID_ARGUMENT, "agent.agent_id: required");
+        assertError(() -> registry.registerAgent("agent-1", ""), ErrorKind.INVALID_ARGUMENT, "relay_id: required");
+        assertError(() -> registry.heartbeatAgent("agent-1", "a b", 0), ErrorKind.INVALID_ARGUMENT, "relay_id: must not contain whitespace");
+        assertError(() -> registry.heartbeatAgent("agent-1", "", -1), ErrorKind.INVALID_ARGUMENT, "epoch: out of range");
+        assertError(() -> registry.listAgents("", -5, ""), ErrorKind.INVALID_ARGUMENT, "page_size: must not be negative, was -5");
+        assertThat(backend.storedEntries()).as("nothing stored by refused requests").isZero();
+    }
+
+    @Test
+    void unknown_and_expired_entries_are_not_found() {
+        assertError(() -> registry.heartbeatRelay("relay-a"), ErrorKind.NOT_FOUND, "relay relay-a is not live; register it");
+        assertError(() -> registry.getRelay("relay-a"), ErrorKind.NOT_FOUND, "relay relay-a is not live; register it");
+        assertError(() -> registry.deregisterRelay("relay-a"), ErrorKind.NOT_FOUND, "relay relay-a is not live; register it");
+        assertError(() -> registry.registerAgent("agent-1", "relay-a"), ErrorKind.NOT_FOUND, "relay relay-a is not live; register it");
+        assertError(() -> registry.heartbeatAgents("relay-a", List.of()), ErrorKind.NOT_FOUND, "relay relay-a is not live; register it");
+        assertError(() -> registry.heartbeatAgent("agent-1", "", 0), ErrorKind.NOT_FOUND,
+                "agent agent-1 has no live placement; register it");
+        assertError(() -> registry.getAgentPlacement("agent-1"), ErrorKind.NOT_FOUND, "agent agent-1 has no live placement; register it");
+        assertError(() -> registry.deregisterAgent("agent-1", "relay-a"), ErrorKind.NOT_FOUND,
+                "agent agent-1 has no live placement; register it");
+
+        registry.registerRelay("relay-a", "10.0.0.1", 7000, Map.of());
+        registry.registerAgent("agent-1", "relay-a");
+        clock.advance(Duration.ofSeconds(10));
+        assertError(() -> registry.heartbeatRelay("relay-a"), ErrorKind.NOT_FOUND, "relay relay-a is not live; register it");
+        assertError(() -> registry.getAgentPlacement("agent-1"), ErrorKind.NOT_FOUND, "agent agent-1 has no live placement; register it");
+    }
+
+    @Test
+    void a_heartbeat_naming_a_stale_relay_or_epoch_fails_its_precondition() {
+        registry.registerRelay("relay-a", "10.0.0.1", 7000, Map.of());
+        registry.registerRelay("relay-b", "10.0.0.2", 7000, Map.of());
+        long epochOnA = registry.registerAgent("agent-1", "relay-a").epoch();
+        long epochOnB = registry.registerAgent("agent-1", "relay-b").epoch();
+
+        assertError(() -> registry.heartbeatAgent("agent-1", "relay-a", epochOnA), ErrorKind.FAILED_PRECONDITION,
+                "agent agent-1 is placed on relay relay-b with epoch " + epochOnB + ", not relay relay-a with epoch " + epochOnA);
+        assertError(() -> registry.heartbeatAgent("agent-1", "", epochOnA), ErrorKind.FAILED_PRECONDITION,
+                "agent agent-1 is placed on relay relay-b with epoch " + epochOnB + ", not epoch " + epochOnA);
+        assertThat(registry.heartbeatAgent("agent-1", "relay-b", epochOnB)).isPositive();
+        assertThat(registry.heartbeatAgent("agent-1", "", 0)).as("an old client naming neither").isPositive();
+    }
+
+    @Test
+    void only_the_owning_relay_deregisters_an_agent() {
+        registry.registerRelay("relay-a", "10.0.0.1", 7000, Map.of());
+        registry.registerAgent("agent-1", "relay-a");
+
+        assertError(() -> registry.deregisterAgent("agent-1", "relay-b"), ErrorKind.FAILED_PRECONDITION,
+                "agent agent-1 is placed on relay relay-a, not on relay relay-b");
+        registry.deregisterAgent("agent-1", "relay-a");
+        assertError(() -> registry.getAgentPlacement("agent-1"), ErrorKind.NOT_FOUND, "agent agent-1 has no live placement; register it");
+    }
+
+    @Test
+    void page_size_zero_means_the_cap_and_tokens_walk_the_rest() {
+        registry.registerRelay("relay-a", "10.0.0.1", 7000, Map.of());
+        for (String agentId : List.of("a5", "a1", "a4", "a2", "a3", "a6", "a7")) {
+            registry.registerAgent(agentId, "relay-a");
+        }
+
+        Listing<PlacementRecord> first = registry.listAgents("", 0, "");
+        assertThat(first.items()).extracting(PlacementRecord::agentId).containsExactly("a1", "a2", "a3");
+        Listing<PlacementRecord> second = registry.listAgents("relay-a", 1000, first.nextPageToken());
+        assertThat(second.items()).extracting(PlacementRecord::agentId).as("capped at 3").containsExactly("a4", "a5", "a6");
+        Listing<PlacementRecord> last = registry.listAgents("", 2, second.nextPageToken());
+        assertThat(last.items()).extracting(PlacementRecord::agentId).containsExactly("a7");
+        assertThat(last.nextPageToken()).isEmpty();
+    }
+
+    @Test
+    void relay_lists_page_and_filter_and_refuse_foreign_tokens() {
+        for (String relayId : List.of("r1", "r2", "r3", "r4")) {
+            registry.registerRelay(relayId, "10.0.0.1", 7000, Map.of("region", relayId.equals("r3") ? "us" : "eu"));
+        }
+
+        Listing<RelayRecord> first = registry.listRelays(2, "", Map.of("region", "eu"));
+        assertThat(first.items()).extracting(RelayRecord::relayId).containsExactly("r1", "r2");
+        Listing<RelayRecord> second = registry.listRelays(2, first.nextPageToken(), Map.of("region", "eu"));
+        assertThat(second.items()).extracting(RelayRecord::relayId).containsExactly("r4");
+        assertThat(second.nextPageToken()).isEmpty();
+        String agentToken = PageTokens.encode("agents", "x");
+        assertError(() -> registry.listRelays(2, agentToken, Map.of()), ErrorKind.INVALID_ARGUMENT,
+                "page_token: not a page token of this list");
+        assertError(() -> registry.listRelays(0, "", Map.of("", "x")), ErrorKind.INVALID_ARGUMENT, "label_selector key '': required");
+    }
+
+    @Test
+    void batch_lookups_keep_request_order_drop_duplicates_and_report_missing_ids() {
+        registry.registerRelay("relay-a", "10.0.0.1", 7000, Map.of());
+        registry.registerAgent("agent-1", "relay-a");
+        registry.registerAgent("agent-3", "relay-a");
+
+        PlacementLookup lookup = registry.getAgentPlacements(List.of("agent-3", "agent-2", "agent-1", "agent-3", "agent-9"));
+
+        assertThat(lookup.placements()).extracting(PlacementRecord::agentId).containsExactly("agent-3", "agent-1");
+        assertThat(lookup.missingAgentIds()).containsExactly("agent-2", "agent-9");
+        List<String> tooMany = new ArrayList<>();
+        for (int i = 0; i <= 1000; i++) {
+            tooMany.add("agent-" + i);
+        }
+        assertError(() -> registry.getAgentPlacements(tooMany), ErrorKind.INVALID_ARGUMENT, "agent_ids: at most 1000 ids per call, was 1001");
+        assertError(() -> registry.heartbeatAgents("relay-a", tooMany), ErrorKind.INVALID_ARGUMENT,
+                "agent_ids: at most 1000 ids per call, was 1001");
+    }
+
+    @Test
+    void a_batch_heartbeat_reports_duplicates_once() {
+        registry.registerRelay("relay-a", "10.0.0.1", 7000, Map.of());
+        registry.registerAgent("agent-1", "relay-a");
+
+        assertThat(registry.heartbeatAgents("relay-a", List.of("agent-2", "agent-1", "agent-2")).lostAgentIds()).containsExactly("agent-2");
+    }
+
+    private static void assertError(ThrowingCallable call, ErrorKind kind, String message) {
+        assertThatThrownBy(call).isInstanceOfSatisfying(RegistryException.class, e -> {
+            assertThat(e.kind()).isEqualTo(kind);
+            assertThat(e.getMessage()).isEqualTo(message);
+        });
+    }
+}

@@ -1,0 +1,45 @@
+package io.aeroarc.registry.spi;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+class BackendOptionsTest {
+
+    private final BackendOptions options =
+            BackendOptions.of("redis", Map.of("timeout", "250ms", "pool-size", "8", "tls", "true", "url", "redis://h:1"));
+
+    @Test
+    void typed_reads_fall_back_to_defaults() {
+        assertThat(options.getDuration("timeout", Duration.ofSeconds(2))).isEqualTo(Duration.ofMillis(250));
+        assertThat(options.getDuration("connect-timeout", Duration.ofSeconds(2))).isEqualTo(Duration.ofSeconds(2));
+        assertThat(options.getInt("pool-size", 16)).isEqualTo(8);
+        assertThat(options.getInt("max", 16)).isEqualTo(16);
+        assertThat(options.getBoolean("tls", false)).isTrue();
+        assertThat(options.get("url")).contains("redis://h:1");
+        assertThat(options.get("user", "default")).isEqualTo("default");
+    }
+
+    @Test
+    void malformed_values_name_the_option_and_the_backend() {
+        BackendOptions bad = BackendOptions.of("redis", Map.of("timeout", "soon", "pool-size", "many", "tls", "yes"));
+        assertThatThrownBy(() -> bad.getDuration("timeout", Duration.ZERO))
+                .hasMessage("invalid --backend-option timeout='soon' for backend redis: expected a duration such as 500ms or 2s");
+        assertThatThrownBy(() -> bad.getInt("pool-size", 1))
+                .hasMessage("invalid --backend-option pool-size='many' for backend redis: expected an integer");
+        assertThatThrownBy(() -> bad.getBoolean("tls", false))
+                .hasMessage("invalid --backend-option tls='yes' for backend redis: expected true or false");
+    }
+
+    @Test
+    void unknown_keys_are_refused_listing_the_known_ones() {
+        assertThatCode(() -> options.requireOnly(Set.of("timeout", "pool-size", "tls", "url", "key-prefix"))).doesNotThrowAnyException();
+        assertThatThrownBy(() -> options.requireOnly(Set.of("url", "timeout")))
+                .hasMessage("unknown --backend-option pool-size, tls for backend redis; known: timeout, url");
+    }
+}
