@@ -15,11 +15,12 @@ public final class GoDurations {
      * Parses a non-negative Go duration: a sequence of decimal numbers each followed by one of the
      * units ns, us (or µs), ms, s, m, h; or a plain {@code 0}.
      *
-     * @throws IllegalArgumentException with a one-line reason when the text is not such a duration
+     * @throws IllegalArgumentException with a one-line reason, such as "missing unit (use ns, us,
+     *     ms, s, m or h)", when the text is not such a duration
      */
     public static Duration parse(String text) {
         if (text == null || text.isEmpty()) {
-            throw new IllegalArgumentException("empty duration; use a form like 500ms, 30s or 1m30s");
+            throw new IllegalArgumentException("empty (use a form like 500ms, 30s or 1m30s)");
         }
         if (text.equals("0")) {
             return Duration.ZERO;
@@ -38,9 +39,9 @@ public final class GoDurations {
             String number = text.substring(numberStart, unitStart);
             String unit = text.substring(unitStart, i);
             if (number.isEmpty() || number.equals(".") || number.indexOf('.') != number.lastIndexOf('.')) {
-                throw new IllegalArgumentException("invalid duration '" + text + "'; use a form like 500ms, 30s or 1m30s");
+                throw new IllegalArgumentException("not a duration (use a form like 500ms, 30s or 1m30s)");
             }
-            nanos = nanos.add(new BigDecimal(number).multiply(BigDecimal.valueOf(nanosPerUnit(unit, text))));
+            nanos = nanos.add(new BigDecimal(number).multiply(BigDecimal.valueOf(nanosPerUnit(unit))));
         }
         return Duration.ofNanos(nanos.longValue());
     }
@@ -73,7 +74,7 @@ public final class GoDurations {
         return digits.substring(0, end);
     }
 
-    private static long nanosPerUnit(String unit, String text) {
+    private static long nanosPerUnit(String unit) {
         return switch (unit) {
             case "ns" -> 1L;
             case "us", "µs" -> 1_000L;
@@ -81,8 +82,8 @@ public final class GoDurations {
             case "s" -> 1_000_000_000L;
             case "m" -> 60_000_000_000L;
             case "h" -> 3_600_000_000_000L;
-            default -> throw new IllegalArgumentException("invalid duration '" + text + "': "
-                    + (unit.isEmpty() ? "missing unit" : "unknown unit '" + unit + "'") + "; use ns, us, ms, s, m or h");
+            default -> throw new IllegalArgumentException(
+                    (unit.isEmpty() ? "missing unit" : "unknown unit '" + unit + "'") + " (use ns, us, ms, s, m or h)");
         };
     }
 }

@@ -30,7 +30,7 @@ class GoDurationsTest {
     @ParameterizedTest
     @ValueSource(strings = {"", "30", "s", "3x", "1.2.3s", "-1s", "1 s", ".s"})
     void refuses_anything_else_with_a_reason(String text) {
-        assertThatThrownBy(() -> GoDurations.parse(text)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("duration");
+        assertThatThrownBy(() -> GoDurations.parse(text)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("(use ");
     }
 
     @ParameterizedTest

@@ -1,0 +1,161 @@
+package io.aeroarc.registry.server;
+
+import io.aeroarc.registry.api.v1.AeroRegistryGrpc;
+import io.aeroarc.registry.api.v1.DeregisterAgentRequest;
+import io.aeroarc.registry.api.v1.DeregisterAgentResponse;
+import io.aeroarc.registry.api.v1.DeregisterRelayRequest;
+import io.aeroarc.registry.api.v1.DeregisterRelayResponse;
+import io.aeroarc.registry.api.v1.GetAgentPlacementRequest;
+import io.aeroarc.registry.api.v1.GetAgentPlacementResponse;
+import io.aeroarc.registry.api.v1.GetAgentPlacementsRequest;
+import io.aeroarc.registry.api.v1.GetAgentPlacementsResponse;
+import io.aeroarc.registry.api.v1.GetRelayRequest;
+import io.aeroarc.registry.api.v1.GetRelayResponse;
+import io.aeroarc.registry.api.v1.HeartbeatAgentRequest;
+import io.aeroarc.registry.api.v1.HeartbeatAgentResponse;
+import io.aeroarc.registry.api.v1.HeartbeatAgentsRequest;
+import io.aeroarc.registry.api.v1.HeartbeatAgentsResponse;
+import io.aeroarc.registry.api.v1.HeartbeatRelayRequest;
+import io.aeroarc.registry.api.v1.HeartbeatRelayResponse;
+import io.aeroarc.registry.api.v1.ListAgentsRequest;
+import io.aeroarc.registry.api.v1.ListAgentsResponse;
+import io.aeroarc.registry.api.v1.ListRelaysRequest;
+import io.aeroarc.registry.api.v1.ListRelaysResponse;
+import io.aeroarc.registry.api.v1.RegisterAgentRequest;
+import io.aeroarc.registry.api.v1.RegisterAgentResponse;
+import io.aeroarc.registry.api.v1.RegisterRelayRequest;
+import io.aeroarc.registry.api.v1.RegisterRelayResponse;
+import io.aeroarc.registry.api.v1.Relay;
+import io.aeroarc.registry.core.Listing;
+import io.aeroarc.registry.core.PlacementLookup;
+import io.aeroarc.registry.core.RegistryService;
+import io.aeroarc.registry.spi.BatchRenewal;
+import io.aeroarc.registry.spi.PlacementRecord;
+import io.aeroarc.registry.spi.RelayPlacement;
+import io.aeroarc.registry.spi.RelayRecord;
+import io.grpc.stub.StreamObserver;
+import java.util.function.Supplier;
+
+/** The AeroRegistry service: wire messages in and out; the work is {@link RegistryService}'s. */
+final class AeroRegistryService extends AeroRegistryGrpc.AeroRegistryImplBase {
+
+    private final RegistryService registry;
+
+    AeroRegistryService(RegistryService registry) {
+        this.registry = registry;
+    }
+
+    @Override
+    public void registerRelay(RegisterRelayRequest request, StreamObserver<RegisterRelayResponse> responses) {
+        respond(responses, () -> {
+            Relay relay = request.getRelay();
+            long expiresAt = registry.registerRelay(relay.getRelayId(), relay.getAddress(), relay.getGrpcPort(), relay.getLabelsMap());
+            return RegisterRelayResponse.newBuilder().setExpiresAtUnixMs(expiresAt).build();
+        });
+    }
+
+    @Override
+    public void heartbeatRelay(HeartbeatRelayRequest request, StreamObserver<HeartbeatRelayResponse> responses) {
+        respond(responses, () -> HeartbeatRelayResponse.newBuilder()
+                .setExpiresAtUnixMs(registry.heartbeatRelay(request.getRelayId())).build());
+    }
+
+    @Override
+    public void listRelays(ListRelaysRequest request, StreamObserver<ListRelaysResponse> responses) {
+        respond(responses, () -> {
+            Listing<RelayRecord> listing = registry.listRelays(request.getPageSize(), request.getPageToken(), request.getLabelSelectorMap());
+            ListRelaysResponse.Builder response = ListRelaysResponse.newBuilder().setNextPageToken(listing.nextPageToken());
+            listing.items().forEach(relay -> response.addRelays(ProtoMapper.relay(relay)));
+            return response.build();
+        });
+    }
+
+    @Override
+    public void getRelay(GetRelayRequest request, StreamObserver<GetRelayResponse> responses) {
+        respond(responses, () -> GetRelayResponse.newBuilder().setRelay(ProtoMapper.relay(registry.getRelay(request.getRelayId()))).build());
+    }
+
+    @Override
+    public void deregisterRelay(DeregisterRelayRequest request, StreamObserver<DeregisterRelayResponse> responses) {
+        respond(responses, () -> {
+            registry.deregisterRelay(request.getRelayId());
+            return DeregisterRelayResponse.getDefaultInstance();
+        });
+    }
+
+    @Override
+    public void registerAgent(RegisterAgentRequest request, StreamObserver<RegisterAgentResponse> responses) {
+        respond(responses, () -> {
+            PlacementRecord placement = registry.registerAgent(request.getAgent().getAgentId(), request.getRelayId());
+            return RegisterAgentResponse.newBuilder().setExpiresAtUnixMs(placement.expiresAtMs()).setEpoch(placement.epoch()).build();
+        });
+    }
+
+    @Override
+    public void heartbeatAgent(HeartbeatAgentRequest request, StreamObserver<HeartbeatAgentResponse> responses) {
+        respond(responses, () -> HeartbeatAgentResponse.newBuilder()
+                .setExpiresAtUnixMs(registry.heartbeatAgent(request.getAgentId(), request.getRelayId(), request.getEpoch())).build());
+    }
+
+    @Override
+    public void heartbeatAgents(HeartbeatAgentsRequest request, StreamObserver<HeartbeatAgentsResponse> responses) {
+        respond(responses, () -> {
+            BatchRenewal renewal = registry.heartbeatAgents(request.getRelayId(), request.getAgentIdsList());
+            return HeartbeatAgentsResponse.newBuilder()
+                    .setExpiresAtUnixMs(renewal.expiresAtMs())
+                    .addAllLostAgentIds(renewal.lostAgentIds())
+                    .build();
+        });
+    }
+
+    @Override
+    public void deregisterAgent(DeregisterAgentRequest request, StreamObserver<DeregisterAgentResponse> responses) {
+        respond(responses, () -> {
+            registry.deregisterAgent(request.getAgentId(), request.getRelayId());
+            return DeregisterAgentResponse.getDefaultInstance();
+        });
+    }
+
+    @Override
+    public void getAgentPlacement(GetAgentPlacementRequest request, StreamObserver<GetAgentPlacementResponse> responses) {
+        respond(responses, () -> {
+            RelayPlacement found = registry.getAgentPlacement(request.getAgentId());
+            return GetAgentPlacementResponse.newBuilder()
+                    .setPlacement(ProtoMapper.placement(found.placement()))
+                    .setRelay(ProtoMapper.relay(found.relay()))
+                    .build();
+        });
+    }
+
+    @Override
+    public void getAgentPlacements(GetAgentPlacementsRequest request, StreamObserver<GetAgentPlacementsResponse> responses) {
+        respond(responses, () -> {
+            PlacementLookup lookup = registry.getAgentPlacements(request.getAgentIdsList());
+            GetAgentPlacementsResponse.Builder response = GetAgentPlacementsResponse.newBuilder().addAllMissingAgentIds(lookup.missingAgentIds());
+            lookup.placements().forEach(placement -> response.addPlacements(ProtoMapper.placement(placement)));
+            return response.build();
+        });
+    }
+
+    @Override
+    public void listAgents(ListAgentsRequest request, StreamObserver<ListAgentsResponse> responses) {
+        respond(responses, () -> {
+            Listing<PlacementRecord> listing = registry.listAgents(request.getRelayId(), request.getPageSize(), request.getPageToken());
+            ListAgentsResponse.Builder response = ListAgentsResponse.newBuilder().setNextPageToken(listing.nextPageToken());
+            listing.items().forEach(placement -> response.addAgents(ProtoMapper.agent(placement)));
+            return response.build();
+        });
+    }
+
+    private static <T> void respond(StreamObserver<T> responses, Supplier<T> call) {
+        T response;
+        try {
+            response = call.get();
+        } catch (RuntimeException e) {
+            responses.onError(StatusMapper.toStatusException(e));
+            return;
+        }
+        responses.onNext(response);
+        responses.onCompleted();
+    }
+}

@@ -1,0 +1,226 @@
+package io.aeroarc.registry.server;
+
+import io.aeroarc.registry.core.RegistrySettings;
+import io.aeroarc.registry.spi.GoDurations;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/**
+ * Reads the server's settings from flags ({@code --name value}, {@code --name=value}, one or two
+ * dashes) over environment variables over defaults. Errors are one-line reasons naming the flag or
+ * variable.
+ *
+ * <p>Besides the {@link Flag}s, {@code --BACKEND-KEY value} for a discovered backend name (the Go
+ * registry's {@code --redis-addr}, {@code --redis-port}...) sets backend option KEY of that
+ * backend; it is ignored with a warning when another backend is selected.
+ */
+final class CommandLine {
+
+    /** What the command line asks for. */
+    sealed interface Request {}
+
+    record Help(String text) implements Request {}
+
+    record Run(ServerConfig config) implements Request {}
+
+    /** A setting's text and where it came from, for error messages. */
+    private record Setting(String text, String source) {}
+
+    private CommandLine() {}
+
+    static Request parse(List<String> args, Map<String, String> env, Collection<String> backendNames) {
+        Map<Flag, Setting> settings = new EnumMap<>(Flag.class);
+        Map<String, String> backendOptions = new TreeMap<>();
+        Map<String, Map<String, Setting>> backendFlags = new TreeMap<>();
+        readEnvironment(env, settings, backendOptions);
+
+        for (int i = 0; i < args.size(); i++) {
+            String arg = args.get(i);
+            if (!arg.startsWith("-") || arg.equals("-") || arg.equals("--")) {
+                throw new IllegalArgumentException("unexpected argument '" + arg + "'; run with --help to list the flags");
+            }
+            String body = arg.startsWith("--") ? arg.substring(2) : arg.substring(1);
+            int equals = body.indexOf('=');
+            String name = equals < 0 ? body : body.substring(0, equals);
+            String inline = equals < 0 ? null : body.substring(equals + 1);
+            Flag flag = Flag.named(name);
+            if (flag != null && flag.isBoolean()) {
+                settings.put(flag, new Setting(inline == null ? "true" : inline, "--" + name));
+                continue;
+            }
+            String owner = flag == null ? backendOwning(name, backendNames) : null;
+            if (flag == null && owner == null) {
+                throw new IllegalArgumentException("unknown flag --" + name + "; run with --help to list the flags");
+            }
+            String value = inline;
+            if (value == null) {
+                if (i + 1 >= args.size()) {
+                    throw new IllegalArgumentException("flag --" + name + " needs a value");
+                }
+                value = args.get(++i);
+            }
+            if (owner != null) {
+                backendFlags.computeIfAbsent(owner, o -> new TreeMap<>())
+                        .put(name.substring(owner.length() + 1), new Setting(value, "--" + name));
+            } else if (flag == Flag.BACKEND_OPTION) {
+                putBackendOption(backendOptions, value, "--backend-option");
+            } else {
+                settings.put(flag, new Setting(value, "--" + name));
+            }
+        }
+
+        if (parseBoolean(settings, Flag.HELP)) {
+            return new Help(help(backendNames));
+        }
+        String backend = text(settings, Flag.BACKEND);
+        List<String> warnings = new ArrayList<>();
+        for (Map.Entry<String, Map<String, Setting>> owned : backendFlags.entrySet()) {
+            for (Map.Entry<String, Setting> option : owned.getValue().entrySet()) {
+                if (owned.getKey().equals(backend)) {
+                    backendOptions.put(option.getKey(), option.getValue().text());
+                } else {
+                    warnings.add(option.getValue().source() + " applies to backend " + owned.getKey() + " only; ignored with --backend "
+                            + backend);
+                }
+            }
+        }
+        if (settings.containsKey(Flag.HEARTBEAT_INTERVAL)) {
+            parseDuration(settings, Flag.HEARTBEAT_INTERVAL);
+            warnings.add("--heartbeat-interval is accepted for compatibility with the Go registry and has no effect");
+        }
+
+        RegistrySettings registry = new RegistrySettings(parsePositiveDuration(settings, Flag.RELAY_TTL),
+                parsePositiveDuration(settings, Flag.AGENT_TTL), parseInt(settings, Flag.MAX_PAGE_SIZE, 1, Integer.MAX_VALUE));
+        boolean tls = parseBoolean(settings, Flag.TLS_ENABLED);
+        Optional<Path> certPath = tls ? Optional.of(readableFile(settings, Flag.TLS_CERT_PATH)) : Optional.empty();
+        Optional<Path> keyPath = tls ? Optional.of(readableFile(settings, Flag.TLS_KEY_PATH)) : Optional.empty();
+        String address = text(settings, Flag.GRPC_LISTEN_ADDRESS);
+        if (address.isBlank()) {
+            throw new IllegalArgumentException("--grpc-listen-address must not be empty");
+        }
+        return new Run(new ServerConfig(backend, backendOptions, address, parseInt(settings, Flag.GRPC_LISTEN_PORT, 0, 65535), registry,
+                parseDuration(settings, Flag.SHUTDOWN_TIMEOUT), certPath, keyPath, warnings));
+    }
+
+    static String help(Collection<String> backendNames) {
+        StringBuilder text = new StringBuilder();
+        text.append("relay-registry: the Aero Arc Relay Registry gRPC server (aeroarc.registry.v1.AeroRegistry)\n\n");
+        text.append("Usage: java -jar relay-registry.jar [flags]\n\n");
+        text.append("Flags (--name value or --name=value; each also read from the environment variable shown):\n");
+        for (Flag flag : Flag.values()) {
+            String env = flag == Flag.BACKEND_OPTION ? Flag.BACKEND_OPTION_ENV_PREFIX + "<KEY>" : flag == Flag.HELP ? "" : flag.envName();
+            String defaultText = flag.defaultValue.isEmpty() ? "" : " (default " + flag.defaultValue + ")";
+            text.append(String.format(Locale.ROOT, "  --%-20s %s%s%n  %-22s %s%n", flag.name, flag.description, defaultText, "",
+                    env.isEmpty() ? "" : "env " + env));
+        }
+        text.append("\nDurations are written as in Go: 500ms, 30s, 1m30s.\n");
+        text.append("--BACKEND-KEY value (such as the Go registry's --redis-addr) sets backend option KEY of that backend.\n");
+        text.append(Flag.BACKEND_OPTION_ENV_PREFIX).append("KEY_NAME=value sets backend option key-name.\n");
+        text.append("\nBackends on the class path: ").append(String.join(", ", backendNames)).append('\n');
+        return text.toString();
+    }
+
+    private static void readEnvironment(Map<String, String> env, Map<Flag, Setting> settings, Map<String, String> backendOptions) {
+        for (Flag flag : Flag.values()) {
+            String value = env.get(flag.envName());
+            if (value != null && flag != Flag.BACKEND_OPTION && flag != Flag.HELP) {
+                settings.put(flag, new Setting(value, flag.envName()));
+            }
+        }
+        for (Map.Entry<String, String> variable : new TreeMap<>(env).entrySet()) {
+            String name = variable.getKey();
+            if (name.startsWith(Flag.BACKEND_OPTION_ENV_PREFIX) && name.length() > Flag.BACKEND_OPTION_ENV_PREFIX.length()) {
+                String key = name.substring(Flag.BACKEND_OPTION_ENV_PREFIX.length()).toLowerCase(Locale.ROOT).replace('_', '-');
+                backendOptions.put(key, variable.getValue());
+            }
+        }
+    }
+
+    private static String backendOwning(String flagName, Collection<String> backendNames) {
+        for (String backend : backendNames) {
+            if (flagName.startsWith(backend + "-") && flagName.length() > backend.length() + 1) {
+                return backend;
+            }
+        }
+        return null;
+    }
+
+    private static void putBackendOption(Map<String, String> options, String keyValue, String source) {
+        int equals = keyValue.indexOf('=');
+        if (equals < 1) {
+            throw new IllegalArgumentException("invalid " + source + " '" + keyValue + "': expected key=value");
+        }
+        options.put(keyValue.substring(0, equals).trim(), keyValue.substring(equals + 1));
+    }
+
+    private static String text(Map<Flag, Setting> settings, Flag flag) {
+        Setting setting = settings.get(flag);
+        return setting == null ? flag.defaultValue : setting.text();
+    }
+
+    private static String source(Map<Flag, Setting> settings, Flag flag) {
+        Setting setting = settings.get(flag);
+        return setting == null ? "--" + flag.name : setting.source();
+    }
+
+    private static Duration parseDuration(Map<Flag, Setting> settings, Flag flag) {
+        String value = text(settings, flag);
+        try {
+            return GoDurations.parse(value.trim());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("invalid " + source(settings, flag) + " '" + value + "': " + e.getMessage());
+        }
+    }
+
+    private static Duration parsePositiveDuration(Map<Flag, Setting> settings, Flag flag) {
+        Duration duration = parseDuration(settings, flag);
+        if (duration.toMillis() < 1) {
+            throw new IllegalArgumentException("invalid " + source(settings, flag) + " '" + text(settings, flag) + "': must be at least 1ms");
+        }
+        return duration;
+    }
+
+    private static int parseInt(Map<Flag, Setting> settings, Flag flag, int min, int max) {
+        String value = text(settings, flag);
+        try {
+            int parsed = Integer.parseInt(value.trim());
+            if (parsed >= min && parsed <= max) {
+                return parsed;
+            }
+        } catch (NumberFormatException e) {
+            // reported below with the allowed range
+        }
+        throw new IllegalArgumentException(
+                "invalid " + source(settings, flag) + " '" + value + "': expected an integer from " + min + " to " + max);
+    }
+
+    private static boolean parseBoolean(Map<Flag, Setting> settings, Flag flag) {
+        String value = text(settings, flag);
+        return switch (value.trim().toLowerCase(Locale.ROOT)) {
+            case "true", "1" -> true;
+            case "false", "0", "" -> false;
+            default -> throw new IllegalArgumentException("invalid " + source(settings, flag) + " '" + value + "': expected true or false");
+        };
+    }
+
+    private static Path readableFile(Map<Flag, Setting> settings, Flag flag) {
+        String value = text(settings, flag);
+        if (value.isBlank()) {
+            throw new IllegalArgumentException("--tls-enabled needs " + source(settings, flag));
+        }
+        Path path = Path.of(value);
+        if (!Files.isReadable(path) || Files.isDirectory(path)) {
+            throw new IllegalArgumentException("invalid " + source(settings, flag) + " '" + value + "': not a readable file");
+        }
+        return path;
+    }
+}

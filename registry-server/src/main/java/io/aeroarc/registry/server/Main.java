@@ -1,0 +1,88 @@
+package io.aeroarc.registry.server;
+
+import io.aeroarc.registry.core.BackendLoader;
+import io.aeroarc.registry.spi.GoDurations;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.bridge.SLF4JBridgeHandler;
+import sun.misc.Signal;
+
+/** {@code java -jar relay-registry.jar [flags]}: exit 0 after a graceful stop, 2 on bad settings, 1 when it cannot serve. */
+public final class Main {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Main.class);
+
+    private Main() {}
+
+    public static void main(String[] args) {
+        // gRPC logs through java.util.logging; send it where everything else goes.
+        SLF4JBridgeHandler.removeHandlersForRootLogger();
+        SLF4JBridgeHandler.install();
+        System.exit(run(Arrays.asList(args), System.getenv(), System.out, System.err));
+    }
+
+    static int run(List<String> args, Map<String, String> env, PrintStream out, PrintStream err) {
+        BackendLoader backends;
+        ServerConfig config;
+        try {
+            backends = BackendLoader.discover(Main.class.getClassLoader());
+            List<String> names = new ArrayList<>();
+            backends.names().forEach(names::add);
+            CommandLine.Request request = CommandLine.parse(args, env, names);
+            if (request instanceof CommandLine.Help help) {
+                out.print(help.text());
+                return 0;
+            }
+            config = ((CommandLine.Run) request).config();
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            err.println("relay-registry: " + e.getMessage());
+            return 2;
+        }
+
+        RegistryServer server;
+        try {
+            server = RegistryServer.create(config, backends).start();
+        } catch (IllegalArgumentException e) {
+            err.println("relay-registry: " + e.getMessage());
+            return 2;
+        } catch (UncheckedIOException e) {
+            err.println("relay-registry: " + e.getMessage() + " (" + config.listenAddress() + ":" + config.listenPort() + ")");
+            return 1;
+        }
+        config.warnings().forEach(warning -> LOG.warn(warning));
+        LOG.info("relay-registry serving aeroarc.registry.v1.AeroRegistry on {}:{} ({}), backend {}, relay-ttl {}, agent-ttl {}, max-page-size {}",
+                config.listenAddress(), server.port(), config.tlsEnabled() ? "TLS" : "plaintext", config.backend(),
+                GoDurations.format(config.settings().relayTtl()), GoDurations.format(config.settings().agentTtl()),
+                config.settings().maxPageSize());
+
+        awaitStopSignal();
+        server.stop();
+        return 0;
+    }
+
+    /**
+     * Waits for SIGTERM or SIGINT. Handling them here, instead of in a shutdown hook, lets the
+     * process stop gracefully and still exit 0: after a shutdown hook the JVM exits with 143.
+     */
+    private static void awaitStopSignal() {
+        CountDownLatch stop = new CountDownLatch(1);
+        for (String name : List.of("TERM", "INT")) {
+            Signal.handle(new Signal(name), signal -> {
+                LOG.info("received SIG{}", signal.getName());
+                stop.countDown();
+            });
+        }
+        try {
+            stop.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

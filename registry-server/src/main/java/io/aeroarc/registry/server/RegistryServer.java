@@ -1,0 +1,141 @@
+package io.aeroarc.registry.server;
+
+import io.aeroarc.registry.core.BackendLoader;
+import io.aeroarc.registry.core.RegistryService;
+import io.aeroarc.registry.core.RegistrySettings;
+import io.aeroarc.registry.spi.BackendContext;
+import io.aeroarc.registry.spi.BackendOptions;
+import io.aeroarc.registry.spi.GoDurations;
+import io.aeroarc.registry.spi.RegistryBackend;
+import io.grpc.InsecureServerCredentials;
+import io.grpc.Server;
+import io.grpc.ServerBuilder;
+import io.grpc.ServerCredentials;
+import io.grpc.TlsServerCredentials;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The registry's gRPC server: the AeroRegistry service, standard health and reflection, over one
+ * backend. Stopping it is graceful: health turns NOT_SERVING, in-flight calls get the shutdown
+ * timeout to finish, then the backend is closed.
+ */
+public final class RegistryServer {
+
+    /** Largest request accepted; larger ones get RESOURCE_EXHAUSTED from gRPC. */
+    static final int MAX_INBOUND_MESSAGE_BYTES = 1024 * 1024;
+    static final Duration HEALTH_PROBE_INTERVAL = Duration.ofSeconds(1);
+    static final Duration HEALTH_PROBE_TIMEOUT = Duration.ofSeconds(5);
+
+    private static final Logger LOG = LoggerFactory.getLogger(RegistryServer.class);
+
+    private final Server server;
+    private final String backendName;
+    private final RegistryBackend backend;
+    private final HealthStatusManager health = new HealthStatusManager();
+    private final InFlightCalls inFlightCalls = new InFlightCalls();
+    private final BackendHealthMonitor healthMonitor;
+    private final Duration shutdownTimeout;
+    private boolean stopped;
+
+    /** A server on {@code builder}, such as one on an ephemeral port in tests. */
+    public RegistryServer(ServerBuilder<?> builder, String backendName, RegistryBackend backend, RegistrySettings settings,
+            Duration shutdownTimeout) {
+        this.backendName = backendName;
+        this.backend = backend;
+        this.shutdownTimeout = shutdownTimeout;
+        this.healthMonitor = new BackendHealthMonitor(backendName, backend, health, HEALTH_PROBE_INTERVAL, HEALTH_PROBE_TIMEOUT);
+        this.server = builder
+                .addService(new AeroRegistryService(new RegistryService(backend, settings)))
+                .addService(health.getHealthService())
+                .addService(ProtoReflectionServiceV1.newInstance())
+                .intercept(new FailedCallLogger())
+                .intercept(inFlightCalls)
+                .maxInboundMessageSize(MAX_INBOUND_MESSAGE_BYTES)
+                .build();
+    }
+
+    /**
+     * The server {@code config} describes, on the backend it names, found among {@code backends}.
+     *
+     * @throws IllegalArgumentException for an unknown backend, bad backend options, or TTLs the backend cannot keep
+     */
+    public static RegistryServer create(ServerConfig config, BackendLoader backends) {
+        RegistrySettings settings = config.settings();
+        BackendContext context = new BackendContext(Clock.systemUTC(), settings.relayTtl(), settings.agentTtl());
+        RegistryBackend backend = backends.open(config.backend(), BackendOptions.of(config.backend(), config.backendOptions()), context, settings);
+        ServerCredentials credentials = config.tlsEnabled()
+                ? tlsCredentials(config)
+                : InsecureServerCredentials.create();
+        NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(config.listenAddress(), config.listenPort()), credentials)
+                // Relays keep one connection open for their heartbeats; let their keepalive pings through.
+                .permitKeepAliveTime(10, TimeUnit.SECONDS)
+                .permitKeepAliveWithoutCalls(true);
+        return new RegistryServer(builder, config.backend(), backend, settings, config.shutdownTimeout());
+    }
+
+    private static ServerCredentials tlsCredentials(ServerConfig config) {
+        try {
+            return TlsServerCredentials.create(config.tlsCertPath().orElseThrow().toFile(), config.tlsKeyPath().orElseThrow().toFile());
+        } catch (IOException | IllegalArgumentException e) {
+            throw new IllegalArgumentException("cannot load --tls-cert-path/--tls-key-path: " + e.getMessage(), e);
+        }
+    }
+
+    public RegistryServer start() {
+        try {
+            server.start();
+        } catch (IOException e) {
+            backend.close();
+            throw new UncheckedIOException("cannot listen: " + e.getMessage(), e);
+        }
+        healthMonitor.start();
+        return this;
+    }
+
+    public int port() {
+        return server.getPort();
+    }
+
+    public String backendName() {
+        return backendName;
+    }
+
+    /** Graceful stop; calling it again does nothing. */
+    public synchronized void stop() {
+        if (stopped) {
+            return;
+        }
+        stopped = true;
+        LOG.info("stopping: health NOT_SERVING, letting in-flight calls finish within {}", GoDurations.format(shutdownTimeout));
+        healthMonitor.close();
+        health.enterTerminalState();
+        server.shutdown();
+        try {
+            if (!inFlightCalls.awaitNone(shutdownTimeout)) {
+                LOG.warn("calls still running after {}; cancelling them", GoDurations.format(shutdownTimeout));
+            }
+            // Cancels what is left: overdue calls and streams such as health watches, which never end by themselves.
+            server.shutdownNow();
+            server.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            server.shutdownNow();
+        }
+        backend.close();
+        LOG.info("stopped; backend {} closed", backendName);
+    }
+
+    public void awaitTermination() throws InterruptedException {
+        server.awaitTermination();
+    }
+}

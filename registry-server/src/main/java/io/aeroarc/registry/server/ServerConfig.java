@@ -1,0 +1,37 @@
+package io.aeroarc.registry.server;
+
+import io.aeroarc.registry.core.RegistrySettings;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Everything the server is started with, from flags and environment variables.
+ *
+ * @param backendOptions handed to the selected backend as they are
+ * @param listenPort 0 picks a free port (tests)
+ * @param tlsCertPath present exactly when TLS is enabled
+ * @param warnings settings that were accepted but have no effect, logged at start
+ */
+public record ServerConfig(
+        String backend,
+        Map<String, String> backendOptions,
+        String listenAddress,
+        int listenPort,
+        RegistrySettings settings,
+        Duration shutdownTimeout,
+        Optional<Path> tlsCertPath,
+        Optional<Path> tlsKeyPath,
+        List<String> warnings) {
+
+    public ServerConfig {
+        backendOptions = Map.copyOf(backendOptions);
+        warnings = List.copyOf(warnings);
+    }
+
+    public boolean tlsEnabled() {
+        return tlsCertPath.isPresent();
+    }
+}

@@ -1,0 +1,37 @@
+package io.aeroarc.registry.server;
+
+import io.aeroarc.registry.core.RegistryException;
+import io.aeroarc.registry.spi.BackendUnavailableException;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+
+/**
+ * The one place where failures become gRPC statuses. Clients get a clean description; the cause
+ * stays attached to the status for the server's log and is never sent.
+ */
+final class StatusMapper {
+
+    private StatusMapper() {}
+
+    static StatusRuntimeException toStatusException(Throwable failure) {
+        return toStatus(failure).asRuntimeException();
+    }
+
+    static Status toStatus(Throwable failure) {
+        if (failure instanceof RegistryException expected) {
+            Status status = switch (expected.kind()) {
+                case INVALID_ARGUMENT -> Status.INVALID_ARGUMENT;
+                case NOT_FOUND -> Status.NOT_FOUND;
+                case FAILED_PRECONDITION -> Status.FAILED_PRECONDITION;
+            };
+            return status.withDescription(expected.getMessage());
+        }
+        if (failure instanceof BackendUnavailableException) {
+            return Status.UNAVAILABLE.withDescription("storage backend unavailable; retry later").withCause(failure);
+        }
+        if (failure instanceof StatusRuntimeException grpc) {
+            return grpc.getStatus();
+        }
+        return Status.INTERNAL.withDescription("internal error; see the registry's log").withCause(failure);
+    }
+}

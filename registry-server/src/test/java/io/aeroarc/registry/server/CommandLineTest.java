@@ -1,0 +1,124 @@
+package io.aeroarc.registry.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class CommandLineTest {
+
+    private static final List<String> BACKENDS = List.of("memory", "redis");
+
+    @Test
+    void defaults_match_the_go_registry() {
+        ServerConfig config = run();
+
+        assertThat(config.backend()).isEqualTo("memory");
+        assertThat(config.listenAddress()).isEqualTo("0.0.0.0");
+        assertThat(config.listenPort()).isEqualTo(50051);
+        assertThat(config.settings().relayTtl()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(config.settings().agentTtl()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(config.settings().maxPageSize()).isEqualTo(10_000);
+        assertThat(config.shutdownTimeout()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(config.tlsEnabled()).isFalse();
+        assertThat(config.backendOptions()).isEmpty();
+        assertThat(config.warnings()).isEmpty();
+    }
+
+    @Test
+    void flags_take_go_durations_in_both_spellings() {
+        ServerConfig config = run("--relay-ttl", "1m30s", "-agent-ttl=500ms", "--shutdown-timeout=0", "--grpc-listen-port", "0",
+                "--grpc-listen-address=127.0.0.1", "--max-page-size", "50");
+
+        assertThat(config.settings().relayTtl()).isEqualTo(Duration.ofSeconds(90));
+        assertThat(config.settings().agentTtl()).isEqualTo(Duration.ofMillis(500));
+        assertThat(config.shutdownTimeout()).isZero();
+        assertThat(config.listenPort()).isZero();
+        assertThat(config.listenAddress()).isEqualTo("127.0.0.1");
+        assertThat(config.settings().maxPageSize()).isEqualTo(50);
+    }
+
+    @Test
+    void environment_variables_apply_under_flags() {
+        Map<String, String> env = Map.of("AERO_REGISTRY_RELAY_TTL", "10s", "AERO_REGISTRY_AGENT_TTL", "12s", "AERO_REGISTRY_BACKEND", "redis",
+                "AERO_REGISTRY_BACKEND_OPTION_KEY_PREFIX", "fleet-a:", "AERO_REGISTRY_BACKEND_OPTION_URL", "redis://env:6379");
+
+        ServerConfig config = ((CommandLine.Run) CommandLine.parse(List.of("--agent-ttl", "20s", "--backend-option", "url=redis://flag:6379"),
+                env, BACKENDS)).config();
+
+        assertThat(config.settings().relayTtl()).isEqualTo(Duration.ofSeconds(10));
+        assertThat(config.settings().agentTtl()).isEqualTo(Duration.ofSeconds(20));
+        assertThat(config.backend()).isEqualTo("redis");
+        assertThat(config.backendOptions()).containsExactlyInAnyOrderEntriesOf(Map.of("key-prefix", "fleet-a:", "url", "redis://flag:6379"));
+    }
+
+    @Test
+    void go_backend_flags_become_options_of_their_backend_and_are_ignored_with_a_warning_for_another() {
+        ServerConfig redis = run("--backend", "redis", "--redis-addr", "cache.internal", "--redis-port=6380", "--backend-option", "timeout=1s");
+        assertThat(redis.backendOptions()).containsExactlyInAnyOrderEntriesOf(Map.of("addr", "cache.internal", "port", "6380", "timeout", "1s"));
+
+        ServerConfig memory = run("--redis-addr", "cache.internal");
+        assertThat(memory.backendOptions()).isEmpty();
+        assertThat(memory.warnings()).containsExactly("--redis-addr applies to backend redis only; ignored with --backend memory");
+    }
+
+    @Test
+    void tls_needs_readable_certificate_and_key_files(@TempDir Path dir) throws Exception {
+        Path cert = Files.writeString(dir.resolve("cert.pem"), "x");
+        Path key = Files.writeString(dir.resolve("key.pem"), "x");
+
+        ServerConfig config = run("--tls-enabled", "--tls-cert-path", cert.toString(), "--tls-key-path=" + key);
+        assertThat(config.tlsCertPath()).contains(cert);
+        assertThat(config.tlsKeyPath()).contains(key);
+        assertThat(run("--tls-enabled=false", "--tls-cert-path", "/nowhere").tlsEnabled()).isFalse();
+
+        assertInvalid("--tls-enabled needs --tls-cert-path", "--tls-enabled");
+        assertInvalid("invalid --tls-key-path '" + dir.resolve("missing.pem") + "': not a readable file", "--tls-enabled",
+                "--tls-cert-path", cert.toString(), "--tls-key-path", dir.resolve("missing.pem").toString());
+    }
+
+    @Test
+    void bad_values_give_a_one_line_reason_naming_the_flag_or_variable() {
+        assertInvalid("invalid --relay-ttl '30': missing unit (use ns, us, ms, s, m or h)", "--relay-ttl", "30");
+        assertInvalid("invalid --agent-ttl '0s': must be at least 1ms", "--agent-ttl", "0s");
+        assertInvalid("invalid --grpc-listen-port '70000': expected an integer from 0 to 65535", "--grpc-listen-port", "70000");
+        assertInvalid("invalid --max-page-size '0': expected an integer from 1 to 2147483647", "--max-page-size", "0");
+        assertInvalid("unknown flag --relay-tll; run with --help to list the flags", "--relay-tll", "30s");
+        assertInvalid("flag --backend needs a value", "--backend");
+        assertInvalid("invalid --backend-option 'url': expected key=value", "--backend-option", "url");
+        assertInvalid("unexpected argument 'serve'; run with --help to list the flags", "serve");
+        assertInvalid("invalid --tls-enabled 'maybe': expected true or false", "--tls-enabled=maybe");
+        assertInvalid("invalid --heartbeat-interval 'often': not a duration (use a form like 500ms, 30s or 1m30s)",
+                "--heartbeat-interval", "often");
+        assertThatThrownBy(() -> CommandLine.parse(List.of(), Map.of("AERO_REGISTRY_RELAY_TTL", "soon"), BACKENDS))
+                .hasMessage("invalid AERO_REGISTRY_RELAY_TTL 'soon': not a duration (use a form like 500ms, 30s or 1m30s)");
+    }
+
+    @Test
+    void help_lists_every_flag_its_variable_and_the_backends_found() {
+        CommandLine.Request request = CommandLine.parse(List.of("--relay-ttl", "5s", "--help"), Map.of(), BACKENDS);
+
+        assertThat(request).isInstanceOf(CommandLine.Help.class);
+        String help = ((CommandLine.Help) request).text();
+        for (Flag flag : Flag.values()) {
+            assertThat(help).contains("--" + flag.name);
+        }
+        assertThat(help).contains("AERO_REGISTRY_RELAY_TTL", "AERO_REGISTRY_BACKEND_OPTION_<KEY>", "(default 30s)",
+                "Backends on the class path: memory, redis");
+    }
+
+    private static ServerConfig run(String... args) {
+        return ((CommandLine.Run) CommandLine.parse(List.of(args), Map.of(), BACKENDS)).config();
+    }
+
+    private static void assertInvalid(String message, String... args) {
+        assertThatThrownBy(() -> CommandLine.parse(List.of(args), Map.of(), BACKENDS)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage(message);
+    }
+}
