@@ -11,6 +11,5 @@ end
 local expires = int(now + ttl)
 redis.call('HSET', agent_key(agent_id), 'heartbeat', int(now), 'expires', expires)
 redis.call('PEXPIREAT', agent_key(agent_id), expires)
-redis.call('ZADD', AGENT_EXPIRIES, expires, agent_id)
 redis.call('ZADD', relay_agent_expiries_key(placement[1]), 'XX', expires, agent_id)
 return {2, now + ttl}

@@ -4,7 +4,9 @@ local P = ARGV[1]
 local RELAYS = P .. 'relays'                  -- zset, score 0: relay ids in byte order, for paging
 local RELAY_EXPIRIES = P .. 'relay-expiries'  -- zset, score expiry: relay ids, for the sweep
 local AGENTS = P .. 'agents'                  -- zset, score 0: agent ids in byte order, for paging
-local AGENT_EXPIRIES = P .. 'agent-expiries'  -- zset, score expiry: agent ids, for the sweep
+-- zset, score: a time before which the agent's placement cannot end (its expiry when registered).
+-- Heartbeats leave it alone to stay small; the sweep moves it on for placements still visible.
+local AGENT_EXPIRIES = P .. 'agent-expiries'
 local EPOCH = P .. 'epoch'                    -- counter: the last fencing token handed out
 local INCARNATION = P .. 'incarnation'        -- counter: the last relay incarnation started
 

@@ -11,6 +11,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 
 /**
@@ -30,6 +31,17 @@ class RedisBackendTckTest extends RegistryBackendTck {
     static void stopRedis() {
         if (server != null) {
             server.close();
+        }
+    }
+
+    /**
+     * Indexes and counters have no TTL; leave nothing behind on a Redis given by the environment.
+     * A new client each time, because the outage rule restarts the server under any pooled one.
+     */
+    @AfterEach
+    void deleteTheRulesKeys() {
+        try (RawRedis raw = new RawRedis(server)) {
+            raw.deleteAll(testPrefix(namespace));
         }
     }
 
