@@ -21,7 +21,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
-import java.util.TreeMap;
 import java.util.function.Function;
 
 /**
@@ -54,7 +53,7 @@ final class RedisBackend implements RegistryBackend {
     @Override
     public long registerRelay(RelayRegistration relay, Duration ttl) {
         List<String> args = args(relay.relayId(), relay.address(), Integer.toString(relay.grpcPort()), millis(ttl));
-        new TreeMap<>(relay.labels()).forEach((key, value) -> {
+        relay.labels().forEach((key, value) -> {
             args.add(key);
             args.add(value);
         });

@@ -37,7 +37,6 @@ final class ScriptRunner implements AutoCloseable {
                 .password(settings.password())
                 .database(settings.database())
                 .ssl(settings.tls())
-                .clientName("aeroarc-registry")
                 .build();
         ConnectionPoolConfig poolConfig = new ConnectionPoolConfig();
         poolConfig.setMaxTotal(settings.poolSize());
