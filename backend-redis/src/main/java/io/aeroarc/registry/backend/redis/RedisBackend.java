@@ -1,0 +1,230 @@
+package io.aeroarc.registry.backend.redis;
+
+import static io.aeroarc.registry.backend.redis.Replies.toList;
+import static io.aeroarc.registry.backend.redis.Replies.toLong;
+import static io.aeroarc.registry.backend.redis.Replies.toText;
+
+import io.aeroarc.registry.spi.AgentDeregistration;
+import io.aeroarc.registry.spi.AgentHeartbeat;
+import io.aeroarc.registry.spi.BatchRenewal;
+import io.aeroarc.registry.spi.Fence;
+import io.aeroarc.registry.spi.Page;
+import io.aeroarc.registry.spi.PageRequest;
+import io.aeroarc.registry.spi.PlacementRecord;
+import io.aeroarc.registry.spi.RegistryBackend;
+import io.aeroarc.registry.spi.RelayPlacement;
+import io.aeroarc.registry.spi.RelayRecord;
+import io.aeroarc.registry.spi.RelayRegistration;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.function.Function;
+
+/**
+ * The registry on a Redis shared by any number of registry servers.
+ *
+ * <p>Every operation is one Lua script (see the {@code .lua} resources for the key layout), so each
+ * is atomic against every other server's writes and a crash never leaves half a change. Times come
+ * from Redis' clock ({@code TIME} inside the scripts), not from {@code BackendContext.clock()}, so
+ * servers with skewed clocks agree on what is live. Liveness is decided inside each script from the
+ * stored expiry; Redis' own key expiry and the {@link RedisSweeper} only free memory.
+ */
+final class RedisBackend implements RegistryBackend {
+
+    /** Ids per script call of the batch operations: big enough for one call per relay heartbeat. */
+    static final int IDS_PER_CALL = 1000;
+    /** Index entries a listing script examines beyond what it was asked for, to skip ended ones. */
+    private static final int SCAN_SLACK = 128;
+    private static final int MAX_SCAN_PER_CALL = 1024;
+
+    private final ScriptRunner scripts;
+    private final String keyPrefix;
+    private final RedisSweeper sweeper;
+
+    RedisBackend(ScriptRunner scripts, String keyPrefix, Duration sweepInterval) {
+        this.scripts = scripts;
+        this.keyPrefix = keyPrefix;
+        this.sweeper = new RedisSweeper(scripts, keyPrefix, sweepInterval);
+    }
+
+    @Override
+    public long registerRelay(RelayRegistration relay, Duration ttl) {
+        List<String> args = args(relay.relayId(), relay.address(), Integer.toString(relay.grpcPort()), millis(ttl));
+        relay.labels().forEach((key, value) -> {
+            args.add(key);
+            args.add(value);
+        });
+        return toLong(scripts.run(RegistryScript.REGISTER_RELAY, args));
+    }
+
+    @Override
+    public OptionalLong heartbeatRelay(String relayId, Duration ttl) {
+        Object reply = scripts.run(RegistryScript.HEARTBEAT_RELAY, args(relayId, millis(ttl)));
+        return reply == null ? OptionalLong.empty() : OptionalLong.of(toLong(reply));
+    }
+
+    @Override
+    public Optional<RelayRecord> getRelay(String relayId) {
+        Object reply = scripts.run(RegistryScript.GET_RELAY, args(relayId));
+        return reply == null ? Optional.empty() : Optional.of(Replies.relay(reply));
+    }
+
+    @Override
+    public boolean deregisterRelay(String relayId) {
+        return toLong(scripts.run(RegistryScript.DEREGISTER_RELAY, args(relayId))) == 1;
+    }
+
+    @Override
+    public Page<RelayRecord> listRelays(Map<String, String> labelSelector, PageRequest page) {
+        return scanPages(page, (after, wanted, budget) -> {
+            List<String> args = args(after, Integer.toString(wanted), Integer.toString(budget));
+            labelSelector.forEach((key, value) -> {
+                args.add(key);
+                args.add(value);
+            });
+            return scripts.run(RegistryScript.LIST_RELAYS, args);
+        }, Replies::relay);
+    }
+
+    @Override
+    public Optional<PlacementRecord> registerAgent(String agentId, String relayId, Duration ttl) {
+        Object reply = scripts.run(RegistryScript.REGISTER_AGENT, args(agentId, relayId, millis(ttl)));
+        return reply == null ? Optional.empty() : Optional.of(Replies.placement(reply));
+    }
+
+    @Override
+    public AgentHeartbeat heartbeatAgent(String agentId, Fence fence, Duration ttl) {
+        List<Object> reply = toList(scripts.run(RegistryScript.HEARTBEAT_AGENT,
+                args(agentId, fence.relayId().orElse(""), Long.toString(fence.epoch()), millis(ttl))));
+        return switch ((int) toLong(reply.get(0))) {
+            case 0 -> new AgentHeartbeat.NotFound();
+            case 1 -> new AgentHeartbeat.Fenced(toText(reply.get(1)), toLong(reply.get(2)));
+            default -> new AgentHeartbeat.Renewed(toLong(reply.get(1)));
+        };
+    }
+
+    /**
+     * One script call per {@value #IDS_PER_CALL} ids. When there are more, each call is atomic on
+     * its own and the earliest of their expiries is reported.
+     */
+    @Override
+    public Optional<BatchRenewal> heartbeatAgents(String relayId, List<String> agentIds, Duration ttl) {
+        long expiresAt = Long.MAX_VALUE;
+        List<String> lost = new ArrayList<>();
+        int from = 0;
+        do {
+            List<String> chunk = agentIds.subList(from, Math.min(from + IDS_PER_CALL, agentIds.size()));
+            List<String> args = args(relayId, millis(ttl));
+            args.addAll(chunk);
+            Object reply = scripts.run(RegistryScript.HEARTBEAT_AGENTS, args);
+            if (reply == null) {
+                if (from == 0) {
+                    return Optional.empty();
+                }
+                lost.addAll(chunk); // the relay ended between two calls, and its placements with it
+            } else {
+                List<Object> renewal = toList(reply);
+                expiresAt = Math.min(expiresAt, toLong(renewal.get(0)));
+                toList(renewal.get(1)).forEach(id -> lost.add(toText(id)));
+            }
+            from += chunk.size();
+        } while (from < agentIds.size());
+        return Optional.of(new BatchRenewal(expiresAt, lost));
+    }
+
+    @Override
+    public AgentDeregistration deregisterAgent(String agentId, String relayId) {
+        List<Object> reply = toList(scripts.run(RegistryScript.DEREGISTER_AGENT, args(agentId, relayId)));
+        return switch ((int) toLong(reply.get(0))) {
+            case 0 -> new AgentDeregistration.NotFound();
+            case 1 -> new AgentDeregistration.Fenced(toText(reply.get(1)));
+            default -> new AgentDeregistration.Removed();
+        };
+    }
+
+    @Override
+    public Optional<RelayPlacement> getPlacement(String agentId) {
+        Object reply = scripts.run(RegistryScript.GET_PLACEMENT, args(agentId));
+        if (reply == null) {
+            return Optional.empty();
+        }
+        List<Object> both = toList(reply);
+        return Optional.of(new RelayPlacement(Replies.placement(both.get(0)), Replies.relay(both.get(1))));
+    }
+
+    @Override
+    public List<PlacementRecord> getPlacements(List<String> agentIds) {
+        List<PlacementRecord> found = new ArrayList<>();
+        for (int from = 0; from < agentIds.size(); from += IDS_PER_CALL) {
+            List<String> args = args();
+            args.addAll(agentIds.subList(from, Math.min(from + IDS_PER_CALL, agentIds.size())));
+            toList(scripts.run(RegistryScript.GET_PLACEMENTS, args)).forEach(record -> found.add(Replies.placement(record)));
+        }
+        return found;
+    }
+
+    @Override
+    public Page<PlacementRecord> listAgents(Optional<String> relayId, PageRequest page) {
+        return scanPages(page, (after, wanted, budget) -> scripts.run(RegistryScript.LIST_AGENTS,
+                args(relayId.orElse(""), after, Integer.toString(wanted), Integer.toString(budget))), Replies::placement);
+    }
+
+    @Override
+    public void probe() {
+        scripts.ping();
+    }
+
+    @Override
+    public void close() {
+        sweeper.close();
+        scripts.close();
+    }
+
+    /** One bounded sweep of expired index entries now; the background sweeper calls the same. */
+    int sweepExpired() {
+        return sweeper.sweepOnce();
+    }
+
+    /** One listing script call: examine at most {@code budget} ids after {@code after}, return up to {@code wanted}. */
+    private interface ScanCall {
+        Object scan(String after, int wanted, int budget);
+    }
+
+    /**
+     * Fills a page from as many bounded script calls as it takes, each continuing after the last
+     * id the previous one examined. Asks for one entry more than the page holds, so whether more
+     * follow is exact.
+     */
+    private static <T> Page<T> scanPages(PageRequest page, ScanCall call, Function<Object, T> decode) {
+        int wanted = page.limit() + 1;
+        List<T> items = new ArrayList<>();
+        String after = page.afterId();
+        while (true) {
+            int stillWanted = wanted - items.size();
+            List<Object> reply = toList(call.scan(after, stillWanted, Math.min(stillWanted + SCAN_SLACK, MAX_SCAN_PER_CALL)));
+            toList(reply.get(0)).forEach(record -> items.add(decode.apply(record)));
+            if (items.size() >= wanted) {
+                return new Page<>(items.subList(0, page.limit()), true);
+            }
+            if (toLong(reply.get(2)) == 1) {
+                return new Page<>(items, false);
+            }
+            after = toText(reply.get(1));
+        }
+    }
+
+    /** A mutable ARGV list: the key prefix, then {@code values}. */
+    private List<String> args(String... values) {
+        List<String> args = new ArrayList<>(values.length + 8);
+        args.add(keyPrefix);
+        args.addAll(List.of(values));
+        return args;
+    }
+
+    private static String millis(Duration ttl) {
+        return Long.toString(ttl.toMillis());
+    }
+}

@@ -1,0 +1,168 @@
+package io.aeroarc.registry.backend.redis;
+
+import io.aeroarc.registry.spi.BackendOptions;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * Where the Redis is and how to talk to it, read from the operator's {@code --backend-option}s:
+ * either {@code url} or the Go registry's flags ({@code addr}, {@code port}, {@code user},
+ * {@code password}, {@code db}), never both.
+ *
+ * @param user the ACL user, or null for the default user (password-only AUTH)
+ * @param password null for no AUTH
+ */
+record RedisSettings(
+        String host,
+        int port,
+        String user,
+        String password,
+        int database,
+        boolean tls,
+        int poolSize,
+        Duration timeout,
+        String keyPrefix) {
+
+    static final String URL = "url";
+    static final String POOL_SIZE = "pool-size";
+    static final String TIMEOUT = "timeout";
+    static final String KEY_PREFIX = "key-prefix";
+    static final String ADDR = "addr";
+    static final String PORT = "port";
+    static final String USER = "user";
+    static final String PASSWORD = "password";
+    static final String DB = "db";
+
+    /** The Go registry's flag names, without their {@code redis-} prefix. */
+    static final List<String> GO_FLAG_ALIASES = List.of(ADDR, PORT, USER, PASSWORD, DB);
+
+    static final int DEFAULT_PORT = 6379;
+    static final int DEFAULT_POOL_SIZE = 16;
+    static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(2);
+    static final String DEFAULT_KEY_PREFIX = "aeroarc:registry:";
+    /** The Go registry's {@code --redis-user} default, which means "no ACL user". */
+    static final String DEFAULT_USER = "default";
+
+    static RedisSettings from(BackendOptions options) {
+        options.requireOnly(Set.of(URL, POOL_SIZE, TIMEOUT, KEY_PREFIX, ADDR, PORT, USER, PASSWORD, DB));
+
+        int poolSize = options.getInt(POOL_SIZE, DEFAULT_POOL_SIZE);
+        if (poolSize < 1) {
+            throw invalid(options, POOL_SIZE, "must be at least 1");
+        }
+        Duration timeout = options.getDuration(TIMEOUT, DEFAULT_TIMEOUT);
+        if (timeout.toMillis() < 1 || timeout.toMillis() > Integer.MAX_VALUE) {
+            throw invalid(options, TIMEOUT, "must be between 1ms and 24 days");
+        }
+        String keyPrefix = options.get(KEY_PREFIX, DEFAULT_KEY_PREFIX);
+        if (keyPrefix.isEmpty()) {
+            throw invalid(options, KEY_PREFIX, "must not be empty");
+        }
+
+        List<String> aliases = GO_FLAG_ALIASES.stream().filter(key -> options.get(key).isPresent()).toList();
+        if (options.get(URL).isPresent()) {
+            if (!aliases.isEmpty()) {
+                throw new IllegalArgumentException("--backend-option " + URL + " cannot be combined with "
+                        + String.join(", ", aliases) + " for backend " + options.backendName()
+                        + ": give the whole address as url, or use the separate options without url");
+            }
+            return fromUrl(options, options.get(URL).get(), poolSize, timeout, keyPrefix);
+        }
+        return fromGoFlags(options, poolSize, timeout, keyPrefix);
+    }
+
+    private static RedisSettings fromUrl(BackendOptions options, String text, int poolSize, Duration timeout,
+            String keyPrefix) {
+        URI uri;
+        try {
+            uri = new URI(text.trim());
+        } catch (URISyntaxException e) {
+            throw invalid(options, URL, "expected redis://[user:password@]host:port[/db] or rediss://...");
+        }
+        String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+        if (!scheme.equals("redis") && !scheme.equals("rediss")) {
+            throw invalid(options, URL, "the scheme must be redis:// or rediss:// (TLS)");
+        }
+        if (uri.getHost() == null) {
+            throw invalid(options, URL, "no host; expected redis://[user:password@]host:port[/db]");
+        }
+        if (uri.getRawQuery() != null || uri.getRawFragment() != null) {
+            throw invalid(options, URL, "query parameters and fragments are not supported; use the other options");
+        }
+        String user = null;
+        String password = null;
+        if (uri.getUserInfo() != null) {
+            String userInfo = uri.getUserInfo();
+            int colon = userInfo.indexOf(':');
+            user = colon < 0 ? userInfo : userInfo.substring(0, colon);
+            password = colon < 0 ? null : userInfo.substring(colon + 1);
+        }
+        String path = uri.getPath() == null ? "" : uri.getPath();
+        int database = 0;
+        if (!path.isEmpty() && !path.equals("/")) {
+            database = parseDatabase(options, URL, path.substring(1));
+        }
+        int port = uri.getPort() < 0 ? DEFAULT_PORT : uri.getPort();
+        return new RedisSettings(uri.getHost(), port, aclUser(user), emptyToNull(password), database,
+                scheme.equals("rediss"), poolSize, timeout, keyPrefix);
+    }
+
+    private static RedisSettings fromGoFlags(BackendOptions options, int poolSize, Duration timeout, String keyPrefix) {
+        String host = options.get(ADDR, "localhost").trim();
+        if (host.isEmpty()) {
+            throw invalid(options, ADDR, "must not be empty");
+        }
+        if (host.indexOf(':') >= 0 && host.indexOf(':') == host.lastIndexOf(':')) {
+            throw invalid(options, ADDR, "takes a host name or IP only; give the port with " + PORT);
+        }
+        int port = options.getInt(PORT, DEFAULT_PORT);
+        if (port < 1 || port > 65535) {
+            throw invalid(options, PORT, "must be between 1 and 65535");
+        }
+        String database = options.get(DB, "0");
+        return new RedisSettings(host, port, aclUser(options.get(USER, DEFAULT_USER)), emptyToNull(options.get(PASSWORD, "")),
+                parseDatabase(options, DB, database), false, poolSize, timeout, keyPrefix);
+    }
+
+    private static int parseDatabase(BackendOptions options, String key, String text) {
+        try {
+            int database = Integer.parseInt(text.trim());
+            if (database >= 0) {
+                return database;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw invalid(options, key, "the database must be a number of 0 or more, was '" + text + "'");
+    }
+
+    /** The default user is who a password-only AUTH logs in as, and the only user Redis 5 knows. */
+    private static String aclUser(String user) {
+        return user == null || user.isEmpty() || user.equals(DEFAULT_USER) ? null : user;
+    }
+
+    private static String emptyToNull(String text) {
+        return text == null || text.isEmpty() ? null : text;
+    }
+
+    private static IllegalArgumentException invalid(BackendOptions options, String key, String reason) {
+        return new IllegalArgumentException(
+                "invalid --backend-option " + key + " for backend " + options.backendName() + ": " + reason);
+    }
+
+    /** The address without credentials, for logs and error messages. */
+    String describe() {
+        String hostPart = host.indexOf(':') >= 0 ? "[" + host + "]" : host;
+        return (tls ? "rediss://" : "redis://") + hostPart + ":" + port + "/" + database;
+    }
+
+    @Override
+    public String toString() {
+        return "RedisSettings[" + describe() + ", user=" + user + ", password=" + (password == null ? "none" : "***")
+                + ", poolSize=" + poolSize + ", timeout=" + timeout + ", keyPrefix=" + keyPrefix + "]";
+    }
+}

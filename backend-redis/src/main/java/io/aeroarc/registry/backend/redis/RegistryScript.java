@@ -1,0 +1,74 @@
+package io.aeroarc.registry.backend.redis;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+
+/**
+ * The Lua scripts of the backend, one per operation, each run atomically by Redis. The source is
+ * {@code prelude.lua} (key layout and shared helpers) followed by the operation's own file.
+ */
+enum RegistryScript {
+    REGISTER_RELAY("register_relay.lua"),
+    HEARTBEAT_RELAY("heartbeat_relay.lua"),
+    GET_RELAY("get_relay.lua"),
+    DEREGISTER_RELAY("deregister_relay.lua"),
+    LIST_RELAYS("list_relays.lua"),
+    REGISTER_AGENT("register_agent.lua"),
+    HEARTBEAT_AGENT("heartbeat_agent.lua"),
+    HEARTBEAT_AGENTS("heartbeat_agents.lua"),
+    DEREGISTER_AGENT("deregister_agent.lua"),
+    GET_PLACEMENT("get_placement.lua"),
+    GET_PLACEMENTS("get_placements.lua"),
+    LIST_AGENTS("list_agents.lua"),
+    SWEEP_EXPIRED("sweep_expired.lua"),
+    SWEEP_RELAY_INDEXES("sweep_relay_indexes.lua");
+
+    private static final String PRELUDE = "prelude.lua";
+
+    private final String fileName;
+    private final String source;
+    private final String sha1;
+
+    RegistryScript(String fileName) {
+        this.fileName = fileName;
+        this.source = read(PRELUDE) + "\n" + read(fileName);
+        this.sha1 = sha1Hex(source);
+    }
+
+    String fileName() {
+        return fileName;
+    }
+
+    String source() {
+        return source;
+    }
+
+    /** The digest EVALSHA names the script by; Redis computes the same one on SCRIPT LOAD. */
+    String sha1() {
+        return sha1;
+    }
+
+    private static String read(String fileName) {
+        try (InputStream in = RegistryScript.class.getResourceAsStream(fileName)) {
+            if (in == null) {
+                throw new IllegalStateException("script " + fileName + " is missing from the backend-redis jar");
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read script " + fileName, e);
+        }
+    }
+
+    private static String sha1Hex(String text) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-1").digest(text.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("the JDK always has SHA-1", e);
+        }
+    }
+}

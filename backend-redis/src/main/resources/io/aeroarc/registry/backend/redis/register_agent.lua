@@ -1,0 +1,30 @@
+-- ARGV: prefix, agent id, relay id, ttl ms.
+-- Returns the placement record, or nil when the relay is not live.
+local agent_id, relay_id, ttl = ARGV[2], ARGV[3], tonumber(ARGV[4])
+local now = now_ms()
+local incarnation, relay_expires = live_relay(relay_id, now)
+if not incarnation then return false end
+local key = agent_key(agent_id)
+local current = redis.call('HMGET', key, 'relay', 'incarnation', 'epoch', 'expires')
+local epoch
+if current[1] == relay_id and current[2] == incarnation and tonumber(current[4]) > now then
+  epoch = current[3]
+else
+  if current[1] then
+    redis.call('ZREM', relay_agents_key(current[1]), agent_id)
+    redis.call('ZREM', relay_agent_expiries_key(current[1]), agent_id)
+  end
+  epoch = redis.call('INCR', EPOCH)
+end
+local expires = int(now + ttl)
+redis.call('HSET', key, 'relay', relay_id, 'incarnation', incarnation, 'epoch', epoch,
+  'heartbeat', int(now), 'expires', expires)
+redis.call('PEXPIREAT', key, expires)
+redis.call('ZADD', AGENTS, 0, agent_id)
+redis.call('ZADD', AGENT_EXPIRIES, expires, agent_id)
+redis.call('ZADD', relay_agents_key(relay_id), 0, agent_id)
+redis.call('ZADD', relay_agent_expiries_key(relay_id), expires, agent_id)
+-- The per-relay indexes end with the relay incarnation, like its hash.
+redis.call('PEXPIREAT', relay_agents_key(relay_id), int(relay_expires))
+redis.call('PEXPIREAT', relay_agent_expiries_key(relay_id), int(relay_expires))
+return {agent_id, relay_id, epoch, now, now + ttl}
