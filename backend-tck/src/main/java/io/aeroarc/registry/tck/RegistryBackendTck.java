@@ -195,7 +195,7 @@ public abstract class RegistryBackendTck extends BackendTckSupport {
 
         assertThat(placed.agentId()).isEqualTo("agent-1");
         assertThat(placed.relayId()).isEqualTo("relay-a");
-        assertThat(placed.epoch()).as("epochs start at 1").isPositive();
+        assertThat(placed.epoch()).as("epochs are positive").isPositive();
         assertTimeBetween(placed.lastHeartbeatMs(), before, after, "last heartbeat");
         assertExpiry(placed.expiresAtMs(), before, after, LONG_TTL);
 

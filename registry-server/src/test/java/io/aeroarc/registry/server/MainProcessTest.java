@@ -57,7 +57,8 @@ class MainProcessTest {
         RegistryProcess server = RegistryProcess.fromClassPath(List.of("--backend", "cassandra"));
 
         assertThat(server.awaitExit()).isEqualTo(2);
-        assertThat(server.output).containsExactly("relay-registry: unknown --backend 'cassandra'; available: memory");
+        assertThat(server.output).hasSize(1);
+        assertThat(server.output.get(0)).startsWith("relay-registry: unknown --backend 'cassandra'; available: ").contains("memory", "redis");
     }
 
     @Test
@@ -76,6 +77,6 @@ class MainProcessTest {
         RegistryProcess server = RegistryProcess.fromClassPath(List.of("--help"));
 
         assertThat(server.awaitExit()).isZero();
-        assertThat(String.join("\n", server.output)).contains("--relay-ttl", "--backend-option", "Backends on the class path: memory");
+        assertThat(String.join("\n", server.output)).contains("--relay-ttl", "--backend-option", "Backends on the class path: ");
     }
 }

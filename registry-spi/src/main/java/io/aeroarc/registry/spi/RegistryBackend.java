@@ -22,7 +22,10 @@ import java.util.OptionalLong;
  *   <li><b>Epochs.</b> {@link PlacementRecord#epoch()} is a fencing token: for one agent it
  *       strictly increases every time its placement is created or moves to another relay (also
  *       when it is created again after it ended) and stays the same when the same relay
- *       re-registers or renews it. Epochs start at 1.</li>
+ *       re-registers or renews it. Epochs are positive. A store that can lose its state (an
+ *       in-memory one, a cache without persistence) starts its counter from the clock in
+ *       microseconds, so epochs keep increasing across the loss and a fence held from before it
+ *       never matches a new placement.</li>
  *   <li><b>Ordering and paging.</b> Lists are ordered by id in a total order the backend keeps
  *       stable across calls (ASCII ids sort byte-wise). A page holds the entries strictly after
  *       {@link PageRequest#afterId()}, so a pass over a changing set never repeats an id.</li>

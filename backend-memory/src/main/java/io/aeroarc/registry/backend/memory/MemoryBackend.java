@@ -62,6 +62,9 @@ public final class MemoryBackend implements RegistryBackend {
      */
     public MemoryBackend(Clock clock, Duration sweepInterval) {
         this.clock = clock;
+        // Epochs keep increasing across restarts of this process (see RegistryBackend), as long
+        // as fewer than a million placements a second are created on average.
+        this.lastEpoch = clock.millis() * 1000;
         if (sweepInterval.isZero()) {
             this.sweeper = null;
         } else {

@@ -14,6 +14,9 @@ else
     redis.call('ZREM', relay_agents_key(current[1]), agent_id)
     redis.call('ZREM', relay_agent_expiries_key(current[1]), agent_id)
   end
+  -- A counter lost with Redis' data resumes from the clock in microseconds, above every epoch
+  -- handed out before, so a fence held from before the loss never matches a new placement.
+  if redis.call('EXISTS', EPOCH) == 0 then redis.call('SET', EPOCH, int(now * 1000)) end
   epoch = redis.call('INCR', EPOCH)
 end
 local expires = int(now + ttl)
