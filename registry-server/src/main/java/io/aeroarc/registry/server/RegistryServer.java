@@ -71,11 +71,12 @@ public final class RegistryServer {
      */
     public static RegistryServer create(ServerConfig config, BackendLoader backends) {
         RegistrySettings settings = config.settings();
-        BackendContext context = new BackendContext(Clock.systemUTC(), settings.relayTtl(), settings.agentTtl());
-        RegistryBackend backend = backends.open(config.backend(), BackendOptions.of(config.backend(), config.backendOptions()), context, settings);
+        // Credentials first: a bad key file must not leave an opened backend behind.
         ServerCredentials credentials = config.tlsEnabled()
                 ? tlsCredentials(config)
                 : InsecureServerCredentials.create();
+        BackendContext context = new BackendContext(Clock.systemUTC(), settings.relayTtl(), settings.agentTtl());
+        RegistryBackend backend = backends.open(config.backend(), BackendOptions.of(config.backend(), config.backendOptions()), context, settings);
         NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(config.listenAddress(), config.listenPort()), credentials)
                 // Relays keep one connection open for their heartbeats; let their keepalive pings through.
                 .permitKeepAliveTime(10, TimeUnit.SECONDS)

@@ -18,4 +18,16 @@ public record BackendContext(Clock clock, Duration relayTtl, Duration agentTtl) 
         Objects.requireNonNull(relayTtl, "relayTtl");
         Objects.requireNonNull(agentTtl, "agentTtl");
     }
+
+    /**
+     * Half the shorter TTL, kept within [{@code floor}, {@code ceiling}]: a background sweep on
+     * this interval frees ended entries within about 1.5 TTLs while staying rare.
+     */
+    public Duration sweepInterval(Duration floor, Duration ceiling) {
+        Duration half = (relayTtl.compareTo(agentTtl) < 0 ? relayTtl : agentTtl).dividedBy(2);
+        if (half.compareTo(floor) < 0) {
+            return floor;
+        }
+        return half.compareTo(ceiling) > 0 ? ceiling : half;
+    }
 }

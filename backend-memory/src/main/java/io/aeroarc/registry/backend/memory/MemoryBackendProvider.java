@@ -31,16 +31,8 @@ public final class MemoryBackendProvider implements RegistryBackendProvider {
         return new MemoryBackend(context.clock(), sweepInterval);
     }
 
-    /**
-     * Half the shorter TTL: expired entries are freed within 1.5 TTLs, while the sweep (a walk over
-     * every entry) stays rare. Bounded so tiny TTLs don't spin and huge ones still free memory.
-     */
+    /** Sweeps walk every entry, so not more often than every 100ms; at least every 30s to free memory. */
     static Duration defaultSweepInterval(BackendContext context) {
-        Duration shorterTtl = context.relayTtl().compareTo(context.agentTtl()) < 0 ? context.relayTtl() : context.agentTtl();
-        Duration half = shorterTtl.dividedBy(2);
-        if (half.compareTo(MIN_SWEEP_INTERVAL) < 0) {
-            return MIN_SWEEP_INTERVAL;
-        }
-        return half.compareTo(MAX_SWEEP_INTERVAL) > 0 ? MAX_SWEEP_INTERVAL : half;
+        return context.sweepInterval(MIN_SWEEP_INTERVAL, MAX_SWEEP_INTERVAL);
     }
 }

@@ -29,16 +29,8 @@ public final class RedisBackendProvider implements RegistryBackendProvider {
         return new RedisBackend(new ScriptRunner(settings), settings.keyPrefix(), sweepInterval(context));
     }
 
-    /**
-     * Half the shorter TTL, so ended entries leave the indexes within about 1.5 TTLs; at least 1s
-     * (each sweep is a few round trips per registry server) and at most 30s.
-     */
+    /** At least 1s (each sweep is a few round trips per registry server) and at most 30s. */
     static Duration sweepInterval(BackendContext context) {
-        Duration shorterTtl = context.relayTtl().compareTo(context.agentTtl()) < 0 ? context.relayTtl() : context.agentTtl();
-        Duration half = shorterTtl.dividedBy(2);
-        if (half.compareTo(MIN_SWEEP_INTERVAL) < 0) {
-            return MIN_SWEEP_INTERVAL;
-        }
-        return half.compareTo(MAX_SWEEP_INTERVAL) > 0 ? MAX_SWEEP_INTERVAL : half;
+        return context.sweepInterval(MIN_SWEEP_INTERVAL, MAX_SWEEP_INTERVAL);
     }
 }
