@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntSupplier;
 
 /**
  * Deletes rows no read can show any more, in batches, on a background thread. Reads never rely on
@@ -73,16 +74,14 @@ final class ExpirySweeper implements AutoCloseable {
      * @throws BackendUnavailableException when the database fails
      */
     int sweep() {
+        return inBatches(this::deleteExpiredRelays) + inBatches(this::deleteEndedPlacements);
+    }
+
+    /** Runs {@code batch} until it deletes less than a full batch, at most {@link #MAX_BATCHES} times. */
+    private static int inBatches(IntSupplier batch) {
         int deleted = 0;
-        for (int batch = 0; batch < MAX_BATCHES; batch++) {
-            int rows = deleteBatch("delete expired relays", sql.deleteExpiredRelays, null);
-            deleted += rows;
-            if (rows < BATCH_SIZE) {
-                break;
-            }
-        }
-        for (int batch = 0; batch < MAX_BATCHES; batch++) {
-            int rows = deleteBatch("delete ended placements", sql.deleteEndedPlacements, deleteGrace);
+        for (int i = 0; i < MAX_BATCHES; i++) {
+            int rows = batch.getAsInt();
             deleted += rows;
             if (rows < BATCH_SIZE) {
                 break;
@@ -91,14 +90,20 @@ final class ExpirySweeper implements AutoCloseable {
         return deleted;
     }
 
-    private int deleteBatch(String operation, String statement, Duration grace) {
-        return database.run(operation, connection -> {
-            try (PreparedStatement delete = connection.prepareStatement(statement)) {
-                int parameter = 1;
-                if (grace != null) {
-                    delete.setLong(parameter++, grace.toMillis());
-                }
-                delete.setInt(parameter, BATCH_SIZE);
+    private int deleteExpiredRelays() {
+        return database.run("delete expired relays", connection -> {
+            try (PreparedStatement delete = connection.prepareStatement(sql.deleteExpiredRelays)) {
+                delete.setInt(1, BATCH_SIZE);
+                return delete.executeUpdate();
+            }
+        });
+    }
+
+    private int deleteEndedPlacements() {
+        return database.run("delete ended placements", connection -> {
+            try (PreparedStatement delete = connection.prepareStatement(sql.deleteEndedPlacements)) {
+                delete.setLong(1, deleteGrace.toMillis());
+                delete.setInt(2, BATCH_SIZE);
                 return delete.executeUpdate();
             }
         });

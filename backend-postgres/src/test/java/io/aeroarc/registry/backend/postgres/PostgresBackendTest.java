@@ -6,9 +6,11 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.aeroarc.registry.spi.AgentDeregistration;
+import io.aeroarc.registry.spi.AgentHeartbeat;
 import io.aeroarc.registry.spi.BackendContext;
 import io.aeroarc.registry.spi.BackendUnavailableException;
 import io.aeroarc.registry.spi.BatchRenewal;
+import io.aeroarc.registry.spi.Fence;
 import io.aeroarc.registry.spi.PageRequest;
 import io.aeroarc.registry.spi.RegistryBackend;
 import io.aeroarc.registry.spi.RelayRecord;
@@ -244,6 +246,79 @@ class PostgresBackendTest {
                 .until(() -> query(stats).get(0) >= rounds * ids.size());
         List<Long> updates = query(stats);
         assertThat(updates.get(1)).as("HOT updates of %d", updates.get(0)).isGreaterThanOrEqualTo(updates.get(0) * 9 / 10);
+    }
+
+    /**
+     * The epoch pitfall, made deterministic: a registration that moves an agent waits for the row
+     * lock while another server's move, which drew its epoch later, commits first. The waiting
+     * one must still come back with a higher epoch, so epochs rise in commit order. The TCK's race
+     * rules rarely see this order: waiters queue for the row in the order they drew.
+     */
+    @Test
+    void a_move_that_waited_for_the_row_lock_gets_an_epoch_above_the_one_committed_meanwhile() throws Exception {
+        RegistryBackend backend = new PostgresBackendProvider().create(schemas.options(namespace, Map.of("timeout", "10s")), CONTEXT);
+        opened.add(backend);
+        for (String relayId : List.of("relay-a", "relay-b", "relay-c")) {
+            backend.registerRelay(new RelayRegistration(relayId, relayId, 1, Map.of()), LONG_TTL);
+        }
+        long first = backend.registerAgent("agent-1", "relay-a", LONG_TTL).orElseThrow().epoch();
+        String schema = TestSchemas.schemaOf(namespace);
+        ExecutorService caller = Executors.newSingleThreadExecutor();
+        try (Connection otherServer = schemas.connect()) {
+            otherServer.setAutoCommit(false);
+            execute(otherServer, "SELECT 1 FROM " + schema + ".placements WHERE agent_id = 'agent-1' FOR UPDATE");
+
+            Future<Long> waiting = caller.submit(() -> backend.registerAgent("agent-1", "relay-b", LONG_TTL).orElseThrow().epoch());
+            await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(20)).until(() -> sessionsWaitingForALock() == 1);
+            long committedMeanwhile;
+            try (Statement move = otherServer.createStatement(); ResultSet row = move.executeQuery("UPDATE " + schema + ".placements SET"
+                    + " relay_id = 'relay-c', relay_incarnation = (SELECT incarnation FROM " + schema + ".relays WHERE relay_id = 'relay-c'),"
+                    + " epoch = nextval('" + schema + ".placement_epochs') WHERE agent_id = 'agent-1' RETURNING epoch")) {
+                row.next();
+                committedMeanwhile = row.getLong(1);
+            }
+            otherServer.commit();
+
+            assertThat(committedMeanwhile).isGreaterThan(first);
+            assertThat(waiting.get(10, TimeUnit.SECONDS)).isGreaterThan(committedMeanwhile);
+        } finally {
+            caller.shutdownNow();
+        }
+        assertThat(backend.getPlacement("agent-1").orElseThrow().placement().relayId()).isEqualTo("relay-b");
+    }
+
+    @Test
+    void a_call_stuck_in_the_database_fails_after_the_timeout() throws Exception {
+        RegistryBackend backend = new PostgresBackendProvider().create(schemas.options(namespace, Map.of("timeout", "500ms")), CONTEXT);
+        opened.add(backend);
+        backend.registerRelay(new RelayRegistration("relay-a", "a", 1, Map.of()), LONG_TTL);
+        backend.registerAgent("agent-1", "relay-a", LONG_TTL).orElseThrow();
+        try (Connection otherSession = schemas.connect()) {
+            otherSession.setAutoCommit(false);
+            execute(otherSession, "SELECT 1 FROM " + TestSchemas.schemaOf(namespace) + ".placements WHERE agent_id = 'agent-1' FOR UPDATE");
+
+            long start = System.nanoTime();
+            assertThatThrownBy(() -> backend.heartbeatAgent("agent-1", Fence.NONE, LONG_TTL))
+                    .isInstanceOf(BackendUnavailableException.class).hasMessageContaining("statement timeout");
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isBetween(Duration.ofMillis(400), Duration.ofSeconds(3));
+            otherSession.rollback();
+        }
+        assertThat(backend.heartbeatAgent("agent-1", Fence.NONE, LONG_TTL)).isInstanceOf(AgentHeartbeat.Renewed.class);
+    }
+
+    private long sessionsWaitingForALock() throws SQLException {
+        try (Connection connection = schemas.connect(); Statement statement = connection.createStatement();
+                ResultSet row = statement.executeQuery("SELECT count(*) FROM pg_stat_activity"
+                        + " WHERE application_name = 'aeroarc-relay-registry' AND wait_event_type = 'Lock'")) {
+            row.next();
+            return row.getLong(1);
+        }
+    }
+
+    private static void execute(Connection connection, String sql) throws SQLException {
+        try (Statement statement = connection.createStatement()) {
+            statement.execute(sql);
+        }
     }
 
     private <T> List<T> runConcurrently(int threads, Callable<T> body) throws Exception {
