@@ -45,14 +45,14 @@ public final class PostgresTestServer {
             return new External(url, System.getenv(USER_ENV), System.getenv(PASSWORD_ENV));
         }
         if (Docker.isAvailable()) {
-            return Container.start();
+            return Container.launch();
         }
         Optional<Path> postgres = Binaries.find("postgres", DEBIAN_BIN_DIRS);
         if (postgres.isEmpty()) {
             throw new MissingServerException("PostgreSQL", URL_ENV,
                     "install the PostgreSQL server binaries (apt-get install postgresql, found in " + DEBIAN_BIN_DIRS + ")");
         }
-        return LocalCluster.start(postgres.get().getParent());
+        return LocalCluster.launch(postgres.get().getParent());
     }
 
     private static Map<String, String> options(String url, String user, String password) {
@@ -90,10 +90,11 @@ public final class PostgresTestServer {
     }
 
     /**
-     * A Testcontainers container. Not stoppable by the outage rule: a restarted container gets a
-     * new host port, and the rule needs the same address.
+     * A Testcontainers container. The outage control pauses and unpauses it, because a stopped
+     * container's mapped port may change when it starts again; a paused server does not answer, so
+     * calls run into the backend's timeouts.
      */
-    private static final class Container implements TestServer {
+    private static final class Container implements TestServer, StorageControl {
 
         private final PostgreSQLContainer container;
 
@@ -101,7 +102,8 @@ public final class PostgresTestServer {
             this.container = container;
         }
 
-        static Container start() {
+        @SuppressWarnings("resource") // closed in close()
+        static Container launch() {
             PostgreSQLContainer container = new PostgreSQLContainer(CONTAINER_IMAGE);
             container.start();
             return new Container(container);
@@ -109,7 +111,7 @@ public final class PostgresTestServer {
 
         @Override
         public String description() {
-            return "Testcontainers " + CONTAINER_IMAGE + " at " + container.getJdbcUrl();
+            return "PostgreSQL container " + CONTAINER_IMAGE + " at " + container.getJdbcUrl();
         }
 
         @Override
@@ -119,7 +121,17 @@ public final class PostgresTestServer {
 
         @Override
         public Optional<StorageControl> control() {
-            return Optional.empty();
+            return Optional.of(this);
+        }
+
+        @Override
+        public void stop() {
+            container.getDockerClient().pauseContainerCmd(container.getContainerId()).exec();
+        }
+
+        @Override
+        public void start() {
+            container.getDockerClient().unpauseContainerCmd(container.getContainerId()).exec();
         }
 
         @Override
@@ -149,7 +161,7 @@ public final class PostgresTestServer {
             this.stopOnExit = new Thread(this::fastShutdown, "postgres-test-server-stop");
         }
 
-        static LocalCluster start(Path binDir) {
+        static LocalCluster launch(Path binDir) {
             Path directory;
             try {
                 directory = Files.createTempDirectory("registry-postgres-");
@@ -159,12 +171,7 @@ public final class PostgresTestServer {
             List<String> asServerUser = runsAsRoot()
                     ? List.of("setpriv", "--reuid=" + SERVER_USER, "--regid=" + SERVER_USER, "--init-groups")
                     : List.of();
-            if (runsAsRoot()) {
-                giveToServerUser(directory);
-            }
             Path dataDir = directory.resolve("data");
-            run(asServerUser, List.of(binDir.resolve("initdb").toString(), "-D", dataDir.toString(), "-A", "trust",
-                    "-U", "postgres", "-E", "UTF8", "--locale=C", "--no-sync"));
             int port = FreePort.find();
             List<String> command = new ArrayList<>(asServerUser);
             command.addAll(List.of(binDir.resolve("postgres").toString(), "-D", dataDir.toString(), "-p", Integer.toString(port),
@@ -173,7 +180,17 @@ public final class PostgresTestServer {
             LocalCluster cluster = new LocalCluster(binDir, dataDir, asServerUser,
                     new LocalServerProcess("postgres", command, directory, port));
             Runtime.getRuntime().addShutdownHook(cluster.stopOnExit);
-            cluster.start();
+            try {
+                if (runsAsRoot()) {
+                    giveToServerUser(directory);
+                }
+                run(asServerUser, List.of(binDir.resolve("initdb").toString(), "-D", dataDir.toString(), "-A", "trust",
+                        "-U", "postgres", "-E", "UTF8", "--locale=C", "--no-sync"));
+                cluster.start();
+            } catch (RuntimeException e) {
+                cluster.close();
+                throw e;
+            }
             return cluster;
         }
 
