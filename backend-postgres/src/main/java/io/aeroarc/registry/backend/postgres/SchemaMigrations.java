@@ -25,6 +25,9 @@ final class SchemaMigrations {
             new Migration(1, "relays and placements", List.of(
                     "CREATE SEQUENCE {s}.relay_incarnations",
                     "CREATE SEQUENCE {s}.placement_epochs",
+                    // Epochs start from the clock in microseconds, so a schema created again after it
+                    // was lost hands out epochs above all earlier ones, and old fences never match.
+                    "SELECT setval('{s}.placement_epochs', (extract(epoch FROM clock_timestamp()) * 1000000)::bigint)",
                     // fillfactor: heartbeats rewrite every row all the time; free room on each page lets
                     // the new row version stay on it as a heap-only tuple, with no index write.
                     """

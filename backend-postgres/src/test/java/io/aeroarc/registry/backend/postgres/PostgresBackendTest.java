@@ -131,9 +131,10 @@ class PostgresBackendTest {
     }
 
     @Test
-    void a_schema_dropped_under_a_running_backend_is_migrated_again_by_the_next_call() throws SQLException {
+    void a_schema_lost_under_a_running_backend_is_migrated_again_and_epochs_keep_increasing() throws SQLException {
         RegistryBackend backend = create(CONTEXT);
         backend.registerRelay(new RelayRegistration("relay-a", "a", 1, Map.of()), LONG_TTL);
+        long before = backend.registerAgent("agent-1", "relay-a", LONG_TTL).orElseThrow().epoch();
 
         execute("DROP SCHEMA %s CASCADE");
 
@@ -141,7 +142,8 @@ class PostgresBackendTest {
                 .hasMessageContaining("does not exist");
         assertThat(backend.getRelay("relay-a")).as("the registry is empty again, and works").isEmpty();
         backend.registerRelay(new RelayRegistration("relay-a", "a", 1, Map.of()), LONG_TTL);
-        assertThat(backend.getRelay("relay-a")).isPresent();
+        long after = backend.registerAgent("agent-1", "relay-a", LONG_TTL).orElseThrow().epoch();
+        assertThat(after).as("epoch after the loss, from the clock").isGreaterThan(before);
     }
 
     @Test
