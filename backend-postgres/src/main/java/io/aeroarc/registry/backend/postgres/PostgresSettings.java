@@ -10,7 +10,7 @@ import java.util.regex.Pattern;
 /**
  * The {@code --backend-option} values of the postgres backend, validated.
  *
- * @param schema an unquoted lower-case SQL identifier, so it can be written into statements as is
+ * @param schema a lower-case SQL identifier, so it needs no escaping inside the quotes statements put it in
  * @param timeout the bound of every statement and of waiting for a pooled connection
  */
 record PostgresSettings(String url, Optional<String> user, Optional<String> password, int poolSize, String schema, Duration timeout) {
@@ -47,8 +47,9 @@ record PostgresSettings(String url, Optional<String> user, Optional<String> pass
             throw invalid(POOL_SIZE, Integer.toString(poolSize), "at least 1");
         }
         String schema = options.get(SCHEMA, DEFAULT_SCHEMA);
-        if (!IDENTIFIER.matcher(schema).matches()) {
-            throw invalid(SCHEMA, schema, "a lower-case SQL identifier: a-z, 0-9 and _, not starting with a digit, at most 63 characters");
+        if (!IDENTIFIER.matcher(schema).matches() || schema.startsWith("pg_")) {
+            throw invalid(SCHEMA, schema, "a lower-case SQL identifier: a-z, 0-9 and _, not starting with a digit or pg_,"
+                    + " at most 63 characters");
         }
         Duration timeout = options.getDuration(TIMEOUT, DEFAULT_TIMEOUT);
         if (timeout.compareTo(MIN_TIMEOUT) < 0 || timeout.compareTo(MAX_TIMEOUT) > 0) {

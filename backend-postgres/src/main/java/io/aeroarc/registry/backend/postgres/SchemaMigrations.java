@@ -99,7 +99,7 @@ final class SchemaMigrations {
             // Checked first: CREATE SCHEMA IF NOT EXISTS needs the CREATE privilege on the database
             // even when the schema exists, and an operator may have created it for a less privileged user.
             if (!schemaExists(connection)) {
-                statement.execute("CREATE SCHEMA " + schema);
+                statement.execute("CREATE SCHEMA " + Sql.quoted(schema));
             }
             statement.execute(sql("""
                     CREATE TABLE IF NOT EXISTS {s}.schema_version (

@@ -204,7 +204,12 @@ final class Sql {
                     FOR UPDATE SKIP LOCKED))""".formatted(TTL, ON_LIVE_RELAY), schema);
     }
 
+    /** The template with its tables in {@code schema}, quoted so that even a keyword works as a name. */
     static String inSchema(String template, String schema) {
-        return template.replace(SCHEMA, schema);
+        return template.replace(SCHEMA, quoted(schema));
+    }
+
+    static String quoted(String schema) {
+        return '"' + schema + '"';
     }
 }
