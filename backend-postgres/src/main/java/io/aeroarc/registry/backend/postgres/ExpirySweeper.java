@@ -29,8 +29,9 @@ final class ExpirySweeper implements AutoCloseable {
     static final int MAX_BATCHES = 50;
 
     private static final System.Logger LOG = System.getLogger(ExpirySweeper.class.getName());
-    private static final Duration MIN_INTERVAL = Duration.ofSeconds(5);
-    private static final Duration MAX_INTERVAL = Duration.ofMinutes(1);
+    /** Each sweep scans the placements table, so not more often than this. */
+    static final Duration MIN_INTERVAL = Duration.ofSeconds(5);
+    static final Duration MAX_INTERVAL = Duration.ofMinutes(1);
 
     private final Database database;
     private final Sql sql;
@@ -56,15 +57,6 @@ final class ExpirySweeper implements AutoCloseable {
             long millis = interval.toMillis();
             scheduler.scheduleWithFixedDelay(this::sweepQuietly, millis, millis, TimeUnit.MILLISECONDS);
         }
-    }
-
-    /** Half the shorter TTL, within 5s to 1min: timely enough, while each sweep scans the placements. */
-    static Duration intervalFor(Duration relayTtl, Duration agentTtl) {
-        Duration half = (relayTtl.compareTo(agentTtl) < 0 ? relayTtl : agentTtl).dividedBy(2);
-        if (half.compareTo(MIN_INTERVAL) < 0) {
-            return MIN_INTERVAL;
-        }
-        return half.compareTo(MAX_INTERVAL) > 0 ? MAX_INTERVAL : half;
     }
 
     /**

@@ -23,7 +23,7 @@ public final class PostgresBackendProvider implements RegistryBackendProvider {
     @Override
     public RegistryBackend create(BackendOptions options, BackendContext context) {
         PostgresSettings settings = PostgresSettings.from(options);
-        return open(settings, ExpirySweeper.DELETE_GRACE, ExpirySweeper.intervalFor(context.relayTtl(), context.agentTtl()));
+        return open(settings, ExpirySweeper.DELETE_GRACE, context.sweepInterval(ExpirySweeper.MIN_INTERVAL, ExpirySweeper.MAX_INTERVAL));
     }
 
     /**
