@@ -1,0 +1,288 @@
+package io.aeroarc.registry.backend.postgres;
+
+import io.aeroarc.registry.spi.AgentDeregistration;
+import io.aeroarc.registry.spi.AgentHeartbeat;
+import io.aeroarc.registry.spi.BatchRenewal;
+import io.aeroarc.registry.spi.Fence;
+import io.aeroarc.registry.spi.Page;
+import io.aeroarc.registry.spi.PageRequest;
+import io.aeroarc.registry.spi.PlacementRecord;
+import io.aeroarc.registry.spi.RegistryBackend;
+import io.aeroarc.registry.spi.RelayPlacement;
+import io.aeroarc.registry.spi.RelayRecord;
+import io.aeroarc.registry.spi.RelayRegistration;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Set;
+
+/**
+ * The registry on PostgreSQL, shared by every registry server pointed at the same schema. Each
+ * call is one statement of {@link Sql} in its own transaction; the README explains the schema,
+ * the expiry and the epochs.
+ *
+ * <p>Times are Unix milliseconds of the database clock, so servers with skewed clocks agree.
+ */
+final class PostgresBackend implements RegistryBackend {
+
+    private final Database database;
+    private final Sql sql;
+    private final ExpirySweeper sweeper;
+
+    PostgresBackend(Database database, Sql sql, ExpirySweeper sweeper) {
+        this.database = database;
+        this.sql = sql;
+        this.sweeper = sweeper;
+    }
+
+    @Override
+    public long registerRelay(RelayRegistration relay, Duration ttl) {
+        return database.run("register relay", connection -> {
+            try (PreparedStatement statement = connection.prepareStatement(sql.registerRelay)) {
+                List<String> keys = new ArrayList<>(relay.labels().keySet());
+                statement.setString(1, relay.relayId());
+                statement.setString(2, relay.address());
+                statement.setInt(3, relay.grpcPort());
+                statement.setArray(4, textArray(connection, keys));
+                statement.setArray(5, textArray(connection, keys.stream().map(relay.labels()::get).toList()));
+                statement.setLong(6, ttl.toMillis());
+                try (ResultSet row = statement.executeQuery()) {
+                    row.next();
+                    return Rows.millis(row, 1);
+                }
+            }
+        });
+    }
+
+    @Override
+    public OptionalLong heartbeatRelay(String relayId, Duration ttl) {
+        return database.run("heartbeat relay", connection -> {
+            try (PreparedStatement statement = connection.prepareStatement(sql.heartbeatRelay)) {
+                statement.setLong(1, ttl.toMillis());
+                statement.setString(2, relayId);
+                try (ResultSet row = statement.executeQuery()) {
+                    return row.next() ? OptionalLong.of(Rows.millis(row, 1)) : OptionalLong.empty();
+                }
+            }
+        });
+    }
+
+    @Override
+    public Optional<RelayRecord> getRelay(String relayId) {
+        return database.run("get relay", connection -> {
+            try (PreparedStatement statement = connection.prepareStatement(sql.getRelay)) {
+                statement.setString(1, relayId);
+                try (ResultSet row = statement.executeQuery()) {
+                    return row.next() ? Optional.of(Rows.relay(row, 1)) : Optional.empty();
+                }
+            }
+        });
+    }
+
+    @Override
+    public boolean deregisterRelay(String relayId) {
+        return database.run("deregister relay", connection -> {
+            try (PreparedStatement statement = connection.prepareStatement(sql.deregisterRelay)) {
+                statement.setString(1, relayId);
+                return statement.executeUpdate() > 0;
+            }
+        });
+    }
+
+    @Override
+    public Page<RelayRecord> listRelays(Map<String, String> labelSelector, PageRequest page) {
+        return database.run("list relays", connection -> {
+            try (PreparedStatement statement = connection.prepareStatement(sql.listRelays)) {
+                List<String> keys = new ArrayList<>(labelSelector.keySet());
+                statement.setString(1, page.afterId());
+                statement.setArray(2, textArray(connection, keys));
+                statement.setArray(3, textArray(connection, keys.stream().map(labelSelector::get).toList()));
+                statement.setInt(4, page.limit() + 1);
+                List<RelayRecord> relays = new ArrayList<>();
+                try (ResultSet rows = statement.executeQuery()) {
+                    while (rows.next()) {
+                        relays.add(Rows.relay(rows, 1));
+                    }
+                }
+                return page(relays, page.limit());
+            }
+        });
+    }
+
+    @Override
+    public Optional<PlacementRecord> registerAgent(String agentId, String relayId, Duration ttl) {
+        return database.run("register agent", connection -> {
+            try (PreparedStatement statement = connection.prepareStatement(sql.registerAgent)) {
+                statement.setString(1, relayId);
+                statement.setString(2, agentId);
+                statement.setLong(3, ttl.toMillis());
+                try (ResultSet row = statement.executeQuery()) {
+                    return row.next() ? Optional.of(Rows.placement(row, 1)) : Optional.empty();
+                }
+            }
+        });
+    }
+
+    @Override
+    public AgentHeartbeat heartbeatAgent(String agentId, Fence fence, Duration ttl) {
+        return database.run("heartbeat agent", connection -> {
+            try (PreparedStatement statement = connection.prepareStatement(sql.heartbeatAgent)) {
+                if (fence.relayId().isPresent()) {
+                    statement.setString(1, fence.relayId().get());
+                } else {
+                    statement.setNull(1, Types.VARCHAR);
+                }
+                statement.setLong(2, fence.epoch());
+                statement.setLong(3, ttl.toMillis());
+                statement.setString(4, agentId);
+                try (ResultSet row = statement.executeQuery()) {
+                    if (!row.next()) {
+                        return new AgentHeartbeat.NotFound();
+                    }
+                    if (row.getBoolean(4)) {
+                        return new AgentHeartbeat.Renewed(Rows.millis(row, 3));
+                    }
+                    return new AgentHeartbeat.Fenced(row.getString(1), row.getLong(2));
+                }
+            }
+        });
+    }
+
+    @Override
+    public Optional<BatchRenewal> heartbeatAgents(String relayId, List<String> agentIds, Duration ttl) {
+        return database.run("heartbeat agents", connection -> {
+            try (PreparedStatement statement = connection.prepareStatement(sql.heartbeatAgents)) {
+                statement.setLong(1, ttl.toMillis());
+                statement.setString(2, relayId);
+                statement.setArray(3, textArray(connection, agentIds));
+                try (ResultSet row = statement.executeQuery()) {
+                    if (!row.next()) {
+                        return Optional.empty();
+                    }
+                    Set<String> renewed = new HashSet<>(Arrays.asList((String[]) row.getArray(2).getArray()));
+                    List<String> lost = agentIds.stream().filter(id -> !renewed.contains(id)).toList();
+                    return Optional.of(new BatchRenewal(Rows.millis(row, 1), lost));
+                }
+            }
+        });
+    }
+
+    @Override
+    public AgentDeregistration deregisterAgent(String agentId, String relayId) {
+        return database.run("deregister agent", connection -> {
+            try (PreparedStatement statement = connection.prepareStatement(sql.deregisterAgent)) {
+                statement.setString(1, relayId);
+                statement.setString(2, agentId);
+                try (ResultSet row = statement.executeQuery()) {
+                    if (!row.next()) {
+                        return new AgentDeregistration.NotFound();
+                    }
+                    if (row.getBoolean(2)) {
+                        return new AgentDeregistration.Removed();
+                    }
+                    return new AgentDeregistration.Fenced(row.getString(1));
+                }
+            }
+        });
+    }
+
+    @Override
+    public Optional<RelayPlacement> getPlacement(String agentId) {
+        return database.run("get placement", connection -> {
+            try (PreparedStatement statement = connection.prepareStatement(sql.getPlacement)) {
+                statement.setString(1, agentId);
+                try (ResultSet row = statement.executeQuery()) {
+                    if (!row.next()) {
+                        return Optional.empty();
+                    }
+                    return Optional.of(new RelayPlacement(
+                            Rows.placement(row, 1), Rows.relay(row, Rows.PLACEMENT_COLUMN_COUNT + 1)));
+                }
+            }
+        });
+    }
+
+    @Override
+    public List<PlacementRecord> getPlacements(List<String> agentIds) {
+        if (agentIds.isEmpty()) {
+            return List.of();
+        }
+        return database.run("get placements", connection -> {
+            try (PreparedStatement statement = connection.prepareStatement(sql.getPlacements)) {
+                statement.setArray(1, textArray(connection, agentIds));
+                return placements(statement);
+            }
+        });
+    }
+
+    @Override
+    public Page<PlacementRecord> listAgents(Optional<String> relayId, PageRequest page) {
+        return database.run("list agents", connection -> {
+            String query = relayId.isPresent() ? sql.listAgentsOfRelay : sql.listAgents;
+            try (PreparedStatement statement = connection.prepareStatement(query)) {
+                int parameter = 1;
+                if (relayId.isPresent()) {
+                    statement.setString(parameter++, relayId.get());
+                    statement.setString(parameter++, relayId.get());
+                }
+                statement.setString(parameter++, page.afterId());
+                statement.setInt(parameter, page.limit() + 1);
+                return page(placements(statement), page.limit());
+            }
+        });
+    }
+
+    @Override
+    public void probe() {
+        database.run("probe", connection -> {
+            try (PreparedStatement statement = connection.prepareStatement(sql.probe);
+                    ResultSet row = statement.executeQuery()) {
+                row.next();
+                return null;
+            }
+        });
+    }
+
+    @Override
+    public void close() {
+        sweeper.close();
+        database.close();
+    }
+
+    /** Deletes rows no read can show any more; the background sweeper calls the same. */
+    int sweepExpired() {
+        return sweeper.sweep();
+    }
+
+    private static List<PlacementRecord> placements(PreparedStatement statement) throws SQLException {
+        List<PlacementRecord> placements = new ArrayList<>();
+        try (ResultSet rows = statement.executeQuery()) {
+            while (rows.next()) {
+                placements.add(Rows.placement(rows, 1));
+            }
+        }
+        return placements;
+    }
+
+    /** The first {@code limit} items; the query fetched one more to know whether more follow. */
+    private static <T> Page<T> page(List<T> fetched, int limit) {
+        if (fetched.size() > limit) {
+            return new Page<>(fetched.subList(0, limit), true);
+        }
+        return new Page<>(fetched, false);
+    }
+
+    private static java.sql.Array textArray(Connection connection, List<String> values) throws SQLException {
+        return connection.createArrayOf("text", values.toArray(new String[0]));
+    }
+}

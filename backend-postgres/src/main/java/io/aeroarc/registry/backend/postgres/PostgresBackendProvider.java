@@ -1,0 +1,40 @@
+package io.aeroarc.registry.backend.postgres;
+
+import io.aeroarc.registry.spi.BackendContext;
+import io.aeroarc.registry.spi.BackendOptions;
+import io.aeroarc.registry.spi.RegistryBackend;
+import io.aeroarc.registry.spi.RegistryBackendProvider;
+import java.time.Duration;
+
+/**
+ * {@code --backend postgres}: the registry in a PostgreSQL schema that several registry servers
+ * share. Options: {@code url}, {@code user}, {@code password}, {@code pool-size}, {@code schema},
+ * {@code timeout}; see the module README.
+ */
+public final class PostgresBackendProvider implements RegistryBackendProvider {
+
+    public static final String NAME = "postgres";
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public RegistryBackend create(BackendOptions options, BackendContext context) {
+        PostgresSettings settings = PostgresSettings.from(options);
+        return open(settings, ExpirySweeper.DELETE_GRACE, context.sweepInterval(ExpirySweeper.MIN_INTERVAL, ExpirySweeper.MAX_INTERVAL));
+    }
+
+    /**
+     * A backend whose sweeper keeps invisible placements for {@code deleteGrace} and runs every
+     * {@code sweepInterval} ({@link Duration#ZERO}: never by itself). Tests shorten both.
+     */
+    static PostgresBackend open(PostgresSettings settings, Duration deleteGrace, Duration sweepInterval) {
+        Sql sql = new Sql(settings.schema());
+        Database database = new Database(PostgresPool.open(settings), new SchemaMigrations(settings.schema()));
+        database.migrateIfReachable();
+        ExpirySweeper sweeper = new ExpirySweeper(database, sql, deleteGrace, sweepInterval);
+        return new PostgresBackend(database, sql, sweeper);
+    }
+}

@@ -1,0 +1,156 @@
+package io.aeroarc.registry.backend.postgres;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.List;
+
+/**
+ * Creates and upgrades the backend's schema. Every registry server runs this at start-up; a
+ * transaction-scoped advisory lock per schema makes concurrent runs take turns, and the version
+ * table makes a second run a no-op.
+ *
+ * <p>To change the schema, append a {@link Migration} with the next version; never edit a
+ * released one. Keep changes additive (new tables, columns with defaults, indexes) so servers
+ * still running the previous release keep working during a rolling upgrade.
+ */
+final class SchemaMigrations {
+
+    /** One step of the schema's history; its statements run in the migration's transaction. */
+    record Migration(int version, String description, List<String> statements) {}
+
+    static final List<Migration> MIGRATIONS = List.of(
+            new Migration(1, "relays and placements", List.of(
+                    "CREATE SEQUENCE {s}.relay_incarnations",
+                    "CREATE SEQUENCE {s}.placement_epochs",
+                    // Epochs start from the clock in microseconds, so a schema created again after it
+                    // was lost hands out epochs above all earlier ones, and old fences never match.
+                    "SELECT setval('{s}.placement_epochs', (extract(epoch FROM clock_timestamp()) * 1000000)::bigint)",
+                    // fillfactor: heartbeats rewrite every row all the time; free room on each page lets
+                    // the new row version stay on it as a heap-only tuple, with no index write.
+                    """
+                    CREATE TABLE {s}.relays (
+                        relay_id       text COLLATE "C" PRIMARY KEY,
+                        incarnation    bigint      NOT NULL,
+                        address        text        NOT NULL,
+                        grpc_port      integer     NOT NULL,
+                        labels         jsonb       NOT NULL,
+                        registered_at  timestamptz NOT NULL,
+                        last_heartbeat timestamptz NOT NULL,
+                        expires_at     timestamptz NOT NULL
+                    ) WITH (fillfactor = 70)""",
+                    """
+                    CREATE TABLE {s}.placements (
+                        agent_id          text COLLATE "C" PRIMARY KEY,
+                        relay_id          text COLLATE "C" NOT NULL,
+                        relay_incarnation bigint      NOT NULL,
+                        epoch             bigint      NOT NULL,
+                        last_heartbeat    timestamptz NOT NULL,
+                        expires_at        timestamptz NOT NULL
+                    ) WITH (fillfactor = 70)""",
+                    // For per-relay agent lists (in agent order) and counts. Deliberately no index on
+                    // expires_at or last_heartbeat: heartbeats write them, and an index on either
+                    // would end HOT updates.
+                    "CREATE INDEX placements_by_relay ON {s}.placements (relay_id, relay_incarnation, agent_id)",
+                    // An incarnation belongs to one relay. Without this the planner multiplies the two
+                    // equalities' selectivities, expects a handful of rows per relay, and sorts a whole
+                    // relay's placements for every page instead of reading the index in order.
+                    "CREATE STATISTICS {s}.placements_relay_incarnation (dependencies) ON relay_id, relay_incarnation FROM {s}.placements")));
+
+    private final String schema;
+
+    SchemaMigrations(String schema) {
+        this.schema = schema;
+    }
+
+    /** The newest version this code knows. */
+    static int latestVersion() {
+        return MIGRATIONS.get(MIGRATIONS.size() - 1).version();
+    }
+
+    /**
+     * Brings the schema up to {@link #latestVersion()} in one transaction.
+     *
+     * @return the schema version found before migrating; 0 for a new schema
+     */
+    int migrate(Connection connection) throws SQLException {
+        boolean autoCommit = connection.getAutoCommit();
+        connection.setAutoCommit(false);
+        try {
+            int found = migrateInTransaction(connection);
+            connection.commit();
+            return found;
+        } catch (SQLException | RuntimeException e) {
+            rollbackQuietly(connection);
+            throw e;
+        } finally {
+            connection.setAutoCommit(autoCommit);
+        }
+    }
+
+    private int migrateInTransaction(Connection connection) throws SQLException {
+        try (PreparedStatement lock = connection.prepareStatement("SELECT pg_advisory_xact_lock(hashtext(?))")) {
+            lock.setString(1, "aeroarc-registry-schema:" + schema);
+            lock.execute();
+        }
+        try (Statement statement = connection.createStatement()) {
+            // Checked first: CREATE SCHEMA IF NOT EXISTS needs the CREATE privilege on the database
+            // even when the schema exists, and an operator may have created it for a less privileged user.
+            if (!schemaExists(connection)) {
+                statement.execute("CREATE SCHEMA " + Sql.quoted(schema));
+            }
+            statement.execute(sql("""
+                    CREATE TABLE IF NOT EXISTS {s}.schema_version (
+                        version     integer     PRIMARY KEY,
+                        description text        NOT NULL,
+                        applied_at  timestamptz NOT NULL DEFAULT now()
+                    )"""));
+            int found;
+            try (ResultSet rows = statement.executeQuery(sql("SELECT coalesce(max(version), 0) FROM {s}.schema_version"))) {
+                rows.next();
+                found = rows.getInt(1);
+            }
+            for (Migration migration : MIGRATIONS) {
+                if (migration.version() > found) {
+                    apply(connection, statement, migration);
+                }
+            }
+            return found;
+        }
+    }
+
+    private boolean schemaExists(Connection connection) throws SQLException {
+        try (PreparedStatement query = connection.prepareStatement("SELECT 1 FROM pg_namespace WHERE nspname = ?")) {
+            query.setString(1, schema);
+            try (ResultSet rows = query.executeQuery()) {
+                return rows.next();
+            }
+        }
+    }
+
+    private void apply(Connection connection, Statement statement, Migration migration) throws SQLException {
+        for (String ddl : migration.statements()) {
+            statement.execute(sql(ddl));
+        }
+        try (PreparedStatement record = connection.prepareStatement(
+                sql("INSERT INTO {s}.schema_version (version, description) VALUES (?, ?)"))) {
+            record.setInt(1, migration.version());
+            record.setString(2, migration.description());
+            record.executeUpdate();
+        }
+    }
+
+    private String sql(String template) {
+        return Sql.inSchema(template, schema);
+    }
+
+    private static void rollbackQuietly(Connection connection) {
+        try {
+            connection.rollback();
+        } catch (SQLException e) {
+            // The connection is broken; the pool discards it and the transaction dies with it.
+        }
+    }
+}

@@ -1,0 +1,42 @@
+package io.aeroarc.registry.backend.postgres;
+
+import io.aeroarc.registry.spi.BackendContext;
+import io.aeroarc.registry.spi.RegistryBackend;
+import io.aeroarc.registry.tck.RegistryBackendTck;
+import io.aeroarc.registry.tck.StorageControl;
+import io.aeroarc.registry.testsupport.PostgresTestServer;
+import io.aeroarc.registry.testsupport.TestServer;
+import java.util.Optional;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+
+/** The postgres backend against the shared TCK on a real PostgreSQL; each rule gets its own schema. */
+class PostgresBackendTckTest extends RegistryBackendTck {
+
+    private static TestServer server;
+    private static TestSchemas schemas;
+
+    @BeforeAll
+    static void startServer() {
+        server = PostgresTestServer.start();
+        schemas = new TestSchemas(server);
+    }
+
+    @AfterAll
+    static void stopServer() {
+        if (server != null) {
+            schemas.dropAll();
+            server.close();
+        }
+    }
+
+    @Override
+    protected RegistryBackend createBackend(BackendContext context, String namespace) {
+        return new PostgresBackendProvider().create(schemas.options(namespace), context);
+    }
+
+    @Override
+    protected Optional<StorageControl> storageControl() {
+        return server.control();
+    }
+}
