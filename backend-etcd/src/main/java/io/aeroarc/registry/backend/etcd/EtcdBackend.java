@@ -58,6 +58,8 @@ public final class EtcdBackend implements RegistryBackend {
      */
     static final TtlSupport TTL_SUPPORT = new TtlSupport(Duration.ofSeconds(1), Duration.ofMillis(1));
 
+    private static final int MIN_FETCH = 100;
+
     private final Client client;
     private final EtcdCalls calls;
     private final KeyLayout keys;
@@ -92,7 +94,7 @@ public final class EtcdBackend implements RegistryBackend {
                     ? previous.get().reregistered(registration, now, expiresAt)
                     : RelayValue.newIncarnation(registration, now, expiresAt);
             List<Op> ops = new ArrayList<>();
-            ops.add(Op.put(relayKey, next.encode(), leaseFor(expiresAt, deadline)));
+            ops.add(Op.put(relayKey, next.encode(), withLeaseFor(expiresAt, deadline)));
             if (previous.isPresent() && !stayedLive) {
                 // The ended incarnation's entries are invisible already; free them now rather than at their leases' end.
                 ops.add(deleteRange(keys.allRelayAgents(relayId, previous.get().incarnation())));
@@ -112,7 +114,7 @@ public final class EtcdBackend implements RegistryBackend {
                 return Step.answer(OptionalLong.empty());
             }
             long expiresAt = now + ttl.toMillis();
-            Op put = Op.put(relayKey, relay.get().renewed(now, expiresAt).encode(), leaseFor(expiresAt, deadline));
+            Op put = Op.put(relayKey, relay.get().renewed(now, expiresAt).encode(), withLeaseFor(expiresAt, deadline));
             return Step.write(List.of(unchanged(relayKey, stored.get(0))), List.of(put), written -> OptionalLong.of(expiresAt));
         });
     }
@@ -157,7 +159,7 @@ public final class EtcdBackend implements RegistryBackend {
         String after = page.afterId();
         boolean more = true;
         while (more && matched.size() <= page.limit()) {
-            GetResponse batch = calls.range(keys.relaysAfter(after), page.limit() + 1, deadline, "list relays");
+            GetResponse batch = calls.range(keys.relaysAfter(after), fetchSize(page), deadline, "list relays");
             long now = clock.millis();
             for (KeyValue kv : batch.getKvs()) {
                 after = keys.relayIdOf(kv.getKey());
@@ -330,7 +332,7 @@ public final class EtcdBackend implements RegistryBackend {
         String after = page.afterId();
         boolean more = true;
         while (more && items.size() <= page.limit()) {
-            GetResponse batch = calls.range(keys.relayAgentsAfter(relayId, incarnation, after), page.limit() + 1, deadline,
+            GetResponse batch = calls.range(keys.relayAgentsAfter(relayId, incarnation, after), fetchSize(page), deadline,
                     "list the agents of relay " + relayId);
             long now = clock.millis();
             for (KeyValue kv : batch.getKvs()) {
@@ -351,7 +353,7 @@ public final class EtcdBackend implements RegistryBackend {
         String after = page.afterId();
         boolean more = true;
         while (more && items.size() <= page.limit()) {
-            GetResponse batch = calls.range(keys.agentsAfter(after), page.limit() + 1, deadline, "list agents");
+            GetResponse batch = calls.range(keys.agentsAfter(after), fetchSize(page), deadline, "list agents");
             long now = clock.millis();
             Map<String, PlacementValue> live = new LinkedHashMap<>();
             for (KeyValue kv : batch.getKvs()) {
@@ -417,11 +419,12 @@ public final class EtcdBackend implements RegistryBackend {
             List<String> pending = agentIds;
             while (true) {
                 try {
-                    Optional<List<String>> overtaken = renew(pending);
-                    if (overtaken.isEmpty()) {
+                    Optional<Round> round = renew(pending);
+                    if (round.isEmpty()) {
                         return Optional.empty();
                     }
-                    pending = overtaken.get();
+                    lost.addAll(round.get().lost());
+                    pending = round.get().overtaken();
                 } catch (StaleLeaseException e) {
                     leases.forgetAll();
                 }
@@ -432,8 +435,8 @@ public final class EtcdBackend implements RegistryBackend {
             }
         }
 
-        /** One round; returns the agents whose renewal was overtaken, or empty when the relay is not live. */
-        private Optional<List<String>> renew(List<String> agentIds) {
+        /** One read and one set of transactions; empty when the relay is not live. */
+        private Optional<Round> renew(List<String> agentIds) {
             List<ByteSequence> toRead = new ArrayList<>(agentIds.size() + 1);
             toRead.add(keys.relay(relayId));
             agentIds.forEach(agentId -> toRead.add(keys.agent(agentId)));
@@ -446,6 +449,7 @@ public final class EtcdBackend implements RegistryBackend {
             if (expiresAt < 0) {
                 expiresAt = now + ttl.toMillis();
             }
+            List<String> lostNow = new ArrayList<>();
             List<String> renewing = new ArrayList<>();
             List<EtcdCalls.Transaction> transactions = new ArrayList<>();
             List<Cmp> comparisons = new ArrayList<>();
@@ -457,7 +461,7 @@ public final class EtcdBackend implements RegistryBackend {
                 Optional<KeyValue> kv = stored.get(i + 1);
                 Optional<PlacementValue> placement = kv.map(PlacementValue::decode);
                 if (placement.isEmpty() || !placement.get().isOn(relayId, relay.get()) || !placement.get().isLive(now)) {
-                    lost.add(agentId);
+                    lostNow.add(agentId);
                     continue;
                 }
                 if (lease < 0) {
@@ -483,9 +487,15 @@ public final class EtcdBackend implements RegistryBackend {
                     overtaken.addAll(renewing.subList(first, Math.min(renewing.size(), first + perTransaction)));
                 }
             }
-            return Optional.of(overtaken);
+            return Optional.of(new Round(lostNow, overtaken));
         }
     }
+
+    /**
+     * What one round of a batch renewal found: agents not on the relay, and agents whose
+     * transaction another write overtook, to be read and decided again.
+     */
+    private record Round(List<String> lost, List<String> overtaken) {}
 
     // ---------------------------------------------------------------- helpers
 
@@ -533,7 +543,7 @@ public final class EtcdBackend implements RegistryBackend {
         }
     }
 
-    private PutOption leaseFor(long expiresAtMs, Deadline deadline) {
+    private PutOption withLeaseFor(long expiresAtMs, Deadline deadline) {
         return PutOption.builder().withLeaseId(leases.leaseFor(expiresAtMs, deadline)).build();
     }
 
@@ -559,6 +569,15 @@ public final class EtcdBackend implements RegistryBackend {
     private static boolean isOnLiveRelay(PlacementValue placement, Map<String, RelayValue> liveRelays) {
         RelayValue relay = liveRelays.get(placement.relayId());
         return relay != null && placement.isOn(placement.relayId(), relay);
+    }
+
+    /**
+     * Keys read per round trip of a list: one more than the page to know whether more follow,
+     * and no fewer than {@link #MIN_FETCH} so that entries a list skips (expired, other labels)
+     * do not cost a round trip each few keys.
+     */
+    private static int fetchSize(PageRequest page) {
+        return Math.max(page.limit() + 1, MIN_FETCH);
     }
 
     private static <T> Page<T> page(List<T> items, int limit) {
