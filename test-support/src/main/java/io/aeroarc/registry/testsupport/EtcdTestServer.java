@@ -50,17 +50,30 @@ public final class EtcdTestServer {
         }
         Optional<Path> binary = Binaries.find("etcd", "/usr/local/bin", "/usr/bin", "/opt/homebrew/bin");
         if (binary.isPresent()) {
-            return Local.launch(binary.get());
+            return Local.launch(binary.get(), "http", List.of());
         }
         throw new MissingServerException("etcd", ENDPOINTS_ENV, "install etcd (apt-get install etcd-server)");
     }
 
+    /**
+     * A local etcd that serves clients only over TLS with {@code certFile}/{@code keyFile} and
+     * requires client certificates signed by {@code caFile}, for tests of the TLS and
+     * authentication options; empty when there is no local {@code etcd} binary. It is not waited
+     * for beyond its port: a TLS client has to ask it whether it is ready.
+     */
+    public static Optional<TestServer> startLocalTls(Path caFile, Path certFile, Path keyFile) {
+        return Binaries.find("etcd", "/usr/local/bin", "/usr/bin", "/opt/homebrew/bin").map(binary -> Local.launch(binary, "https",
+                List.of("--trusted-ca-file", caFile.toString(), "--cert-file", certFile.toString(), "--key-file", keyFile.toString(),
+                        "--client-cert-auth")));
+    }
+
     /** The command line of a one-member cluster listening on {@code listenHost} and reachable at {@code advertisedHost}. */
-    private static List<String> etcdArguments(String dataDir, String listenHost, String advertisedHost, int clientPort, int peerPort) {
+    private static List<String> etcdArguments(String dataDir, String clientScheme, String listenHost, String advertisedHost,
+            int clientPort, int peerPort) {
         List<String> arguments = new ArrayList<>();
         arguments.addAll(List.of("--name", "default", "--data-dir", dataDir));
-        arguments.addAll(List.of("--listen-client-urls", "http://" + listenHost + ":" + clientPort));
-        arguments.addAll(List.of("--advertise-client-urls", "http://" + advertisedHost + ":" + clientPort));
+        arguments.addAll(List.of("--listen-client-urls", clientScheme + "://" + listenHost + ":" + clientPort));
+        arguments.addAll(List.of("--advertise-client-urls", clientScheme + "://" + advertisedHost + ":" + clientPort));
         arguments.addAll(List.of("--listen-peer-urls", "http://" + listenHost + ":" + peerPort));
         arguments.addAll(List.of("--initial-advertise-peer-urls", "http://" + advertisedHost + ":" + peerPort));
         arguments.addAll(List.of("--initial-cluster", "default=http://" + advertisedHost + ":" + peerPort));
@@ -140,7 +153,7 @@ public final class EtcdTestServer {
         static Container launch() {
             int hostPort = FreePort.find();
             List<String> command = new ArrayList<>(List.of("etcd"));
-            command.addAll(etcdArguments("/etcd-data", "0.0.0.0", "127.0.0.1", CLIENT_PORT, PEER_PORT));
+            command.addAll(etcdArguments("/etcd-data", "http", "0.0.0.0", "127.0.0.1", CLIENT_PORT, PEER_PORT));
             GenericContainer<?> container = new GenericContainer<>(DockerImageName.parse(IMAGE))
                     .withCommand(command.toArray(String[]::new))
                     .withExposedPorts(CLIENT_PORT)
@@ -188,12 +201,14 @@ public final class EtcdTestServer {
     private static final class Local implements TestServer, StorageControl {
 
         private final LocalServerProcess process;
+        private final String scheme;
 
-        private Local(LocalServerProcess process) {
+        private Local(LocalServerProcess process, String scheme) {
             this.process = process;
+            this.scheme = scheme;
         }
 
-        static Local launch(Path binary) {
+        static Local launch(Path binary, String scheme, List<String> extraArguments) {
             Path directory;
             try {
                 directory = Files.createTempDirectory("registry-test-etcd");
@@ -206,9 +221,10 @@ public final class EtcdTestServer {
                 peerPort = FreePort.find();
             }
             List<String> command = new ArrayList<>(List.of(binary.toString()));
-            command.addAll(etcdArguments(directory.resolve("data").toString(), "127.0.0.1", "127.0.0.1", clientPort, peerPort));
+            command.addAll(etcdArguments(directory.resolve("data").toString(), scheme, "127.0.0.1", "127.0.0.1", clientPort, peerPort));
+            command.addAll(extraArguments);
             LocalServerProcess process = new LocalServerProcess("etcd", command, directory, clientPort);
-            Local local = new Local(process);
+            Local local = new Local(process, scheme);
             try {
                 local.start();
             } catch (RuntimeException e) {
@@ -220,12 +236,12 @@ public final class EtcdTestServer {
 
         @Override
         public String description() {
-            return "local etcd on 127.0.0.1:" + process.port();
+            return "local etcd on " + scheme + "://127.0.0.1:" + process.port();
         }
 
         @Override
         public Map<String, String> backendOptions() {
-            return Map.of("endpoints", "http://127.0.0.1:" + process.port());
+            return Map.of("endpoints", scheme + "://127.0.0.1:" + process.port());
         }
 
         @Override
@@ -242,7 +258,9 @@ public final class EtcdTestServer {
         @Override
         public void start() {
             process.start();
-            awaitHealthy("127.0.0.1", process.port());
+            if (scheme.equals("http")) {
+                awaitHealthy("127.0.0.1", process.port());
+            }
         }
 
         @Override

@@ -122,13 +122,11 @@ public final class EtcdBackend implements RegistryBackend {
     @Override
     public Optional<RelayRecord> getRelay(String relayId) {
         Deadline deadline = Deadline.after(timeout);
-        Optional<KeyValue> stored = calls.get(keys.relay(relayId), deadline, "read relay " + relayId);
-        long now = clock.millis();
-        Optional<RelayValue> relay = stored.map(RelayValue::decode).filter(r -> r.isLive(now));
+        Optional<RelayValue> relay = liveRelay(relayId, deadline);
         if (relay.isEmpty()) {
             return Optional.empty();
         }
-        long agentCount = calls.count(keys.relayExpiriesFrom(relayId, relay.get().incarnation(), now + 1), deadline,
+        long agentCount = calls.count(keys.relayExpiriesFrom(relayId, relay.get().incarnation(), clock.millis() + 1), deadline,
                 "count the placements of relay " + relayId);
         return Optional.of(relay.get().toRecord(relayId, (int) agentCount));
     }
@@ -221,8 +219,7 @@ public final class EtcdBackend implements RegistryBackend {
             }
             PlacementValue placement = current.get();
             if (!fence.admits(placement.relayId(), placement.epoch())) {
-                boolean visible = liveRelay(placement.relayId(), deadline).filter(r -> placement.isOn(placement.relayId(), r)).isPresent();
-                return Step.answer(visible
+                return Step.answer(isOnLiveRelay(placement, deadline)
                         ? new AgentHeartbeat.Fenced(placement.relayId(), placement.epoch())
                         : new AgentHeartbeat.NotFound());
             }
@@ -234,7 +231,7 @@ public final class EtcdBackend implements RegistryBackend {
             return Step.write(List.of(unchanged(agentKey, stored.get(0))), ops, written -> {
                 Optional<RelayValue> relay = firstValue(written.getGetResponses().get(0)).map(RelayValue::decode);
                 // When the relay incarnation ended, the renewal wrote to a placement that stays ended.
-                boolean visible = relay.isPresent() && relay.get().isLive(now) && placement.isOn(placement.relayId(), relay.get());
+                boolean visible = relay.isPresent() && relay.get().isLive(now) && placement.isOnIncarnationOf(relay.get());
                 return visible ? new AgentHeartbeat.Renewed(expiresAt) : new AgentHeartbeat.NotFound();
             });
         });
@@ -257,8 +254,7 @@ public final class EtcdBackend implements RegistryBackend {
             }
             PlacementValue placement = current.get();
             if (!placement.relayId().equals(relayId)) {
-                boolean visible = liveRelay(placement.relayId(), deadline).filter(r -> placement.isOn(placement.relayId(), r)).isPresent();
-                return Step.answer(visible ? new AgentDeregistration.Fenced(placement.relayId()) : new AgentDeregistration.NotFound());
+                return Step.answer(isOnLiveRelay(placement, deadline) ? new AgentDeregistration.Fenced(placement.relayId()) : new AgentDeregistration.NotFound());
             }
             Optional<RelayValue> relay = stored.get(1).map(RelayValue::decode).filter(r -> r.isLive(now));
             if (relay.isEmpty() || !placement.isOn(relayId, relay.get())) {
@@ -285,7 +281,7 @@ public final class EtcdBackend implements RegistryBackend {
                 EtcdCalls.countOp(keys.relayExpiriesFrom(placement.relayId(), placement.incarnation(), now + 1)));
         TxnResponse read = calls.txn(List.of(), reads, deadline, "read relay " + placement.relayId());
         Optional<RelayValue> relay = firstValue(read.getGetResponses().get(0)).map(RelayValue::decode);
-        if (relay.isEmpty() || !relay.get().isLive(now) || !placement.isOn(placement.relayId(), relay.get())) {
+        if (relay.isEmpty() || !relay.get().isLive(now) || !placement.isOnIncarnationOf(relay.get())) {
             return Optional.empty();
         }
         long agentCount = read.getGetResponses().get(1).getCount();
@@ -553,6 +549,11 @@ public final class EtcdBackend implements RegistryBackend {
         return stored.map(RelayValue::decode).filter(r -> r.isLive(now));
     }
 
+    /** Whether the placement's relay incarnation is live: with its own TTL valid, whether it is visible. */
+    private boolean isOnLiveRelay(PlacementValue placement, Deadline deadline) {
+        return liveRelay(placement.relayId(), deadline).filter(relay -> placement.isOnIncarnationOf(relay)).isPresent();
+    }
+
     /** The live ones among the relays, by id. */
     private Map<String, RelayValue> liveRelays(List<String> relayIds, Deadline deadline) {
         List<String> distinct = List.copyOf(new LinkedHashSet<>(relayIds));
@@ -568,7 +569,7 @@ public final class EtcdBackend implements RegistryBackend {
 
     private static boolean isOnLiveRelay(PlacementValue placement, Map<String, RelayValue> liveRelays) {
         RelayValue relay = liveRelays.get(placement.relayId());
-        return relay != null && placement.isOn(placement.relayId(), relay);
+        return relay != null && placement.isOnIncarnationOf(relay);
     }
 
     /**

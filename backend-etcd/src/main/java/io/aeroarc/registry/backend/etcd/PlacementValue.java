@@ -44,6 +44,11 @@ record PlacementValue(String relayId, String incarnation, long epoch, long lastH
         return isOn(relayId, relay.incarnation());
     }
 
+    /** Whether {@code relay}, read from this placement's relay key, is the incarnation it was made on. */
+    boolean isOnIncarnationOf(RelayValue relay) {
+        return incarnation.equals(relay.incarnation());
+    }
+
     PlacementRecord toRecord(String agentId) {
         return new PlacementRecord(agentId, relayId, epoch, lastHeartbeatMs, expiresAtMs);
     }
