@@ -254,7 +254,9 @@ public final class EtcdBackend implements RegistryBackend {
             }
             PlacementValue placement = current.get();
             if (!placement.relayId().equals(relayId)) {
-                return Step.answer(isOnLiveRelay(placement, deadline) ? new AgentDeregistration.Fenced(placement.relayId()) : new AgentDeregistration.NotFound());
+                return Step.answer(isOnLiveRelay(placement, deadline)
+                        ? new AgentDeregistration.Fenced(placement.relayId())
+                        : new AgentDeregistration.NotFound());
             }
             Optional<RelayValue> relay = stored.get(1).map(RelayValue::decode).filter(r -> r.isLive(now));
             if (relay.isEmpty() || !placement.isOn(relayId, relay.get())) {
@@ -285,7 +287,8 @@ public final class EtcdBackend implements RegistryBackend {
             return Optional.empty();
         }
         long agentCount = read.getGetResponses().get(1).getCount();
-        return Optional.of(new RelayPlacement(placement.toRecord(agentId), relay.get().toRecord(placement.relayId(), (int) agentCount)));
+        RelayRecord relayRecord = relay.get().toRecord(placement.relayId(), (int) agentCount);
+        return Optional.of(new RelayPlacement(placement.toRecord(agentId), relayRecord));
     }
 
     @Override
@@ -359,7 +362,8 @@ public final class EtcdBackend implements RegistryBackend {
                     live.put(after, placement);
                 }
             }
-            List<String> unknownRelays = live.values().stream().map(PlacementValue::relayId).filter(id -> !relays.containsKey(id)).toList();
+            List<String> unknownRelays = live.values().stream().map(PlacementValue::relayId)
+                    .filter(id -> !relays.containsKey(id)).toList();
             relays.putAll(liveRelays(unknownRelays, deadline));
             live.forEach((agentId, placement) -> {
                 if (isOnLiveRelay(placement, relays)) {

@@ -111,7 +111,8 @@ final class EtcdCalls {
      * Runs the operations when every comparison holds, and otherwise reads {@code elseRead}: the
      * response has their values, in order, to decide again from.
      */
-    TxnResponse txnElseRead(List<Cmp> comparisons, List<Op> operations, List<ByteSequence> elseRead, Deadline deadline, String action) {
+    TxnResponse txnElseRead(List<Cmp> comparisons, List<Op> operations, List<ByteSequence> elseRead, Deadline deadline,
+            String action) {
         Op[] reads = elseRead.stream().map(EtcdCalls::getOp).toArray(Op[]::new);
         return await(() -> kv.txn().If(comparisons.toArray(Cmp[]::new)).Then(operations.toArray(Op[]::new)).Else(reads).commit(),
                 deadline, action);

@@ -145,7 +145,7 @@ record EtcdSettings(
     @Override
     public String toString() {
         // Never print the password.
-        return "EtcdSettings[endpoints=" + endpoints + ", namespace=" + namespace + ", timeout=" + timeout + ", user=" + user.orElse("-")
-                + ", tls=" + tls() + ", maxTxnOps=" + maxTxnOps + "]";
+        return "EtcdSettings[endpoints=" + endpoints + ", namespace=" + namespace + ", timeout=" + timeout
+                + ", user=" + user.orElse("-") + ", tls=" + tls() + ", maxTxnOps=" + maxTxnOps + "]";
     }
 }

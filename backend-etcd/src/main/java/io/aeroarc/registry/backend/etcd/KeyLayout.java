@@ -32,10 +32,6 @@ final class KeyLayout {
         this.namespace = namespace;
     }
 
-    String namespace() {
-        return namespace;
-    }
-
     /** A key of the namespace that is never written, read by the health probe. */
     ByteSequence probe() {
         return key(namespace);

@@ -36,12 +36,9 @@ record PlacementValue(String relayId, String incarnation, long epoch, long lastH
         return nowMs < expiresAtMs;
     }
 
-    boolean isOn(String relayId, String incarnation) {
-        return this.relayId.equals(relayId) && this.incarnation.equals(incarnation);
-    }
-
+    /** Whether it is on the relay {@code relayId} whose current incarnation is {@code relay}. */
     boolean isOn(String relayId, RelayValue relay) {
-        return isOn(relayId, relay.incarnation());
+        return this.relayId.equals(relayId) && isOnIncarnationOf(relay);
     }
 
     /** Whether {@code relay}, read from this placement's relay key, is the incarnation it was made on. */

@@ -39,8 +39,8 @@ record RelayValue(
 
     /** The same incarnation with the registration's new address and labels, renewed. */
     RelayValue reregistered(RelayRegistration registration, long nowMs, long newExpiresAtMs) {
-        return new RelayValue(incarnation, registration.address(), registration.grpcPort(), registration.labels(), registeredAtMs, nowMs,
-                newExpiresAtMs);
+        return new RelayValue(incarnation, registration.address(), registration.grpcPort(), registration.labels(), registeredAtMs,
+                nowMs, newExpiresAtMs);
     }
 
     RelayValue renewed(long nowMs, long newExpiresAtMs) {
