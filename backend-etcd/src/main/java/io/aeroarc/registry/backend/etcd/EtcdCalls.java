@@ -1,0 +1,218 @@
+package io.aeroarc.registry.backend.etcd;
+
+import io.aeroarc.registry.spi.BackendUnavailableException;
+import io.aeroarc.registry.spi.GoDurations;
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.KV;
+import io.etcd.jetcd.KeyValue;
+import io.etcd.jetcd.Lease;
+import io.etcd.jetcd.common.exception.EtcdException;
+import io.etcd.jetcd.kv.GetResponse;
+import io.etcd.jetcd.kv.TxnResponse;
+import io.etcd.jetcd.op.Cmp;
+import io.etcd.jetcd.op.Op;
+import io.etcd.jetcd.options.GetOption;
+import io.grpc.Status;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
+
+/**
+ * The round trips to etcd. Each waits only for what is left of the call's {@link Deadline}, and
+ * every etcd error or timeout leaves as {@link BackendUnavailableException} with the cause attached.
+ * Batches of reads and writes are split to stay within etcd's {@code --max-txn-ops} and sent
+ * together, so a batch costs one round trip of waiting, not one per part.
+ */
+final class EtcdCalls {
+
+    private static final String MISSING_LEASE = "requested lease not found";
+
+    private final KV kv;
+    private final Lease leases;
+    private final int maxTxnOps;
+
+    EtcdCalls(KV kv, Lease leases, int maxTxnOps) {
+        this.kv = kv;
+        this.leases = leases;
+        this.maxTxnOps = maxTxnOps;
+    }
+
+    int maxTxnOps() {
+        return maxTxnOps;
+    }
+
+    Optional<KeyValue> get(ByteSequence key, Deadline deadline, String action) {
+        GetResponse response = await(() -> kv.get(key), deadline, action);
+        return response.getKvs().stream().findFirst();
+    }
+
+    /** Up to {@code limit} keys of {@code range} in key order, with their values. */
+    GetResponse range(KeyLayout.KeyRange range, int limit, Deadline deadline, String action) {
+        GetOption option = GetOption.builder().withRange(range.end()).withLimit(limit).build();
+        return await(() -> kv.get(range.start(), option), deadline, action);
+    }
+
+    /** The number of keys in {@code range}, counted by etcd. */
+    long count(KeyLayout.KeyRange range, Deadline deadline, String action) {
+        return await(() -> kv.get(range.start(), countOption(range)), deadline, action).getCount();
+    }
+
+    /** Reads many keys; the answer lists each key's value (or empty) in the order asked. */
+    List<Optional<KeyValue>> getAll(List<ByteSequence> keys, Deadline deadline, String action) {
+        List<Op> reads = keys.stream().<Op>map(key -> Op.get(key, GetOption.DEFAULT)).toList();
+        return readAll(reads, deadline, action).stream().map(response -> response.getKvs().stream().findFirst()).toList();
+    }
+
+    /** Counts the keys of many ranges; the answer lists the counts in the order asked. */
+    List<Long> countAll(List<KeyLayout.KeyRange> ranges, Deadline deadline, String action) {
+        List<Op> reads = ranges.stream().<Op>map(range -> Op.get(range.start(), countOption(range))).toList();
+        return readAll(reads, deadline, action).stream().map(GetResponse::getCount).toList();
+    }
+
+    private List<GetResponse> readAll(List<Op> reads, Deadline deadline, String action) {
+        List<CompletableFuture<TxnResponse>> parts = new ArrayList<>();
+        for (List<Op> part : partition(reads, maxTxnOps)) {
+            parts.add(start(() -> kv.txn().Then(part.toArray(Op[]::new)).commit(), action));
+        }
+        List<GetResponse> responses = new ArrayList<>(reads.size());
+        for (TxnResponse response : awaitAll(parts, deadline, action)) {
+            responses.addAll(response.getGetResponses());
+        }
+        return responses;
+    }
+
+    /** The read of a key inside a transaction. */
+    static Op getOp(ByteSequence key) {
+        return Op.get(key, GetOption.DEFAULT);
+    }
+
+    /** The count of a range inside a transaction. */
+    static Op countOp(KeyLayout.KeyRange range) {
+        return Op.get(range.start(), countOption(range));
+    }
+
+    private static GetOption countOption(KeyLayout.KeyRange range) {
+        return GetOption.builder().withRange(range.end()).withCountOnly(true).build();
+    }
+
+    /** Runs the operations when every comparison holds; the response says whether they did. */
+    TxnResponse txn(List<Cmp> comparisons, List<Op> operations, Deadline deadline, String action) {
+        return await(() -> start(comparisons, operations), deadline, action);
+    }
+
+    /**
+     * Runs the operations when every comparison holds, and otherwise reads {@code elseRead}: the
+     * response has their values, in order, to decide again from.
+     */
+    TxnResponse txnElseRead(List<Cmp> comparisons, List<Op> operations, List<ByteSequence> elseRead, Deadline deadline,
+            String action) {
+        Op[] reads = elseRead.stream().map(EtcdCalls::getOp).toArray(Op[]::new);
+        return await(() -> kv.txn().If(comparisons.toArray(Cmp[]::new)).Then(operations.toArray(Op[]::new)).Else(reads).commit(),
+                deadline, action);
+    }
+
+    /** Runs several transactions at once; each answer is at the index of its transaction. */
+    List<TxnResponse> txnAll(List<Transaction> transactions, Deadline deadline, String action) {
+        List<CompletableFuture<TxnResponse>> started = new ArrayList<>();
+        for (Transaction transaction : transactions) {
+            started.add(start(() -> start(transaction.comparisons(), transaction.operations()), action));
+        }
+        return awaitAll(started, deadline, action);
+    }
+
+    /** A real round trip: a linearizable read, which needs a live etcd leader and quorum. */
+    void probe(ByteSequence key, Deadline deadline) {
+        await(() -> kv.get(key, GetOption.builder().withCountOnly(true).build()), deadline, "answer the health probe");
+    }
+
+    long grantLease(long ttlSeconds, Deadline deadline) {
+        return await(() -> leases.grant(ttlSeconds), deadline, "grant a lease").getID();
+    }
+
+    private CompletableFuture<TxnResponse> start(List<Cmp> comparisons, List<Op> operations) {
+        return kv.txn().If(comparisons.toArray(Cmp[]::new)).Then(operations.toArray(Op[]::new)).commit();
+    }
+
+    private <T> T await(Supplier<CompletableFuture<T>> call, Deadline deadline, String action) {
+        return await(start(call, action), deadline, action);
+    }
+
+    private <T> List<T> awaitAll(List<CompletableFuture<T>> futures, Deadline deadline, String action) {
+        List<T> results = new ArrayList<>(futures.size());
+        try {
+            for (CompletableFuture<T> future : futures) {
+                results.add(await(future, deadline, action));
+            }
+        } finally {
+            futures.forEach(future -> future.cancel(true));
+        }
+        return results;
+    }
+
+    private static <T> CompletableFuture<T> start(Supplier<CompletableFuture<T>> call, String action) {
+        try {
+            return call.get();
+        } catch (RuntimeException e) {
+            // jetcd refuses to start a call, as when the client is closed.
+            throw new BackendUnavailableException("etcd refused to " + action + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static <T> T await(CompletableFuture<T> future, Deadline deadline, String action) {
+        try {
+            return future.get(deadline.remainingNanos(), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            future.cancel(true);
+            throw new BackendUnavailableException(
+                    "etcd did not " + action + " within the timeout of " + GoDurations.format(deadline.timeout()), e);
+        } catch (ExecutionException | CompletionException | CancellationException e) {
+            Throwable cause = e.getCause() == null ? e : unwrap(e.getCause());
+            String reason = describe(cause);
+            if (reason.contains(MISSING_LEASE)) {
+                throw new StaleLeaseException(cause);
+            }
+            throw new BackendUnavailableException("etcd could not " + action + ": " + reason, cause);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            future.cancel(true);
+            throw new BackendUnavailableException("interrupted while waiting for etcd to " + action, e);
+        }
+    }
+
+    private static Throwable unwrap(Throwable failure) {
+        Throwable cause = failure;
+        while ((cause instanceof CompletionException || cause instanceof ExecutionException) && cause.getCause() != null) {
+            cause = cause.getCause();
+        }
+        return cause;
+    }
+
+    private static String describe(Throwable cause) {
+        if (cause instanceof EtcdException etcd) {
+            return etcd.getErrorCode() + " " + etcd.getMessage();
+        }
+        Status status = Status.fromThrowable(cause);
+        if (status.getCode() != Status.Code.UNKNOWN || status.getDescription() != null) {
+            return status.getCode() + (status.getDescription() == null ? "" : " " + status.getDescription());
+        }
+        return String.valueOf(cause);
+    }
+
+    private static <T> List<List<T>> partition(List<T> items, int size) {
+        List<List<T>> parts = new ArrayList<>();
+        for (int from = 0; from < items.size(); from += size) {
+            parts.add(items.subList(from, Math.min(items.size(), from + size)));
+        }
+        return parts;
+    }
+
+    /** One etcd transaction: the operations run when every comparison holds. */
+    record Transaction(List<Cmp> comparisons, List<Op> operations) {}
+}

@@ -1,0 +1,63 @@
+package io.aeroarc.registry.backend.etcd;
+
+import io.etcd.jetcd.ByteSequence;
+import java.net.URLDecoder;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Stored values as URL-encoded {@code name=value} pairs joined by {@code &}: readable with
+ * {@code etcdctl get}, and a newer registry can add fields that an older one ignores.
+ */
+final class FieldCodec {
+
+    private FieldCodec() {}
+
+    static ByteSequence encode(Map<String, String> fields) {
+        StringBuilder text = new StringBuilder();
+        for (Map.Entry<String, String> field : fields.entrySet()) {
+            if (text.length() > 0) {
+                text.append('&');
+            }
+            text.append(URLEncoder.encode(field.getKey(), StandardCharsets.UTF_8)).append('=')
+                    .append(URLEncoder.encode(field.getValue(), StandardCharsets.UTF_8));
+        }
+        return ByteSequence.from(text.toString(), StandardCharsets.UTF_8);
+    }
+
+    /** @throws IllegalArgumentException when the bytes are not such pairs */
+    static Map<String, String> decode(ByteSequence value) {
+        Map<String, String> fields = new LinkedHashMap<>();
+        String text = value.toString(StandardCharsets.UTF_8);
+        if (text.isEmpty()) {
+            return fields;
+        }
+        for (String pair : text.split("&", -1)) {
+            int equals = pair.indexOf('=');
+            if (equals < 0) {
+                throw new IllegalArgumentException("field without '=': " + pair);
+            }
+            fields.put(URLDecoder.decode(pair.substring(0, equals), StandardCharsets.UTF_8),
+                    URLDecoder.decode(pair.substring(equals + 1), StandardCharsets.UTF_8));
+        }
+        return fields;
+    }
+
+    static String required(Map<String, String> fields, String name) {
+        String value = fields.get(name);
+        if (value == null) {
+            throw new IllegalArgumentException("missing field '" + name + "'");
+        }
+        return value;
+    }
+
+    static long requiredLong(Map<String, String> fields, String name) {
+        try {
+            return Long.parseLong(required(fields, name));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("field '" + name + "' is not a number", e);
+        }
+    }
+}

@@ -1,0 +1,135 @@
+package io.aeroarc.registry.backend.etcd;
+
+import io.etcd.jetcd.ByteSequence;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+
+/**
+ * Where everything lives under the namespace {@code N}:
+ *
+ * <pre>
+ * N relays/{relayId}                                             relay: incarnation, address, labels, times
+ * N agents/{agentId}                                             placement: relay, incarnation, epoch, times
+ * N relay-agents/{relay}/{incarnation}/{agentId}                 copy of the placement, listed by agent id
+ * N relay-expiries/{relay}/{incarnation}/{expiresAtMs}/{agentId} empty; counted from "now" for agentCount
+ * </pre>
+ *
+ * <p>Ids stay raw at the end of a key, so etcd's byte order is the id order the SPI asks for. A
+ * relay id in the middle of a key is escaped ({@code %} and {@code /}), so one relay's prefix never
+ * covers another relay's keys. Expiry times are zero-padded to 19 digits so that their byte order
+ * is their numeric order.
+ */
+final class KeyLayout {
+
+    private static final String RELAYS = "relays/";
+    private static final String AGENTS = "agents/";
+    private static final String RELAY_AGENTS = "relay-agents/";
+    private static final String RELAY_EXPIRIES = "relay-expiries/";
+
+    private final String namespace;
+
+    KeyLayout(String namespace) {
+        this.namespace = namespace;
+    }
+
+    /** A key of the namespace that is never written, read by the health probe. */
+    ByteSequence probe() {
+        return key(namespace);
+    }
+
+    ByteSequence relay(String relayId) {
+        return key(namespace + RELAYS + relayId);
+    }
+
+    String relayIdOf(ByteSequence relayKey) {
+        return relayKey.toString(StandardCharsets.UTF_8).substring(namespace.length() + RELAYS.length());
+    }
+
+    /** The range of relay keys strictly after {@code afterId}; empty means from the first. */
+    KeyRange relaysAfter(String afterId) {
+        return after(namespace + RELAYS, afterId);
+    }
+
+    ByteSequence agent(String agentId) {
+        return key(namespace + AGENTS + agentId);
+    }
+
+    String agentIdOf(ByteSequence agentKey) {
+        return agentKey.toString(StandardCharsets.UTF_8).substring(namespace.length() + AGENTS.length());
+    }
+
+    KeyRange agentsAfter(String afterId) {
+        return after(namespace + AGENTS, afterId);
+    }
+
+    ByteSequence relayAgent(String relayId, String incarnation, String agentId) {
+        return key(relayAgentsPrefix(relayId, incarnation) + agentId);
+    }
+
+    String agentIdOfRelayAgent(ByteSequence relayAgentKey, String relayId, String incarnation) {
+        return relayAgentKey.toString(StandardCharsets.UTF_8).substring(relayAgentsPrefix(relayId, incarnation).length());
+    }
+
+    /** The placements of one relay incarnation with agent ids strictly after {@code afterId}. */
+    KeyRange relayAgentsAfter(String relayId, String incarnation, String afterId) {
+        return after(relayAgentsPrefix(relayId, incarnation), afterId);
+    }
+
+    KeyRange allRelayAgents(String relayId, String incarnation) {
+        return after(relayAgentsPrefix(relayId, incarnation), "");
+    }
+
+    ByteSequence relayExpiry(String relayId, String incarnation, long expiresAtMs, String agentId) {
+        return key(relayExpiriesPrefix(relayId, incarnation) + paddedMillis(expiresAtMs) + "/" + agentId);
+    }
+
+    /** The expiry entries of one relay incarnation that expire at {@code fromMs} or later. */
+    KeyRange relayExpiriesFrom(String relayId, String incarnation, long fromMs) {
+        String prefix = relayExpiriesPrefix(relayId, incarnation);
+        return new KeyRange(key(prefix + paddedMillis(fromMs)), prefixEnd(prefix));
+    }
+
+    KeyRange allRelayExpiries(String relayId, String incarnation) {
+        return after(relayExpiriesPrefix(relayId, incarnation), "");
+    }
+
+    private String relayAgentsPrefix(String relayId, String incarnation) {
+        return namespace + RELAY_AGENTS + escape(relayId) + "/" + incarnation + "/";
+    }
+
+    private String relayExpiriesPrefix(String relayId, String incarnation) {
+        return namespace + RELAY_EXPIRIES + escape(relayId) + "/" + incarnation + "/";
+    }
+
+    private static KeyRange after(String prefix, String afterId) {
+        // The smallest key greater than prefix+afterId is prefix+afterId+"\0".
+        ByteSequence start = afterId.isEmpty() ? key(prefix) : key(prefix + afterId + "\0");
+        return new KeyRange(start, prefixEnd(prefix));
+    }
+
+    static String escape(String id) {
+        return id.replace("%", "%25").replace("/", "%2F");
+    }
+
+    private static String paddedMillis(long millis) {
+        return String.format("%019d", Math.max(0, millis));
+    }
+
+    private static ByteSequence prefixEnd(String prefix) {
+        byte[] bytes = prefix.getBytes(StandardCharsets.UTF_8);
+        for (int i = bytes.length - 1; i >= 0; i--) {
+            if (bytes[i] != (byte) 0xff) {
+                bytes[i]++;
+                return ByteSequence.from(Arrays.copyOf(bytes, i + 1));
+            }
+        }
+        throw new IllegalArgumentException("no key follows the prefix " + prefix);
+    }
+
+    private static ByteSequence key(String text) {
+        return ByteSequence.from(text, StandardCharsets.UTF_8);
+    }
+
+    /** The keys from {@code start} (inclusive) to {@code end} (exclusive), in byte order. */
+    record KeyRange(ByteSequence start, ByteSequence end) {}
+}

@@ -1,0 +1,64 @@
+package io.aeroarc.registry.backend.etcd;
+
+import static org.awaitility.Awaitility.await;
+
+import io.aeroarc.registry.spi.BackendContext;
+import io.aeroarc.registry.spi.BackendOptions;
+import io.aeroarc.registry.spi.RegistryBackend;
+import io.aeroarc.registry.tck.RegistryBackendTck;
+import io.aeroarc.registry.tck.StorageControl;
+import io.aeroarc.registry.testsupport.EtcdTestServer;
+import io.aeroarc.registry.testsupport.TestServer;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+
+/**
+ * The etcd backend against the shared TCK on a real etcd, created the way the server creates it.
+ * Each rule's namespace is its own key prefix; the rule's instances share it.
+ */
+class EtcdBackendTckTest extends RegistryBackendTck {
+
+    private static TestServer server;
+
+    @BeforeAll
+    static void startEtcd() {
+        server = EtcdTestServer.start();
+        // The first call in a JVM loads the gRPC and Netty classes; on a busy machine that alone
+        // can outlast the backend's timeout, which is not what the rules are about.
+        try (RegistryBackend warmUp = create(server, new BackendContext(Clock.systemUTC(), Duration.ofSeconds(1), Duration.ofSeconds(1)),
+                "warm-up")) {
+            await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> {
+                warmUp.probe();
+                return true;
+            });
+        }
+    }
+
+    @AfterAll
+    static void stopEtcd() {
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    @Override
+    protected RegistryBackend createBackend(BackendContext context, String namespace) {
+        return create(server, context, namespace);
+    }
+
+    static RegistryBackend create(TestServer server, BackendContext context, String namespace) {
+        Map<String, String> options = new HashMap<>(server.backendOptions());
+        options.put(EtcdSettings.NAMESPACE, "/aeroarc/registry-tck/" + namespace + "/");
+        return new EtcdBackendProvider().create(BackendOptions.of(EtcdBackendProvider.NAME, options), context);
+    }
+
+    @Override
+    protected Optional<StorageControl> storageControl() {
+        return server.control();
+    }
+}

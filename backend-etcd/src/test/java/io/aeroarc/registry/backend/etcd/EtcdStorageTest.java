@@ -1,0 +1,253 @@
+package io.aeroarc.registry.backend.etcd;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.aeroarc.registry.spi.BackendContext;
+import io.aeroarc.registry.spi.BackendOptions;
+import io.aeroarc.registry.spi.BatchRenewal;
+import io.aeroarc.registry.spi.PageRequest;
+import io.aeroarc.registry.spi.PlacementRecord;
+import io.aeroarc.registry.spi.RegistryBackend;
+import io.aeroarc.registry.spi.RelayRegistration;
+import io.aeroarc.registry.tck.ManualClock;
+import io.aeroarc.registry.testsupport.EtcdTestServer;
+import io.aeroarc.registry.testsupport.TestServer;
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.Client;
+import io.etcd.jetcd.KeyValue;
+import io.etcd.jetcd.options.GetOption;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What the TCK cannot see: the keys in etcd, their leases, and batches larger than one etcd
+ * transaction. Reads etcd directly with its own client.
+ */
+class EtcdStorageTest {
+
+    private static final Duration LONG_TTL = Duration.ofMinutes(5);
+
+    private static TestServer server;
+    private static Client etcd;
+
+    private final List<RegistryBackend> backends = new ArrayList<>();
+    private String namespace;
+
+    @BeforeAll
+    static void startEtcd() {
+        server = EtcdTestServer.start();
+        etcd = Client.builder().endpoints(server.backendOptions().get("endpoints")).build();
+    }
+
+    @AfterAll
+    static void stopEtcd() {
+        if (etcd != null) {
+            etcd.close();
+        }
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    @BeforeEach
+    void pickNamespace() {
+        namespace = "/aeroarc/registry-storage-test/" + UUID.randomUUID() + "/";
+    }
+
+    @AfterEach
+    void closeBackends() {
+        backends.forEach(RegistryBackend::close);
+    }
+
+    @Test
+    void keys_vanish_on_their_own_when_no_registry_server_renews_them() {
+        RegistryBackend backend = backend(Clock.systemUTC(), Map.of());
+        backend.registerRelay(relay("relay-a"), Duration.ofSeconds(1));
+        backend.registerAgent("agent-1", "relay-a", Duration.ofSeconds(1)).orElseThrow();
+        assertThat(keys("")).hasSize(4);
+
+        backend.close(); // as when the registry server dies
+
+        // Expiry second + lease margin + etcd's revocation pass.
+        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(200)).until(() -> keys("").isEmpty());
+    }
+
+    @Test
+    void keys_are_laid_out_as_documented_and_a_deregistered_relay_leaves_none_behind() {
+        RegistryBackend backend = backend(Clock.systemUTC(), Map.of());
+        backend.registerRelay(new RelayRegistration("relay-a", "10.0.0.7", 7443, Map.of("zone", "b")), LONG_TTL);
+        PlacementRecord placed = backend.registerAgent("agent-1", "relay-a", LONG_TTL).orElseThrow();
+
+        assertThat(keys("")).containsExactlyInAnyOrder(
+                namespace + "agents/agent-1",
+                namespace + "relay-agents/relay-a/" + incarnation("relay-a") + "/agent-1",
+                namespace + "relay-expiries/relay-a/" + incarnation("relay-a") + "/" + String.format("%019d", placed.expiresAtMs())
+                        + "/agent-1",
+                namespace + "relays/relay-a");
+        assertThat(value("relays/relay-a")).contains("address=10.0.0.7").contains("label.zone=b");
+        assertThat(value("agents/agent-1")).contains("relay=relay-a");
+
+        backend.deregisterRelay("relay-a");
+
+        // The placement key waits for its lease; it names an incarnation that is over.
+        assertThat(keys("")).containsExactly(namespace + "agents/agent-1");
+        assertThat(backend.getPlacement("agent-1")).isEmpty();
+    }
+
+    @Test
+    void a_batch_heartbeat_of_the_largest_size_renews_every_agent_of_the_relay() throws Exception {
+        RegistryBackend backend = backend(Clock.systemUTC(), Map.of());
+        backend.registerRelay(relay("relay-a"), LONG_TTL);
+        backend.registerRelay(relay("relay-b"), LONG_TTL);
+        List<String> agentIds = IntStream.range(0, 1000).mapToObj(i -> String.format("agent-%04d", i)).toList();
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        try {
+            List<Future<?>> registrations = new ArrayList<>();
+            for (String agentId : agentIds) {
+                registrations.add(pool.submit(() -> backend.registerAgent(agentId, agentId.endsWith("7") ? "relay-b" : "relay-a",
+                        Duration.ofSeconds(30)).orElseThrow()));
+            }
+            for (Future<?> registration : registrations) {
+                registration.get(60, TimeUnit.SECONDS);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+
+        long before = System.currentTimeMillis();
+        BatchRenewal renewal = backend.heartbeatAgents("relay-a", agentIds, LONG_TTL).orElseThrow();
+
+        assertThat(renewal.lostAgentIds()).hasSize(100).allMatch(id -> id.endsWith("7"));
+        assertThat(renewal.expiresAtMs()).isGreaterThanOrEqualTo(before + LONG_TTL.toMillis());
+        List<PlacementRecord> placements = backend.getPlacements(agentIds);
+        assertThat(placements).hasSize(1000);
+        assertThat(placements).filteredOn(p -> p.relayId().equals("relay-a")).hasSize(900)
+                .allMatch(p -> p.expiresAtMs() == renewal.expiresAtMs());
+        assertThat(backend.getRelay("relay-a").orElseThrow().agentCount()).isEqualTo(900);
+    }
+
+    @Test
+    void batches_and_reads_are_split_to_the_servers_max_txn_ops() {
+        RegistryBackend backend = backend(Clock.systemUTC(), Map.of("max-txn-ops", "8"));
+        backend.registerRelay(relay("relay-a"), LONG_TTL);
+        List<String> agentIds = IntStream.range(0, 50).mapToObj(i -> "agent-" + i).toList();
+        agentIds.forEach(agentId -> backend.registerAgent(agentId, "relay-a", Duration.ofSeconds(30)).orElseThrow());
+
+        BatchRenewal renewal = backend.heartbeatAgents("relay-a", agentIds, LONG_TTL).orElseThrow();
+
+        assertThat(renewal.lostAgentIds()).isEmpty();
+        assertThat(backend.getPlacements(agentIds)).hasSize(50).allMatch(p -> p.expiresAtMs() == renewal.expiresAtMs());
+        assertThat(backend.listRelays(Map.of(), PageRequest.first(10)).items()).singleElement()
+                .matches(r -> r.agentCount() == 50);
+    }
+
+    @Test
+    void relay_ids_with_slashes_keep_their_own_placements() {
+        RegistryBackend backend = backend(Clock.systemUTC(), Map.of());
+        backend.registerRelay(relay("eu"), LONG_TTL);
+        backend.registerRelay(relay("eu/" + incarnation("eu")), LONG_TTL);
+        backend.registerAgent("agent-1", "eu", LONG_TTL).orElseThrow();
+        backend.registerAgent("agent-2", "eu/" + incarnation("eu"), LONG_TTL).orElseThrow();
+
+        assertThat(backend.listAgents(Optional.of("eu"), PageRequest.first(10)).items()).extracting(PlacementRecord::agentId)
+                .containsExactly("agent-1");
+        assertThat(backend.getRelay("eu").orElseThrow().agentCount()).isEqualTo(1);
+    }
+
+    @Test
+    void lists_are_in_byte_order_of_the_ids() {
+        RegistryBackend backend = backend(Clock.systemUTC(), Map.of());
+        List<String> ids = List.of("a", "a-b", "a/b", "aB", "ab", "b", "\u00e9");
+        for (String id : List.of("b", "ab", "\u00e9", "a/b", "a", "aB", "a-b")) {
+            backend.registerRelay(relay(id), LONG_TTL);
+            backend.registerAgent(id, id, LONG_TTL).orElseThrow();
+        }
+
+        assertThat(backend.listRelays(Map.of(), PageRequest.first(100)).items()).extracting(r -> r.relayId()).containsExactlyElementsOf(ids);
+        assertThat(backend.listAgents(Optional.empty(), PageRequest.first(100)).items()).extracting(PlacementRecord::agentId)
+                .containsExactlyElementsOf(ids);
+        assertThat(backend.listAgents(Optional.empty(), new PageRequest("a/b", 2)).items()).extracting(PlacementRecord::agentId)
+                .containsExactly("aB", "ab");
+    }
+
+    @Test
+    void a_write_whose_lease_etcd_lost_gets_a_new_lease_and_succeeds() throws Exception {
+        ManualClock clock = ManualClock.startingAt(System.currentTimeMillis());
+        RegistryBackend backend = backend(clock, Map.of());
+        backend.registerRelay(relay("relay-a"), LONG_TTL);
+        long lease = kv("relays/relay-a").getLease();
+        etcd.getLeaseClient().revoke(lease).get(5, TimeUnit.SECONDS); // as after a restore from an older backup
+
+        // Same clock, same expiry second: the backend still holds the revoked lease for it.
+        backend.registerRelay(relay("relay-b"), LONG_TTL);
+
+        assertThat(backend.getRelay("relay-b")).isPresent();
+        assertThat(kv("relays/relay-b").getLease()).isNotEqualTo(lease);
+    }
+
+    private RegistryBackend backend(Clock clock, Map<String, String> extraOptions) {
+        Map<String, String> options = new HashMap<>(server.backendOptions());
+        options.put("namespace", namespace);
+        options.putAll(extraOptions);
+        BackendContext context = new BackendContext(clock, Duration.ofSeconds(1), Duration.ofSeconds(1));
+        RegistryBackend backend = new EtcdBackendProvider().create(BackendOptions.of("etcd", options), context);
+        backends.add(backend);
+        return backend;
+    }
+
+    private static RelayRegistration relay(String relayId) {
+        return new RelayRegistration(relayId, relayId + ".relays.test", 7443, Map.of());
+    }
+
+    private String incarnation(String relayId) {
+        String value = value("relays/" + relayId);
+        return value == null ? "none" : FieldCodec.decode(ByteSequence.from(value, StandardCharsets.UTF_8)).get("incarnation");
+    }
+
+    private List<String> keys(String under) throws RuntimeException {
+        ByteSequence prefix = ByteSequence.from(namespace + under, StandardCharsets.UTF_8);
+        try {
+            return etcd.getKVClient().get(prefix, GetOption.builder().isPrefix(true).withKeysOnly(true).build()).get(5, TimeUnit.SECONDS)
+                    .getKvs().stream().map(kv -> kv.getKey().toString(StandardCharsets.UTF_8)).toList();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private KeyValue kv(String key) {
+        try {
+            return etcd.getKVClient().get(ByteSequence.from(namespace + key, StandardCharsets.UTF_8)).get(5, TimeUnit.SECONDS).getKvs()
+                    .get(0);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private String value(String key) {
+        try {
+            List<KeyValue> kvs = etcd.getKVClient().get(ByteSequence.from(namespace + key, StandardCharsets.UTF_8)).get(5, TimeUnit.SECONDS)
+                    .getKvs();
+            return kvs.isEmpty() ? null : kvs.get(0).getValue().toString(StandardCharsets.UTF_8);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
