@@ -2,6 +2,7 @@ package io.aeroarc.registry.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.aeroarc.registry.testsupport.EtcdTestServer;
 import io.aeroarc.registry.testsupport.PostgresTestServer;
 import io.aeroarc.registry.testsupport.RedisTestServer;
 import io.aeroarc.registry.testsupport.TestServer;
@@ -28,7 +29,7 @@ class ServerJarIT {
     private static final Path JAR = Path.of(System.getProperty("registry.jar", "target/relay-registry.jar"));
 
     @ParameterizedTest(name = "--backend {0}")
-    @ValueSource(strings = {"memory", "redis", "postgres"})
+    @ValueSource(strings = {"memory", "redis", "etcd", "postgres"})
     void the_jar_serves_the_full_api(String backend) throws Exception {
         try (StorageForBackend storage = StorageForBackend.start(backend)) {
             List<String> flags = new ArrayList<>(List.of("--backend", backend, "--grpc-listen-address", "127.0.0.1", "--grpc-listen-port", "0"));
@@ -68,6 +69,7 @@ class ServerJarIT {
             return switch (backend) {
                 case "memory" -> new StorageForBackend(Optional.empty());
                 case "redis" -> new StorageForBackend(Optional.of(RedisTestServer.start()));
+                case "etcd" -> new StorageForBackend(Optional.of(EtcdTestServer.start()));
                 case "postgres" -> new StorageForBackend(Optional.of(PostgresTestServer.start()));
                 default -> throw new IllegalArgumentException("no storage fixture for backend " + backend);
             };
