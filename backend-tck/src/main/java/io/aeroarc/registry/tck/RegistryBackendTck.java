@@ -20,6 +20,7 @@ import io.aeroarc.registry.spi.RelayRecord;
 import io.aeroarc.registry.spi.RelayRegistration;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -752,10 +753,14 @@ public abstract class RegistryBackendTck extends BackendTckSupport {
 
     // ---------------------------------------------------------------- shared rule bodies
 
+    /** One registration as a thread saw it: what it returned and when it ran. */
+    private record TimedPlacement(PlacementRecord placement, long startNanos, long endNanos) {}
+
     /**
      * Many threads move one agent between relays through {@code instances}. Afterwards exactly one
-     * placement exists, each epoch names one relay, every thread saw its epochs never go down, and
-     * the final placement carries the highest epoch any call returned.
+     * placement exists, each epoch names one relay, no call returned an epoch below one returned by
+     * a call that had finished before it started (so every thread saw its epochs never go down),
+     * and the final placement carries the highest epoch any call returned.
      */
     private void assertRacingMovesKeepOnePlacement(List<RegistryBackend> instances) throws Exception {
         List<String> relays = List.of("relay-a", "relay-b", "relay-c", "relay-d");
@@ -763,23 +768,38 @@ public abstract class RegistryBackendTck extends BackendTckSupport {
         int threads = concurrencyThreads();
         int rounds = concurrencyRoundsPerThread();
 
-        List<List<PlacementRecord>> observed = runConcurrently(threads, thread -> {
+        List<List<TimedPlacement>> observed = runConcurrently(threads, thread -> {
             RegistryBackend through = instances.get(thread % instances.size());
-            List<PlacementRecord> mine = new ArrayList<>();
+            List<TimedPlacement> mine = new ArrayList<>();
             for (int i = 0; i < rounds; i++) {
                 String relayId = relays.get(ThreadLocalRandom.current().nextInt(relays.size()));
-                mine.add(registerAgent(through, "agent-contended", relayId));
+                long start = System.nanoTime();
+                PlacementRecord placement = registerAgent(through, "agent-contended", relayId);
+                mine.add(new TimedPlacement(placement, start, System.nanoTime()));
             }
             return mine;
         });
 
+        List<TimedPlacement> byEnd = observed.stream().flatMap(List::stream)
+                .sorted(Comparator.comparingLong(TimedPlacement::endNanos)).toList();
+        List<TimedPlacement> byStart = observed.stream().flatMap(List::stream)
+                .sorted(Comparator.comparingLong(TimedPlacement::startNanos)).toList();
+        int finished = 0;
+        long highestFinished = 0;
+        for (TimedPlacement call : byStart) {
+            while (finished < byEnd.size() && byEnd.get(finished).endNanos() < call.startNanos()) {
+                highestFinished = Math.max(highestFinished, byEnd.get(finished).placement().epoch());
+                finished++;
+            }
+            assertThat(call.placement().epoch()).as("epoch of a registration that started after one returning %d had finished",
+                    highestFinished).isGreaterThanOrEqualTo(highestFinished);
+        }
+
         Map<Long, String> relayOfEpoch = new HashMap<>();
         PlacementRecord highest = null;
-        for (List<PlacementRecord> mine : observed) {
-            long previous = 0;
-            for (PlacementRecord placement : mine) {
-                assertThat(placement.epoch()).as("epochs seen by one thread never go down").isGreaterThanOrEqualTo(previous);
-                previous = placement.epoch();
+        for (List<TimedPlacement> mine : observed) {
+            for (TimedPlacement call : mine) {
+                PlacementRecord placement = call.placement();
                 String other = relayOfEpoch.putIfAbsent(placement.epoch(), placement.relayId());
                 assertThat(other == null ? placement.relayId() : other).as("relay of epoch %d", placement.epoch())
                         .isEqualTo(placement.relayId());

@@ -43,7 +43,7 @@ public final class EtcdTestServer {
     public static TestServer start() {
         String endpoints = System.getenv(ENDPOINTS_ENV);
         if (endpoints != null && !endpoints.isBlank()) {
-            return new External(endpoints.trim());
+            return new ExternalServer("etcd from " + ENDPOINTS_ENV + " at " + endpoints.trim(), Map.of("endpoints", endpoints.trim()));
         }
         if (Docker.isAvailable()) {
             return Container.launch();
@@ -111,28 +111,6 @@ public final class EtcdTestServer {
             }
         }
         throw new IllegalStateException("etcd on " + host + ":" + port + " was not healthy within " + HEALTHY_TIMEOUT + ": " + last);
-    }
-
-    /** An etcd someone else runs; the tests neither stop it nor clean it beyond their own namespaces. */
-    private record External(String endpoints) implements TestServer {
-
-        @Override
-        public String description() {
-            return "etcd from " + ENDPOINTS_ENV + " at " + endpoints;
-        }
-
-        @Override
-        public Map<String, String> backendOptions() {
-            return Map.of("endpoints", endpoints);
-        }
-
-        @Override
-        public Optional<StorageControl> control() {
-            return Optional.empty();
-        }
-
-        @Override
-        public void close() {}
     }
 
     /**

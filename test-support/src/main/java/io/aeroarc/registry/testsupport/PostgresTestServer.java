@@ -42,7 +42,8 @@ public final class PostgresTestServer {
     public static TestServer start() {
         String url = System.getenv(URL_ENV);
         if (url != null && !url.isBlank()) {
-            return new External(url, System.getenv(USER_ENV), System.getenv(PASSWORD_ENV));
+            return new ExternalServer("external PostgreSQL at " + url + " (from " + URL_ENV + ")",
+                    options(url, System.getenv(USER_ENV), System.getenv(PASSWORD_ENV)));
         }
         if (Docker.isAvailable()) {
             return Container.launch();
@@ -65,28 +66,6 @@ public final class PostgresTestServer {
             options.put("password", password);
         }
         return Map.copyOf(options);
-    }
-
-    /** A server someone else runs; never stopped by the tests. */
-    private record External(String url, String user, String password) implements TestServer {
-
-        @Override
-        public String description() {
-            return "external PostgreSQL at " + url + " (from " + URL_ENV + ")";
-        }
-
-        @Override
-        public Map<String, String> backendOptions() {
-            return options(url, user, password);
-        }
-
-        @Override
-        public Optional<StorageControl> control() {
-            return Optional.empty();
-        }
-
-        @Override
-        public void close() {}
     }
 
     /**

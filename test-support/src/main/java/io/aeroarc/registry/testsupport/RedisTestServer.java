@@ -28,7 +28,9 @@ public final class RedisTestServer {
     public static TestServer start() {
         String url = System.getenv(URL_ENV);
         if (url != null && !url.isBlank()) {
-            return new External(url.trim());
+            String trimmed = url.trim();
+            URI uri = URI.create(trimmed);
+            return new ExternalServer("Redis from " + URL_ENV + " at " + uri.getHost() + ":" + uri.getPort(), Map.of("url", trimmed));
         }
         if (Docker.isAvailable()) {
             return Container.launch();
@@ -38,29 +40,6 @@ public final class RedisTestServer {
             return Local.launch(binary.get());
         }
         throw new MissingServerException("Redis", URL_ENV, "install redis-server (apt-get install redis-server)");
-    }
-
-    /** A Redis someone else runs; the tests neither stop it nor clean it beyond their own keys. */
-    private record External(String url) implements TestServer {
-
-        @Override
-        public String description() {
-            URI uri = URI.create(url);
-            return "Redis from " + URL_ENV + " at " + uri.getHost() + ":" + uri.getPort();
-        }
-
-        @Override
-        public Map<String, String> backendOptions() {
-            return Map.of("url", url);
-        }
-
-        @Override
-        public Optional<StorageControl> control() {
-            return Optional.empty();
-        }
-
-        @Override
-        public void close() {}
     }
 
     /**
