@@ -68,7 +68,7 @@ class EtcdBackendProviderTest {
     @Test
     void calls_to_an_etcd_that_accepts_connections_but_never_answers_end_at_the_timeout() throws IOException {
         try (SilentServer silent = new SilentServer();
-                RegistryBackend backend = create("http://127.0.0.1:" + silent.port(), "500ms")) {
+                RegistryBackend backend = create("http://127.0.0.1:" + silent.port(), "250ms")) {
             assertFailsWithin(Duration.ofMillis(1500), backend::probe);
             assertFailsWithin(Duration.ofMillis(1500), () -> backend.getRelay("r"));
             assertFailsWithin(Duration.ofMillis(1500), () -> backend.registerAgent("a", "r", Duration.ofSeconds(10)));
