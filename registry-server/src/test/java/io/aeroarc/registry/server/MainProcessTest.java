@@ -62,6 +62,17 @@ class MainProcessTest {
     }
 
     @Test
+    void a_ttl_below_the_backends_minimum_exits_2_at_start_up() throws Exception {
+        // Nothing listens on port 1: refusing the TTL must not need etcd.
+        RegistryProcess server = RegistryProcess.fromClassPath(
+                List.of("--backend", "etcd", "--backend-option", "endpoints=http://127.0.0.1:1", "--agent-ttl", "500ms"));
+
+        assertThat(server.awaitExit()).isEqualTo(2);
+        assertThat(server.output).hasSize(1);
+        assertThat(server.output.get(0)).startsWith("relay-registry: ").contains("500ms", "1s", "etcd");
+    }
+
+    @Test
     void a_port_in_use_exits_1() throws Exception {
         try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             RegistryProcess server = RegistryProcess.fromClassPath(List.of("--grpc-listen-address", "127.0.0.1", "--grpc-listen-port",

@@ -8,6 +8,7 @@ import io.aeroarc.registry.testsupport.RedisTestServer;
 import io.aeroarc.registry.testsupport.TestServer;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -48,6 +50,26 @@ class ServerJarIT {
                 registry.terminate();
                 assertThat(registry.awaitExit()).isZero();
                 assertThat(registry.output).anyMatch(line -> line.contains("stopped; backend " + backend + " closed"));
+            }
+        }
+    }
+
+    @Test
+    void the_jar_takes_the_go_registrys_redis_flags() throws Exception {
+        try (TestServer redis = RedisTestServer.start()) {
+            URI url = URI.create(redis.backendOptions().get("url"));
+            List<String> flags = List.of("--backend", "redis", "--redis-addr", url.getHost(), "--redis-port", Integer.toString(url.getPort()),
+                    "--redis-db", "3", "--grpc-listen-address", "127.0.0.1", "--grpc-listen-port", "0");
+
+            try (RegistryProcess registry = RegistryProcess.fromJar(JAR, flags)) {
+                ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", registry.port()).usePlaintext().build();
+                try {
+                    FullApiCheck.run(channel);
+                } finally {
+                    channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+                }
+                registry.terminate();
+                assertThat(registry.awaitExit()).isZero();
             }
         }
     }
