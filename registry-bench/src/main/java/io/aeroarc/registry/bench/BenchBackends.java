@@ -1,0 +1,23 @@
+package io.aeroarc.registry.bench;
+
+import io.aeroarc.registry.testsupport.RedisTestServer;
+import java.util.List;
+import java.util.stream.Collectors;
+
+/** The backends the suite knows. Adding one is one line: its name, its test fixture, its baseline. */
+final class BenchBackends {
+
+    static final List<BenchBackend> ALL = List.of(
+            BenchBackend.inProcess("memory"),
+            BenchBackend.onServer("redis", RedisTestServer::start, RawRedisBaseline::run));
+    // When their branches land: BenchBackend.onServer("etcd", EtcdTestServer::start, BenchBackend::noBaseline),
+    //                           BenchBackend.onServer("postgres", PostgresTestServer::start, BenchBackend::noBaseline)
+
+    private BenchBackends() {}
+
+    static BenchBackend named(String name) {
+        return ALL.stream().filter(backend -> backend.name().equals(name)).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("unknown --backend '" + name + "'; known: "
+                        + ALL.stream().map(BenchBackend::name).collect(Collectors.joining(", "))));
+    }
+}
