@@ -2,7 +2,6 @@ package io.aeroarc.registry.bench;
 
 import io.aeroarc.registry.tck.StorageControl;
 import io.aeroarc.registry.testsupport.TestServer;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -20,10 +19,14 @@ record BenchBackend(String name, boolean inProcess, StorageFixture storage, RawB
         TestServer start();
     }
 
-    /** The same storage work as registry calls, done directly against the storage server. */
+    /**
+     * Sets up, on the storage server, {@code agents} agents ({@code agentsPerRelay} on each relay)
+     * laid out as the backend lays them out, and returns loops doing the storage work of registry
+     * calls on them from {@code threads} connections.
+     */
     @FunctionalInterface
     interface RawBaseline {
-        List<BaselineResult> run(TestServer storage, BaselineSettings settings) throws InterruptedException;
+        RawLoops open(TestServer storage, int agents, int agentsPerRelay, int threads);
     }
 
     static BenchBackend inProcess(String name) {
@@ -35,8 +38,8 @@ record BenchBackend(String name, boolean inProcess, StorageFixture storage, RawB
     }
 
     /** For a backend without a baseline. */
-    static List<BaselineResult> noBaseline(TestServer storage, BaselineSettings settings) {
-        return List.of();
+    static RawLoops noBaseline(TestServer storage, int agents, int agentsPerRelay, int threads) {
+        return RawLoops.NONE;
     }
 
     /** The "server" of an in-process backend: no options, nothing to stop. */

@@ -9,7 +9,7 @@ final class BenchBackends {
 
     static final List<BenchBackend> ALL = List.of(
             BenchBackend.inProcess("memory"),
-            BenchBackend.onServer("redis", RedisTestServer::start, RawRedisBaseline::run));
+            BenchBackend.onServer("redis", RedisTestServer::start, RawRedisBaseline::open));
     // When their branches land: BenchBackend.onServer("etcd", EtcdTestServer::start, BenchBackend::noBaseline),
     //                           BenchBackend.onServer("postgres", PostgresTestServer::start, BenchBackend::noBaseline)
 

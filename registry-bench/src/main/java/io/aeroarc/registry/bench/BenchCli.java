@@ -129,9 +129,9 @@ public final class BenchCli {
         MaxScenario.Settings settings = new MaxScenario.Settings(flags.getInt("relays", full.relays()),
                 flags.getInt("agents-per-relay", full.agentsPerRelay()), flags.getInt("concurrency", full.concurrency()), full.firstWarmup(),
                 flags.getInt("rounds", full.rounds()), new Phases(full.round().warmup(), flags.getDuration("round", full.round().measure())),
-                full.openLoop(), full.listPageSize(), full.maxInFlight());
+                full.openLoop(), full.listPageSize(), full.maxInFlight(), full.rawThreads());
         try (RegistryClient client = connect(flags)) {
-            out.println(JsonReport.gson().toJson(MaxScenario.run(client, settings, CpuMeter.withoutRegistry(), progress)));
+            out.println(JsonReport.gson().toJson(MaxScenario.run(client, settings, CpuMeter.withoutRegistry(), RawLoops.NONE, progress)));
         }
     }
 

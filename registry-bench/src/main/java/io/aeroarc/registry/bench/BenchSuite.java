@@ -58,7 +58,6 @@ final class BenchSuite {
         progress.say("suite: backend " + backend.name() + ", " + profile.name() + " run, results in " + settings.out());
 
         MaxScenario.Result max = null;
-        List<BaselineResult> baselines = null;
         JfrProfile jfr = null;
         String storageDescription = backend.inProcess() ? "inside the registry process" : "a fresh server for each scenario and JMH size";
         if (settings.parts().contains("max")) {
@@ -68,14 +67,10 @@ final class BenchSuite {
                     storageDescription += "; for max: " + storage.description();
                 }
                 try (RegistryProcess registry = startRegistry("max", storage, LONG_TTL, recording);
-                        RegistryClient client = connect(registry)) {
-                    CpuMeter cpu = new CpuMeter(registry.pid());
-                    max = MaxScenario.run(client, profile.max(), cpu, progress);
-                    progress.say("baseline: raw storage loops");
-                    Phases phases = new Phases(profile.max().firstWarmup(),
-                            profile.max().round().measure().multipliedBy(profile.max().rounds()));
-                    baselines = backend.baseline().run(storage, new BaselineSettings(profile.max().agents(),
-                            profile.max().agentsPerRelay(), profile.baselineThreads(), profile.max().agentsPerRelay(), phases, cpu));
+                        RegistryClient client = connect(registry);
+                        RawLoops raw = backend.baseline().open(storage, profile.max().agents(), profile.max().agentsPerRelay(),
+                                profile.max().rawThreads())) {
+                    max = MaxScenario.run(client, profile.max(), new CpuMeter(registry.pid()), raw, progress);
                 }
             }
             if (recording.isPresent()) {
@@ -84,6 +79,7 @@ final class BenchSuite {
                 max.rpcs().forEach(rpc -> checkWindows.addAll(rpc.ceiling().windows()));
                 phases.add(new JfrProfile.Phase(MaxScenario.CHECK, checkWindows));
                 max.rpcs().forEach(rpc -> phases.add(JfrProfile.Phase.of(rpc.rpc(), rpc.rpc().name())));
+                max.raw().forEach(raw -> phases.add(JfrProfile.Phase.of(raw.rpc(), raw.rpc().name() + " (next to raw)")));
                 max.openLoops().forEach(pair -> {
                     phases.add(JfrProfile.Phase.of(pair.check().load(), "Check (open loop)"));
                     phases.add(JfrProfile.Phase.of(pair.rpc().load(), pair.rpc().load().name() + " (open loop)"));
@@ -137,7 +133,7 @@ final class BenchSuite {
 
         double minutes = Duration.between(started, Instant.now()).toMillis() / 60_000.0;
         SuiteReport report = new SuiteReport(backend.name(), profile.name(), started.truncatedTo(ChronoUnit.SECONDS).toString(), minutes,
-                settings.label(), machine, MachineFacts.currentLoadAverage(), settings.launcher().describe(), storageDescription, max, baselines,
+                settings.label(), machine, MachineFacts.currentLoadAverage(), settings.launcher().describe(), storageDescription, max,
                 scale, fleet, fleetResident, jmh, heap, jfr, List.of());
         report = report.withTargets(Targets.evaluate(report));
         Files.writeString(settings.out().resolve("report.md"), MarkdownReport.render(report), StandardCharsets.UTF_8);

@@ -19,7 +19,7 @@ final class BlockingClosedLoop {
 
     private BlockingClosedLoop() {}
 
-    static LoadResult run(String name, int unitsPerCall, BlockingCall call, int threads, Phases phases, CpuMeter cpu)
+    static LoadResult.Measured run(String name, int unitsPerCall, BlockingCall call, int threads, Phases phases, CpuMeter cpu)
             throws InterruptedException {
         Recorder latencies = new Recorder(3);
         LongAdder calls = new LongAdder();
@@ -67,7 +67,7 @@ final class BlockingClosedLoop {
             }
         }
         return LoadResult.Measured.of(name, unitsPerCall, calls.sum(), failures.snapshot(), (endNanos - startNanos) / 1e9,
-                latencies.getIntervalHistogram(), cpuUse, new LoadResult.Window(startEpochMs, endEpochMs)).result();
+                latencies.getIntervalHistogram(), cpuUse, new LoadResult.Window(startEpochMs, endEpochMs));
     }
 
     private static final class Flag {

@@ -38,8 +38,8 @@ final class MarkdownReport {
         if (report.max() != null) {
             max(report.max());
         }
-        if (report.baselines() != null && !report.baselines().isEmpty()) {
-            baselines(report.baselines(), report.max());
+        if (report.max() != null && !report.max().raw().isEmpty()) {
+            raw(report.max());
         }
         if (report.scale() != null) {
             scale(report.scale());
@@ -134,22 +134,19 @@ final class MarkdownReport {
                 Targets.micros(latency.maxMicros()), Long.toString(open.notSent()), errors(open.load().errors()), cores(open.load().cpu()));
     }
 
-    private void baselines(List<BaselineResult> baselines, MaxScenario.Result max) {
+    private void raw(MaxScenario.Result max) {
         line("## Raw storage baseline");
         line();
-        line("The storage work of one registry call, sent straight to the storage server from this process by blocking threads "
-                + "(one connection each), in the same run. The registry's rate over it is its efficiency over its storage.");
+        line("The storage work of one registry call, sent straight to the storage server from this process by " + max.settings().rawThreads()
+                + " blocking threads (one connection each), alternating in rounds with the registry RPC it stands for. The "
+                + "registry's rate over it is its efficiency over its storage.");
         line();
         List<List<String>> rows = new ArrayList<>();
-        for (BaselineResult baseline : baselines) {
-            LoadResult raw = baseline.load();
-            double registry = max == null ? Double.NaN : max.rpc(baseline.comparedRpc()).rpc().callsPerSecond();
-            rows.add(List.of(raw.name(), baseline.description(), Integer.toString(baseline.threads()), number(raw.callsPerSecond()),
-                    number(raw.unitsPerSecond()), Targets.micros(raw.latency().p50Micros()), Targets.micros(raw.latency().p99Micros()),
-                    baseline.comparedRpc() + " " + number(registry), Targets.share(registry / raw.callsPerSecond()),
-                    cores(raw.cpu()), errors(raw.errors())));
+        for (MaxScenario.RawComparison comparison : max.raw()) {
+            rows.add(loadRow(comparison.raw().name() + ": " + comparison.description(), comparison.raw(), ""));
+            rows.add(loadRow(comparison.rpc().name() + ", same rounds", comparison.rpc(), Targets.share(comparison.share())));
         }
-        table(List.of("loop", "one call sends", "threads", "calls/s", "items/s", "p50", "p99", "registry", "registry ÷ raw",
+        table(List.of("loop", "calls/s", "items/s", "of raw", "p50", "p99", "p99.9", "registry CPU/call",
                 "cores: registry / loadgen / storage / others", "errors"), rows);
     }
 

@@ -26,9 +26,11 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * alternating in rounds with the same loop on the standard health {@code Check} of the same
  * server, the most this gRPC server does on this machine with nothing behind it. Each RPC's rate
  * over the Check rate of its own rounds is the share of the gRPC budget the registry keeps; the
- * alternation makes it robust to other work on the machine coming and going. Then open loops at
- * half of the max rate of the two hottest RPCs, each next to Check at the same rate, for their
- * latency under a sustainable load.
+ * alternation makes it robust to other work on the machine coming and going. A backend with a
+ * storage server is compared the same way, in alternating rounds, with raw loops doing the
+ * storage work of an RPC straight against that server. Then open loops at half of the max rate of
+ * the two hottest RPCs, each next to Check at the same rate, for their latency under a sustainable
+ * load.
  *
  * <p>The registry holds {@code relays × agentsPerRelay} placements, set up through the API, with
  * TTLs longer than the run, so nothing expires while measuring. Each call picks its relay or agent
@@ -53,9 +55,10 @@ final class MaxScenario {
      * @param rounds of Check then the RPC, each warmed up and measured as {@code round} says
      * @param listPageSize page size of ListAgents by relay
      * @param maxInFlight the open loop's bound on calls in flight
+     * @param rawThreads blocking callers of the raw loops, one connection each
      */
     record Settings(int relays, int agentsPerRelay, int concurrency, Duration firstWarmup, int rounds, Phases round,
-            Phases openLoop, int listPageSize, int maxInFlight) {
+            Phases openLoop, int listPageSize, int maxInFlight, int rawThreads) {
 
         int agents() {
             return relays * agentsPerRelay;
@@ -72,8 +75,16 @@ final class MaxScenario {
     /** One RPC at a fixed rate next to Check at the same rate: Check's latency is the floor this machine and gRPC allow. */
     record OpenLoopPair(OpenLoopResult rpc, OpenLoopResult check) {}
 
+    /**
+     * An RPC and the raw loop doing its storage work, measured in alternating rounds.
+     *
+     * @param share the RPC's calls per second over the raw loop's
+     */
+    record RawComparison(String description, int threads, LoadResult rpc, LoadResult raw, double share) {}
+
     /** @param setupSeconds time to register every relay and agent through the API */
-    record Result(Settings settings, int connections, double setupSeconds, List<RpcMax> rpcs, List<OpenLoopPair> openLoops) {
+    record Result(Settings settings, int connections, double setupSeconds, List<RpcMax> rpcs, List<RawComparison> raw,
+            List<OpenLoopPair> openLoops) {
 
         RpcMax rpc(String name) {
             return rpcs.stream().filter(rpc -> rpc.rpc().name().equals(name)).findFirst()
@@ -82,6 +93,10 @@ final class MaxScenario {
 
         Optional<OpenLoopPair> openLoop(String name) {
             return openLoops.stream().filter(pair -> pair.rpc().load().name().equals(name)).findFirst();
+        }
+
+        Optional<RawComparison> raw(String rawLoop) {
+            return raw.stream().filter(comparison -> comparison.raw().name().equals(rawLoop)).findFirst();
         }
     }
 
@@ -111,11 +126,12 @@ final class MaxScenario {
         }
     }
 
-    static Result run(RegistryClient client, Settings settings, CpuMeter cpu, Progress progress) throws InterruptedException {
-        return new MaxScenario(client, settings, cpu).run(progress);
+    /** @param raw loops to compare RPCs with; their storage holds the same agents under its own keys */
+    static Result run(RegistryClient client, Settings settings, CpuMeter cpu, RawLoops raw, Progress progress) throws InterruptedException {
+        return new MaxScenario(client, settings, cpu).run(raw, progress);
     }
 
-    private Result run(Progress progress) throws InterruptedException {
+    private Result run(RawLoops raw, Progress progress) throws InterruptedException {
         progress.say("max: registering " + settings.relays() + " relays and " + settings.agents() + " agents");
         long setupStart = System.nanoTime();
         register();
@@ -127,6 +143,10 @@ final class MaxScenario {
         rpcs.add(atMax(HEARTBEAT_AGENTS, settings.agentsPerRelay(), this::heartbeatAgents, progress));
         rpcs.add(atMax(GET_AGENT_PLACEMENT, 1, this::getAgentPlacement, progress));
         rpcs.add(atMax(LIST_AGENTS, settings.listPageSize(), this::listAgents, progress));
+        List<RawComparison> rawComparisons = new ArrayList<>();
+        for (RawLoop loop : raw.loops()) {
+            rawComparisons.add(againstRaw(loop, progress));
+        }
         // Last: every call moves an agent, so the fences the heartbeats above sent are spent.
         rpcs.add(atMax(REGISTER_AGENT, 1, this::registerAgentMove, progress));
 
@@ -142,7 +162,7 @@ final class MaxScenario {
                     Targets.micros(check.load().latency().p99Micros()), rate));
             openLoops.add(new OpenLoopPair(rpc, check));
         }
-        return new Result(settings, client.connections(), setupSeconds, rpcs, openLoops);
+        return new Result(settings, client.connections(), setupSeconds, rpcs, rawComparisons, openLoops);
     }
 
     /** Rounds of Check then the RPC, after warming the RPC up. */
@@ -161,6 +181,31 @@ final class MaxScenario {
                 rpcResult.callsPerSecond(), ceilingResult.callsPerSecond(), max.share() * 100, Targets.micros(rpcResult.latency().p99Micros()),
                 rpcResult.errorCount()));
         return max;
+    }
+
+    /** Rounds of the raw loop then the RPC it stands for, after warming the raw loop up. */
+    private RawComparison againstRaw(RawLoop loop, Progress progress) throws InterruptedException {
+        CallSource rpcSource = switch (loop.comparedRpc()) {
+            case HEARTBEAT_AGENT -> this::heartbeatAgent;
+            case HEARTBEAT_AGENTS -> this::heartbeatAgents;
+            default -> throw new IllegalArgumentException("no raw comparison for " + loop.comparedRpc());
+        };
+        int units = loop.comparedRpc().equals(HEARTBEAT_AGENTS) ? settings.agentsPerRelay() : 1;
+        BlockingClosedLoop.run(loop.name(), loop.unitsPerCall(), loop.call(), settings.rawThreads(),
+                new Phases(settings.firstWarmup(), Duration.ZERO), cpu);
+        List<LoadResult.Measured> raw = new ArrayList<>();
+        List<LoadResult.Measured> rpc = new ArrayList<>();
+        for (int round = 0; round < settings.rounds(); round++) {
+            raw.add(BlockingClosedLoop.run(loop.name(), loop.unitsPerCall(), loop.call(), settings.rawThreads(), settings.round(), cpu));
+            rpc.add(ClosedLoop.run(loop.comparedRpc(), units, rpcSource, settings.concurrency(), settings.round(), cpu));
+        }
+        LoadResult rawResult = LoadResult.combine(raw);
+        LoadResult rpcResult = LoadResult.combine(rpc);
+        RawComparison comparison = new RawComparison(loop.description(), settings.rawThreads(), rpcResult, rawResult,
+                rpcResult.callsPerSecond() / rawResult.callsPerSecond());
+        progress.say(String.format("max: %-18s %,10.0f calls/s  raw %,10.0f calls/s  share %5.1f%%", loop.comparedRpc(),
+                rpcResult.callsPerSecond(), rawResult.callsPerSecond(), comparison.share() * 100));
+        return comparison;
     }
 
     private void register() throws InterruptedException {

@@ -1,7 +1,11 @@
 package io.aeroarc.registry.bench;
 
 import io.aeroarc.registry.testsupport.TestServer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -21,48 +25,68 @@ import redis.clients.jedis.params.ZAddParams;
  * registry: the commands backend-redis' {@code heartbeat_agent.lua} and
  * {@code heartbeat_agents.lua} run, sent as one {@code MULTI}/{@code EXEC} (atomic, one round
  * trip, no script) on keys of the same layout under their own prefix. The registry's rate over
- * this one is its efficiency over its storage.
+ * this one is its efficiency over its storage. A third loop runs backend-redis' own heartbeat
+ * script with {@code EVALSHA} on the same keys, which splits the registry's overhead into what
+ * the script costs Redis and what gRPC and the registry cost.
  */
-final class RawRedisBaseline {
+final class RawRedisBaseline implements RawLoops {
 
+    static final String HEARTBEAT = "raw Redis heartbeat";
     private static final String PREFIX = "bench-raw:";
+    /** backend-redis' scripts, read from its jar: the prelude (key layout, helpers) and the operation. */
+    private static final String SCRIPTS = "/io/aeroarc/registry/backend/redis/";
     private static final long TTL_MS = 3_600_000;
     private static final String[] AGENT_FIELDS = {"relay", "incarnation", "epoch", "heartbeat", "expires"};
 
     private final RedisClient redis;
     private final int agents;
     private final int agentsPerRelay;
+    private final String heartbeatScriptSha;
 
     private RawRedisBaseline(RedisClient redis, int agents, int agentsPerRelay) {
         this.redis = redis;
         this.agents = agents;
         this.agentsPerRelay = agentsPerRelay;
+        this.heartbeatScriptSha = redis.scriptLoad(script("prelude.lua") + "\n" + script("heartbeat_agent.lua"));
     }
 
-    static List<BaselineResult> run(TestServer storage, BaselineSettings settings) throws InterruptedException {
+    /** A pool of {@code threads} connections to the Redis of {@code storage}, with the agents set up. */
+    static RawLoops open(TestServer storage, int agents, int agentsPerRelay, int threads) {
         URI url = URI.create(storage.backendOptions().get("url"));
         ConnectionPoolConfig pool = new ConnectionPoolConfig();
-        pool.setMaxTotal(settings.threads());
-        pool.setMaxIdle(settings.threads());
-        try (RedisClient redis = RedisClient.builder()
+        pool.setMaxTotal(threads);
+        pool.setMaxIdle(threads);
+        RedisClient redis = RedisClient.builder()
                 .hostAndPort(new HostAndPort(url.getHost(), url.getPort()))
                 .clientConfig(DefaultJedisClientConfig.builder().timeoutMillis(10_000).build())
                 .poolConfig(pool)
-                .build()) {
-            RawRedisBaseline baseline = new RawRedisBaseline(redis, settings.agents(), settings.agentsPerRelay());
+                .build();
+        RawRedisBaseline baseline = new RawRedisBaseline(redis, agents, agentsPerRelay);
+        try {
             baseline.populate();
-            LoadResult single = BlockingClosedLoop.run("raw Redis heartbeat", 1, baseline::heartbeatOne, settings.threads(),
-                    settings.phases(), settings.cpu());
-            int batch = Math.min(settings.batchSize(), settings.agentsPerRelay());
-            LoadResult batched = BlockingClosedLoop.run("raw Redis batch heartbeat", batch, () -> baseline.heartbeatBatch(batch),
-                    settings.threads(), settings.phases(), settings.cpu());
-            String version = baseline.version();
-            return List.of(
-                    new BaselineResult("HeartbeatAgent", version + ": MULTI TIME, HMGET agent, HMGET relay, HSET agent, PEXPIREAT agent, "
-                            + "ZADD XX relay expiries EXEC", settings.threads(), single),
-                    new BaselineResult("HeartbeatAgents", version + ": MULTI TIME, HMGET relay, ZMSCORE of " + batch + " ids, per id HSET + "
-                            + "PEXPIREAT, one ZADD XX of " + batch + " EXEC", settings.threads(), batched));
+        } catch (RuntimeException e) {
+            redis.close();
+            throw e;
         }
+        return baseline;
+    }
+
+    @Override
+    public List<RawLoop> loops() {
+        String version = version();
+        return List.of(
+                new RawLoop(HEARTBEAT, MaxScenario.HEARTBEAT_AGENT, version + ": MULTI TIME, HMGET agent, HMGET relay, "
+                        + "HSET agent, PEXPIREAT agent, ZADD XX relay expiries EXEC", 1, this::heartbeatOne),
+                new RawLoop("Redis heartbeat script", MaxScenario.HEARTBEAT_AGENT, version + ": EVALSHA of backend-redis' "
+                        + "heartbeat_agent.lua, the same commands in a script", 1, this::heartbeatScript),
+                new RawLoop("raw Redis batch heartbeat", MaxScenario.HEARTBEAT_AGENTS, version + ": MULTI TIME, HMGET relay, ZMSCORE of "
+                        + agentsPerRelay + " ids, per id HSET + PEXPIREAT, one ZADD XX of " + agentsPerRelay + " EXEC", agentsPerRelay,
+                        this::heartbeatBatch));
+    }
+
+    @Override
+    public void close() {
+        redis.close();
     }
 
     /** Relay hashes, agent hashes and per-relay expiry indexes, as backend-redis lays them out. */
@@ -109,7 +133,17 @@ final class RawRedisBaseline {
         }
     }
 
-    private void heartbeatBatch(int batch) {
+    private void heartbeatScript() {
+        int i = ThreadLocalRandom.current().nextInt(agents);
+        Object reply = redis.evalsha(heartbeatScriptSha, List.of(), List.of(PREFIX, Ids.agent(i), Ids.relay(i / agentsPerRelay), "0",
+                Long.toString(TTL_MS)));
+        if (!(reply instanceof List<?> outcome) || !Long.valueOf(2).equals(outcome.get(0))) {
+            throw new IllegalStateException("the heartbeat script did not renew agent " + i + ": " + reply);
+        }
+    }
+
+    private void heartbeatBatch() {
+        int batch = agentsPerRelay;
         int relayCount = agents / agentsPerRelay;
         int r = ThreadLocalRandom.current().nextInt(relayCount);
         String relay = Ids.relay(r);
@@ -151,6 +185,17 @@ final class RawRedisBaseline {
 
     private static String relayExpiriesKey(String relay) {
         return PREFIX + "relay-agent-expiries:" + relay;
+    }
+
+    private static String script(String fileName) {
+        try (InputStream in = RawRedisBaseline.class.getResourceAsStream(SCRIPTS + fileName)) {
+            if (in == null) {
+                throw new IllegalStateException("backend-redis' script " + fileName + " is not on the class path");
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read backend-redis' script " + fileName, e);
+        }
     }
 
     /** Redis' version, such as {@code Redis 7.0.15}. */

@@ -23,7 +23,6 @@ record SuiteReport(
         String registry,
         String storage,
         MaxScenario.Result max,
-        List<BaselineResult> baselines,
         ScaleScenario.Result scale,
         FleetScenario.Result fleet,
         long fleetRegistryResidentBytes,
@@ -33,7 +32,7 @@ record SuiteReport(
         List<TargetCheck> targets) {
 
     SuiteReport withTargets(List<TargetCheck> checked) {
-        return new SuiteReport(backend, mode, startedAtUtc, minutes, label, machine, loadAverageAfter, registry, storage, max, baselines,
+        return new SuiteReport(backend, mode, startedAtUtc, minutes, label, machine, loadAverageAfter, registry, storage, max,
                 scale, fleet, fleetRegistryResidentBytes, jmh, heap, profile, checked);
     }
 }
