@@ -81,7 +81,10 @@ public final class RegistryServer {
                 .intercept(new FailedCallLogger())
                 .intercept(inFlightCalls)
                 .maxInboundMessageSize(MAX_INBOUND_MESSAGE_BYTES)
-                .executor(callExecutor)
+                // Only starting a call (method lookup, interceptors) runs on the transport thread; the
+                // call itself moves to the pool executorFor picks. A pool as the default executor would
+                // make every health check wait for a free call thread to be started.
+                .directExecutor()
                 .callExecutor(this::executorFor)
                 .build();
     }
@@ -165,9 +168,9 @@ public final class RegistryServer {
         server.awaitTermination();
     }
 
-    /** The service pool for everything but the registry's own calls, which run on the default executor. */
+    /** The call pool for the registry's own calls, the service pool for health and reflection. */
     private <Q, R> Executor executorFor(ServerCall<Q, R> call, Metadata headers) {
-        return AeroRegistryGrpc.SERVICE_NAME.equals(call.getMethodDescriptor().getServiceName()) ? null : serviceExecutor;
+        return AeroRegistryGrpc.SERVICE_NAME.equals(call.getMethodDescriptor().getServiceName()) ? callExecutor : serviceExecutor;
     }
 
     private static ForkJoinWorkerThread thread(ForkJoinPool pool, String namePrefix) {
