@@ -7,7 +7,10 @@ import io.aeroarc.registry.spi.BackendContext;
 import io.aeroarc.registry.spi.BackendOptions;
 import io.aeroarc.registry.spi.GoDurations;
 import io.aeroarc.registry.spi.RegistryBackend;
+import io.aeroarc.registry.api.v1.AeroRegistryGrpc;
 import io.grpc.InsecureServerCredentials;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
 import io.grpc.Server;
 import io.grpc.ServerBuilder;
 import io.grpc.ServerCredentials;
@@ -20,6 +23,9 @@ import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ForkJoinWorkerThread;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,6 +34,14 @@ import org.slf4j.LoggerFactory;
  * The registry's gRPC server: the AeroRegistry service, standard health and reflection, over one
  * backend. Stopping it is graceful: health turns NOT_SERVING, in-flight calls get the shutdown
  * timeout to finish, then the backend is closed.
+ *
+ * <p>Registry calls run on a fixed {@link ForkJoinPool} of {@link #CALL_THREADS} threads rather
+ * than grpc-java's default cached pool. The cached pool hands every call to a thread through a
+ * SynchronousQueue and adds a thread whenever all are busy: on two cores that hand-off cost more
+ * than a memory-backend call itself, and under a burst it grew to thousands of threads queued on
+ * the backend. The fixed pool has enough threads for every connection of a storage client's pool
+ * (Redis: 16) to be in use while others compute, and no more. Health and reflection run on a
+ * small pool of their own, so probes are answered while a stalled storage holds every call thread.
  */
 public final class RegistryServer {
 
@@ -35,6 +49,10 @@ public final class RegistryServer {
     static final int MAX_INBOUND_MESSAGE_BYTES = 1024 * 1024;
     static final Duration HEALTH_PROBE_INTERVAL = Duration.ofSeconds(1);
     static final Duration HEALTH_PROBE_TIMEOUT = Duration.ofSeconds(5);
+    /** Calls running at once: calls blocked on storage round trips need threads, the rest need cores. */
+    static final int CALL_THREADS = Math.max(16, 2 * Runtime.getRuntime().availableProcessors());
+    /** Health checks and reflection never touch the storage. */
+    static final int SERVICE_THREADS = 2;
 
     private static final Logger LOG = LoggerFactory.getLogger(RegistryServer.class);
 
@@ -44,6 +62,8 @@ public final class RegistryServer {
     private final HealthStatusManager health = new HealthStatusManager();
     private final InFlightCalls inFlightCalls = new InFlightCalls();
     private final BackendHealthMonitor healthMonitor;
+    private final ForkJoinPool callExecutor = new ForkJoinPool(CALL_THREADS, pool -> thread(pool, "registry-call-"), null, true);
+    private final ForkJoinPool serviceExecutor = new ForkJoinPool(SERVICE_THREADS, pool -> thread(pool, "registry-service-"), null, true);
     private final Duration shutdownTimeout;
     private boolean stopped;
 
@@ -61,6 +81,11 @@ public final class RegistryServer {
                 .intercept(new FailedCallLogger())
                 .intercept(inFlightCalls)
                 .maxInboundMessageSize(MAX_INBOUND_MESSAGE_BYTES)
+                // Only starting a call (method lookup, interceptors) runs on the transport thread; the
+                // call itself moves to the pool executorFor picks. A pool as the default executor would
+                // make every health check wait for a free call thread to be started.
+                .directExecutor()
+                .callExecutor(this::executorFor)
                 .build();
     }
 
@@ -96,6 +121,8 @@ public final class RegistryServer {
         try {
             server.start();
         } catch (IOException e) {
+            callExecutor.shutdownNow();
+            serviceExecutor.shutdownNow();
             backend.close();
             throw new UncheckedIOException("cannot listen: " + e.getMessage(), e);
         }
@@ -132,11 +159,24 @@ public final class RegistryServer {
             Thread.currentThread().interrupt();
             server.shutdownNow();
         }
+        callExecutor.shutdownNow();
+        serviceExecutor.shutdownNow();
         backend.close();
         LOG.info("stopped; backend {} closed", backendName);
     }
 
     public void awaitTermination() throws InterruptedException {
         server.awaitTermination();
+    }
+
+    /** The call pool for the registry's own calls, the service pool for health and reflection. */
+    private <Q, R> Executor executorFor(ServerCall<Q, R> call, Metadata headers) {
+        return AeroRegistryGrpc.SERVICE_NAME.equals(call.getMethodDescriptor().getServiceName()) ? callExecutor : serviceExecutor;
+    }
+
+    private static ForkJoinWorkerThread thread(ForkJoinPool pool, String namePrefix) {
+        ForkJoinWorkerThread thread = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(pool);
+        thread.setName(namePrefix + thread.getPoolIndex());
+        return thread;
     }
 }

@@ -15,9 +15,11 @@ final class AgentEntry {
         this.agentId = agentId;
     }
 
+    /** Renews on {@link #relay}, which must already be the relay it is placed on. */
     void renew(long nowMs, long ttlMs) {
         lastHeartbeatMs = nowMs;
         expiresAtMs = nowMs + ttlMs;
+        relay.noteAgentExpiry(expiresAtMs);
     }
 
     /** Visible while its own TTL runs and the relay incarnation it is placed on is live. */

@@ -387,13 +387,33 @@ public final class MemoryBackend implements RegistryBackend {
     }
 
     private RelayRecord toRecord(RelayEntry relay, long now) {
+        return new RelayRecord(relay.relayId, relay.address, relay.grpcPort, relay.labels, relay.registeredAtMs,
+                relay.lastHeartbeatMs, relay.expiresAtMs, visibleAgentCount(relay, now));
+    }
+
+    /**
+     * The placements visible on a live relay. Every lookup returns its relay's count, so walking a
+     * relay of a thousand agents each time would make lookups cost as much as the relay is big;
+     * while no placement can have expired yet ({@link RelayEntry#noExpiryBeforeMs}) all of them
+     * count. A walk that finds them all visible moves that bound up to the earliest expiry, so with
+     * agents heartbeating on time a relay is walked about once per TTL minus heartbeat interval.
+     */
+    private int visibleAgentCount(RelayEntry relay, long now) {
+        if (now < relay.noExpiryBeforeMs) {
+            return relay.agentIds.size();
+        }
         int agentCount = 0;
+        long earliestExpiry = Long.MAX_VALUE;
         for (String agentId : relay.agentIds) {
-            if (agents.get(agentId).isVisible(now)) {
+            AgentEntry agent = agents.get(agentId);
+            if (agent.isVisible(now)) {
                 agentCount++;
+                earliestExpiry = Math.min(earliestExpiry, agent.expiresAtMs);
             }
         }
-        return new RelayRecord(relay.relayId, relay.address, relay.grpcPort, relay.labels, relay.registeredAtMs,
-                relay.lastHeartbeatMs, relay.expiresAtMs, agentCount);
+        if (agentCount == relay.agentIds.size()) {
+            relay.noExpiryBeforeMs = earliestExpiry;
+        }
+        return agentCount;
     }
 }

@@ -11,6 +11,12 @@ final class RelayEntry {
     final long registeredAtMs;
     /** Ids of the agents placed on this incarnation, live or not yet swept. */
     final TreeSet<String> agentIds = new TreeSet<>();
+    /**
+     * No placement in {@link #agentIds} expires before this time (Unix ms): a lower bound of their
+     * expiries, lowered by every renewal that sets an earlier one and raised only by a count that
+     * saw every placement visible. While the clock is before it, every placement is visible.
+     */
+    long noExpiryBeforeMs = Long.MAX_VALUE;
     String address;
     int grpcPort;
     Map<String, String> labels;
@@ -32,6 +38,10 @@ final class RelayEntry {
     void renew(long nowMs, long ttlMs) {
         lastHeartbeatMs = nowMs;
         expiresAtMs = nowMs + ttlMs;
+    }
+
+    void noteAgentExpiry(long agentExpiresAtMs) {
+        noExpiryBeforeMs = Math.min(noExpiryBeforeMs, agentExpiresAtMs);
     }
 
     boolean isLive(long nowMs) {

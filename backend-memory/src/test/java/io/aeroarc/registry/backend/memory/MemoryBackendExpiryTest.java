@@ -44,6 +44,26 @@ class MemoryBackendExpiryTest {
     }
 
     @Test
+    void a_relays_agent_count_drops_at_each_expiry_also_after_a_count_that_saw_all_visible() {
+        backend.registerRelay(relay("relay-a"), Duration.ofSeconds(60));
+        backend.registerAgent("agent-long", "relay-a", Duration.ofSeconds(30));
+        backend.registerAgent("agent-short", "relay-a", Duration.ofSeconds(5));
+        assertThat(agentCount("relay-a")).isEqualTo(2);
+
+        clock.advance(Duration.ofMillis(4_999));
+        assertThat(agentCount("relay-a")).isEqualTo(2);
+        clock.advance(Duration.ofMillis(1));
+        assertThat(agentCount("relay-a")).as("agent-short expired").isEqualTo(1);
+
+        backend.registerAgent("agent-short", "relay-a", Duration.ofSeconds(20));
+        assertThat(agentCount("relay-a")).as("agent-short placed again").isEqualTo(2);
+        backend.heartbeatAgent("agent-long", Fence.NONE, Duration.ofSeconds(1));
+        clock.advance(Duration.ofSeconds(1));
+        assertThat(agentCount("relay-a")).as("a renewal for a shorter TTL ends sooner").isEqualTo(1);
+        assertThat(backend.getPlacement("agent-short").orElseThrow().relay().agentCount()).isEqualTo(1);
+    }
+
+    @Test
     void sweeping_frees_expired_entries_without_changing_what_reads_see() {
         backend.registerRelay(relay("relay-short"), Duration.ofSeconds(5));
         backend.registerRelay(relay("relay-long"), Duration.ofSeconds(60));
@@ -84,6 +104,10 @@ class MemoryBackendExpiryTest {
         assertThat(interval(Duration.ofSeconds(30), Duration.ofSeconds(10))).isEqualTo(Duration.ofSeconds(5));
         assertThat(interval(Duration.ofMillis(100), Duration.ofSeconds(10))).isEqualTo(Duration.ofMillis(100));
         assertThat(interval(Duration.ofHours(2), Duration.ofHours(1))).isEqualTo(Duration.ofSeconds(30));
+    }
+
+    private int agentCount(String relayId) {
+        return backend.getRelay(relayId).orElseThrow().agentCount();
     }
 
     private static Duration interval(Duration relayTtl, Duration agentTtl) {

@@ -1,0 +1,185 @@
+package io.aeroarc.registry.bench;
+
+import com.google.gson.Gson;
+import io.aeroarc.registry.spi.GoDurations;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.Arrays;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * {@code java -jar registry-bench.jar COMMAND [flags]}: the suite, or one load scenario against a
+ * registry that is already running. Exit 0 when it ran (a missed target is in the report, not in
+ * the exit status), 2 for bad flags, 1 when it could not run.
+ */
+public final class BenchCli {
+
+    static final String USAGE = """
+            usage: registry-bench COMMAND [flags]
+
+              suite      the whole suite on one backend; starts the registry and storage servers it needs
+                         --backend memory|redis   (memory)
+                         --quick                  everything briefly: smoke runs and trying things
+                         --out DIR                (bench-results/<UTC time>-<backend>)
+                         --registry-jar PATH      run the registry as java -jar PATH (else from this class path)
+                         --registry-heap SIZE     heap of each registry JVM (1g)
+                         --only PARTS             some of max,scale,fleet,jmh,heap (all)
+                         --fleet-batched          fleet renews agents with one HeartbeatAgents per relay
+                         --fleet-duration D       fleet run time (5m; quick 3s)
+                         --no-jfr                 no flight recording of the max registry
+                         --label TEXT             what is measured, such as the git commit, for the report
+
+              max        closed loop per RPC in rounds with the health-Check ceiling, against --target HOST:PORT
+                         --relays 100 --agents-per-relay 1000 --concurrency 32 --connections 2 --rounds 3 --round 4s
+
+              open-loop  one RPC at a fixed rate, against --target HOST:PORT
+                         --rpc Check|HeartbeatAgent|GetAgentPlacement --rate N --agents 10000 --warmup 3s --duration 20s
+
+              fleet      relays and agents heartbeating on schedule, counting false expiries, against --target HOST:PORT
+                         --relays 1000 --agents-per-relay 100 --interval 10s --batched --lookups 1000 --duration 5m
+                         --agent-ttl 30s --relay-ttl 30s (the registry's, to judge expiries)
+
+              heap       live heap of the memory backend per placed agent, in this JVM: --agents 1000000
+
+            Durations as in Go: 500ms, 20s, 5m.
+            """;
+
+    private BenchCli() {}
+
+    public static void main(String[] args) {
+        int status = run(Arrays.asList(args), System.out, System.err);
+        // gRPC and JMH leave non-daemon threads behind; the result is all that matters now.
+        System.exit(status);
+    }
+
+    static int run(List<String> args, PrintStream out, PrintStream err) {
+        if (args.isEmpty() || args.get(0).equals("--help") || args.get(0).equals("help")) {
+            out.print(USAGE);
+            return args.isEmpty() ? 2 : 0;
+        }
+        String command = args.get(0);
+        List<String> rest = args.subList(1, args.size());
+        Progress progress = new Progress(out);
+        try {
+            switch (command) {
+                case "suite" -> suite(rest, progress);
+                case "max" -> max(rest, out, progress);
+                case "open-loop" -> openLoop(rest, out, progress);
+                case "fleet" -> fleet(rest, out, progress);
+                case "heap" -> heap(rest, out);
+                default -> throw new IllegalArgumentException("unknown command '" + command + "'");
+            }
+            return 0;
+        } catch (IllegalArgumentException e) {
+            err.println("registry-bench: " + e.getMessage());
+            err.println("registry-bench --help lists the commands and flags");
+            return 2;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            err.println("registry-bench: interrupted");
+            return 1;
+        } catch (Exception e) {
+            err.println("registry-bench: " + command + " failed: " + e);
+            e.printStackTrace(err);
+            return 1;
+        }
+    }
+
+    private static void suite(List<String> args, Progress progress) throws Exception {
+        Flags flags = Flags.parse(args, Set.of("backend", "out", "registry-jar", "registry-heap", "only", "fleet-duration", "label"),
+                Set.of("quick", "fleet-batched", "no-jfr"));
+        BenchBackend backend = BenchBackends.named(flags.get("backend", "memory"));
+        SuiteProfile profile = flags.isOn("quick") ? SuiteProfile.QUICK : SuiteProfile.FULL;
+        FleetScenario.Settings fleet = profile.fleet();
+        profile = profile.withFleet(new FleetScenario.Settings(fleet.relays(), fleet.agentsPerRelay(), fleet.interval(),
+                flags.isOn("fleet-batched"), fleet.lookupsPerSecond(), flags.getDuration("fleet-duration", fleet.duration()),
+                fleet.agentTtl(), fleet.relayTtl()));
+        Set<String> parts = new LinkedHashSet<>(BenchSuite.PARTS);
+        if (flags.has("only")) {
+            parts = new LinkedHashSet<>(Arrays.asList(flags.get("only", "").split(",")));
+            for (String part : parts) {
+                if (!BenchSuite.PARTS.contains(part)) {
+                    throw new IllegalArgumentException("--only takes some of " + String.join(",", BenchSuite.PARTS) + "; not '" + part + "'");
+                }
+            }
+        }
+        Path out = Path.of(flags.get("out", "bench-results/"
+                + ZonedDateTime.now(ZoneOffset.UTC).format(DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'")) + "-" + backend.name()));
+        Optional<Path> jar = flags.has("registry-jar") ? Optional.of(Path.of(flags.require("registry-jar"))) : Optional.empty();
+        if (jar.isPresent() && !jar.get().toFile().isFile()) {
+            throw new IllegalArgumentException("--registry-jar " + jar.get() + " does not exist; build it first (mvn -pl registry-server -am package)");
+        }
+        String heap = flags.get("registry-heap", "1g");
+        RegistryLauncher launcher = new RegistryLauncher(jar, System.getProperty("java.class.path"), List.of("-Xms" + heap, "-Xmx" + heap));
+        BenchSuite.run(new BenchSuite.Settings(backend, profile, out, launcher, System.getProperty("java.class.path"),
+                flags.get("label", ""), parts, !flags.isOn("no-jfr")), progress);
+    }
+
+    private static void max(List<String> args, PrintStream out, Progress progress) throws InterruptedException {
+        Flags flags = Flags.parse(args, Set.of("target", "relays", "agents-per-relay", "concurrency", "connections", "rounds", "round"),
+                Set.of());
+        MaxScenario.Settings full = SuiteProfile.FULL.max();
+        MaxScenario.Settings settings = new MaxScenario.Settings(flags.getInt("relays", full.relays()),
+                flags.getInt("agents-per-relay", full.agentsPerRelay()), flags.getInt("concurrency", full.concurrency()), full.firstWarmup(),
+                flags.getInt("rounds", full.rounds()), new Phases(full.round().warmup(), flags.getDuration("round", full.round().measure())),
+                full.openLoop(), full.listPageSize(), full.maxInFlight(), full.rawThreads());
+        try (RegistryClient client = connect(flags)) {
+            out.println(JsonReport.gson().toJson(MaxScenario.run(client, settings, CpuMeter.withoutRegistry(), RawLoops.NONE, progress)));
+        }
+    }
+
+    private static void openLoop(List<String> args, PrintStream out, Progress progress) throws InterruptedException {
+        Flags flags = Flags.parse(args, Set.of("target", "rpc", "rate", "agents", "warmup", "duration", "connections"), Set.of());
+        String rpc = flags.get("rpc", MaxScenario.HEARTBEAT_AGENT);
+        double rate = flags.getDouble("rate", 1000);
+        int agents = flags.getInt("agents", 10_000);
+        Phases phases = new Phases(flags.getDuration("warmup", Duration.ofSeconds(3)), flags.getDuration("duration", Duration.ofSeconds(20)));
+        try (RegistryClient client = connect(flags)) {
+            CallSource source = switch (rpc) {
+                case MaxScenario.CHECK -> () -> client.health().check(io.grpc.health.v1.HealthCheckRequest.getDefaultInstance());
+                case MaxScenario.HEARTBEAT_AGENT -> () -> ScaleScenario.heartbeat(client, agents);
+                case MaxScenario.GET_AGENT_PLACEMENT -> () -> ScaleScenario.lookup(client, agents);
+                default -> throw new IllegalArgumentException("--rpc takes Check, HeartbeatAgent or GetAgentPlacement, not '" + rpc + "'");
+            };
+            if (!rpc.equals(MaxScenario.CHECK)) {
+                progress.say("open-loop: registering " + agents + " agents");
+                ScaleScenario.register(client, agents);
+            }
+            progress.say(String.format("open-loop: %s at %.0f/s", rpc, rate));
+            out.println(JsonReport.gson().toJson(OpenLoop.run(rpc, 1, source, rate, phases, 20_000, CpuMeter.withoutRegistry())));
+        }
+    }
+
+    private static void fleet(List<String> args, PrintStream out, Progress progress) throws InterruptedException {
+        Flags flags = Flags.parse(args, Set.of("target", "relays", "agents-per-relay", "interval", "lookups", "duration", "agent-ttl",
+                "relay-ttl", "connections"), Set.of("batched"));
+        FleetScenario.Settings settings = new FleetScenario.Settings(flags.getInt("relays", 1000), flags.getInt("agents-per-relay", 100),
+                flags.getDuration("interval", Duration.ofSeconds(10)), flags.isOn("batched"), flags.getDouble("lookups", 1000),
+                flags.getDuration("duration", Duration.ofMinutes(5)), flags.getDuration("agent-ttl", SuiteProfile.FLEET_TTL),
+                flags.getDuration("relay-ttl", SuiteProfile.FLEET_TTL));
+        try (RegistryClient client = connect(flags)) {
+            FleetScenario.Result result = FleetScenario.run(client, settings, CpuMeter.withoutRegistry(), progress);
+            out.println(JsonReport.gson().toJson(result));
+            progress.say("fleet: " + result.falseExpiries() + " false agent expiries, " + result.falseRelayExpiries()
+                    + " false relay expiries over " + GoDurations.format(settings.duration()));
+        }
+    }
+
+    private static void heap(List<String> args, PrintStream out) throws InterruptedException {
+        Flags flags = Flags.parse(args, Set.of("agents"), Set.of());
+        HeapMeasurement.Result result = HeapMeasurement.measureHere(flags.getInt("agents", 1_000_000));
+        out.println(HeapMeasurement.RESULT_PREFIX + new Gson().toJson(result));
+    }
+
+    private static RegistryClient connect(Flags flags) {
+        return RegistryClient.connect(RegistryClient.Target.parse(flags.require("target")), flags.getInt("connections", SuiteProfile.CONNECTIONS),
+                SuiteProfile.CALL_DEADLINE);
+    }
+}

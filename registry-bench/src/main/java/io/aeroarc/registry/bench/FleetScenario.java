@@ -1,0 +1,437 @@
+package io.aeroarc.registry.bench;
+
+import com.google.common.util.concurrent.Futures;
+import com.google.common.util.concurrent.ListenableFuture;
+import com.google.common.util.concurrent.MoreExecutors;
+import io.aeroarc.registry.api.v1.Agent;
+import io.aeroarc.registry.api.v1.GetAgentPlacementRequest;
+import io.aeroarc.registry.api.v1.HeartbeatAgentRequest;
+import io.aeroarc.registry.api.v1.HeartbeatAgentsRequest;
+import io.aeroarc.registry.api.v1.HeartbeatAgentsResponse;
+import io.aeroarc.registry.api.v1.HeartbeatRelayRequest;
+import io.aeroarc.registry.api.v1.RegisterAgentRequest;
+import io.aeroarc.registry.api.v1.RegisterAgentResponse;
+import io.aeroarc.registry.api.v1.RegisterRelayRequest;
+import io.aeroarc.registry.api.v1.RegisterRelayResponse;
+import io.aeroarc.registry.api.v1.Relay;
+import io.aeroarc.registry.spi.GoDurations;
+import io.grpc.Status;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
+import org.HdrHistogram.Recorder;
+
+/**
+ * A fleet as it runs: {@code relays × agentsPerRelay} agents, each renewed every
+ * {@code interval} (by its own HeartbeatAgent, or by its relay's HeartbeatAgents when batched),
+ * every relay heartbeating at the same interval, and API servers looking agents up at a fixed
+ * rate. Every send is spread evenly over the interval and due at a fixed time (open loop).
+ *
+ * <p>The first interval registers the agents at their slots; then the fleet runs for
+ * {@code duration}. A <b>false expiry</b> is a NOT_FOUND, FAILED_PRECONDITION or lost id for an
+ * agent (or relay) whose last successful register or heartbeat was <em>sent</em> less than a TTL
+ * before the failing answer <em>arrived</em>: the registry renewed it no earlier than that send,
+ * so it was still live when the registry answered. One that answers later than that is counted as
+ * expected: the client was late, not the registry wrong. A lost agent or relay is registered again,
+ * as a relay would.
+ */
+final class FleetScenario {
+
+    private static final int MAX_EXAMPLES = 5;
+    private static final Duration DRAIN_TIMEOUT = Duration.ofSeconds(60);
+    /** A send this much after its slot counts as late: the load generator could not keep up. */
+    private static final long LATE_NANOS = Duration.ofSeconds(1).toNanos();
+
+    /**
+     * @param agentTtl and {@code relayTtl}: the registry's, to judge expiries
+     * @param lookupsPerSecond GetAgentPlacement calls from simulated API servers
+     */
+    record Settings(int relays, int agentsPerRelay, Duration interval, boolean batched, double lookupsPerSecond, Duration duration,
+            Duration agentTtl, Duration relayTtl) {
+
+        int agents() {
+            return relays * agentsPerRelay;
+        }
+    }
+
+    /**
+     * @param heartbeatCalls successful HeartbeatAgent or HeartbeatAgents calls while running
+     * @param renewals agents renewed by them
+     * @param falseExpiries agents reported missing although they heartbeated on time (must be 0)
+     * @param falseRelayExpiries relays reported not live although they heartbeated on time (must be 0)
+     * @param expectedExpiries agents or relays reported missing after the client was late by a TTL
+     * @param lateSends sends more than a second after their slot
+     * @param examples a few false expiries, described
+     */
+    record Result(Settings settings, double seconds, long agentsRegistered, long heartbeatCalls, long renewals, long relayHeartbeats,
+            long lookups, long falseExpiries, long falseRelayExpiries, long expectedExpiries, long reRegistrations,
+            Map<String, Long> errors, Latency heartbeatLatency, Latency lookupLatency, Latency senderLag, long lateSends,
+            CpuUse cpu, List<String> examples) {
+
+        double renewalsPerSecond() {
+            return renewals / seconds;
+        }
+    }
+
+    private final RegistryClient client;
+    private final Settings settings;
+    private final CpuMeter cpu;
+    private final long agentTtlNanos;
+    private final long relayTtlNanos;
+    private final String[] relayIds;
+    private final String[] agentIds;
+    private final List<HeartbeatAgentsRequest> batches = new ArrayList<>();
+    /** System.nanoTime() at which the last successful register or heartbeat was sent; 0 before any. */
+    private final AtomicLongArray agentRenewedAt;
+    private final AtomicLongArray relayRenewedAt;
+    private final AtomicLongArray epochOf;
+
+    private final LongAdder agentsRegistered = new LongAdder();
+    private final LongAdder heartbeatCalls = new LongAdder();
+    private final LongAdder renewals = new LongAdder();
+    private final LongAdder relayHeartbeats = new LongAdder();
+    private final LongAdder lookups = new LongAdder();
+    private final LongAdder falseExpiries = new LongAdder();
+    private final LongAdder falseRelayExpiries = new LongAdder();
+    private final LongAdder expectedExpiries = new LongAdder();
+    private final LongAdder reRegistrations = new LongAdder();
+    private final LongAdder lateSends = new LongAdder();
+    private final Outcomes errors = new Outcomes();
+    private final Recorder heartbeatLatency = new Recorder(3);
+    private final Recorder lookupLatency = new Recorder(3);
+    private final Recorder senderLag = new Recorder(3);
+    private final ConcurrentLinkedQueue<String> examples = new ConcurrentLinkedQueue<>();
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private volatile boolean running;
+
+    private FleetScenario(RegistryClient client, Settings settings, CpuMeter cpu) {
+        this.client = client;
+        this.settings = settings;
+        this.cpu = cpu;
+        this.agentTtlNanos = settings.agentTtl().toNanos();
+        this.relayTtlNanos = settings.relayTtl().toNanos();
+        this.relayIds = new String[settings.relays()];
+        this.agentIds = new String[settings.agents()];
+        this.agentRenewedAt = new AtomicLongArray(settings.agents());
+        this.relayRenewedAt = new AtomicLongArray(settings.relays());
+        this.epochOf = new AtomicLongArray(settings.agents());
+        for (int r = 0; r < relayIds.length; r++) {
+            relayIds[r] = Ids.relay(r);
+            HeartbeatAgentsRequest.Builder batch = HeartbeatAgentsRequest.newBuilder().setRelayId(relayIds[r]);
+            for (int k = 0; k < settings.agentsPerRelay(); k++) {
+                int agent = r * settings.agentsPerRelay() + k;
+                agentIds[agent] = Ids.agent(agent);
+                batch.addAgentIds(agentIds[agent]);
+            }
+            batches.add(batch.build());
+        }
+    }
+
+    static Result run(RegistryClient client, Settings settings, CpuMeter cpu, Progress progress) throws InterruptedException {
+        return new FleetScenario(client, settings, cpu).run(progress);
+    }
+
+    private Result run(Progress progress) throws InterruptedException {
+        if (settings.interval().compareTo(settings.agentTtl()) >= 0 || settings.interval().compareTo(settings.relayTtl()) >= 0) {
+            throw new IllegalArgumentException("the heartbeat interval must be shorter than the TTLs");
+        }
+        Bulk.run("RegisterRelay", settings.relays(), 64, relay -> {
+            long sent = System.nanoTime();
+            return Futures.transform(registerRelay(relay), response -> relayRenewedAt.accumulateAndGet(relay, sent, Math::max),
+                    MoreExecutors.directExecutor());
+        });
+
+        Schedule registration = Schedule.spread(settings.agents(), settings.relays(), settings.interval());
+        Schedule steady = settings.batched() ? Schedule.spread(0, settings.relays(), settings.interval()) : registration;
+        long intervalNanos = settings.interval().toNanos();
+        long start = System.nanoTime() + 50_000_000;
+        long steadyFrom = start + intervalNanos;
+        long end = steadyFrom + settings.duration().toNanos();
+
+        progress.say("fleet: registering " + settings.agents() + " agents over the first " + GoDurations.format(settings.interval())
+                + ", then " + (settings.batched() ? "batched" : "per-agent") + " heartbeats every " + GoDurations.format(settings.interval())
+                + " for " + GoDurations.format(settings.duration()));
+        running = true;
+        Thread lookupsThread = new Thread(() -> lookups(steadyFrom, end), "fleet-lookups");
+        lookupsThread.setDaemon(true);
+        lookupsThread.start();
+
+        CpuMeter.Sample cpuStart = null;
+        outer:
+        for (int cycle = 0; ; cycle++) {
+            Schedule schedule = cycle == 0 ? registration : steady;
+            long base = start + cycle * intervalNanos;
+            if (cycle == 1) {
+                cpuStart = cpu.sample();
+                heartbeatLatency.reset();
+                senderLag.reset();
+            }
+            for (int j = 0; j < schedule.size(); j++) {
+                long due = base + schedule.offset(j);
+                if (due >= end) {
+                    break outer;
+                }
+                long wait = due - System.nanoTime();
+                if (wait > 0) {
+                    LockSupport.parkNanos(wait);
+                }
+                long lag = System.nanoTime() - due;
+                if (cycle > 0) {
+                    senderLag.recordValue(Math.max(0, lag));
+                    if (lag > LATE_NANOS) {
+                        lateSends.increment();
+                    }
+                }
+                fire(schedule.item(j), cycle, due);
+            }
+            if (cycle % Math.max(1, (int) (30_000_000_000L / intervalNanos)) == 0 && cycle > 0) {
+                progress.say(String.format("fleet: %.0f s in, %d false expiries, %d errors", (System.nanoTime() - steadyFrom) / 1e9,
+                        falseExpiries.sum() + falseRelayExpiries.sum(), errors.snapshot().values().stream().mapToLong(Long::longValue).sum()));
+            }
+        }
+        long wait = end - System.nanoTime();
+        if (wait > 0) {
+            LockSupport.parkNanos(wait);
+        }
+        CpuUse cpuUse = cpuStart == null ? null : cpu.since(cpuStart);
+        running = false;
+        lookupsThread.join(DRAIN_TIMEOUT.toMillis());
+        long drainDeadline = System.nanoTime() + DRAIN_TIMEOUT.toNanos();
+        while (inFlight.get() > 0 && System.nanoTime() < drainDeadline) {
+            Thread.sleep(5);
+        }
+        double seconds = (end - steadyFrom) / 1e9;
+        return new Result(settings, seconds, agentsRegistered.sum(), heartbeatCalls.sum(), renewals.sum(), relayHeartbeats.sum(),
+                lookups.sum(), falseExpiries.sum(), falseRelayExpiries.sum(), expectedExpiries.sum(), reRegistrations.sum(),
+                errors.snapshot(), Latency.of(heartbeatLatency.getIntervalHistogram()), Latency.of(lookupLatency.getIntervalHistogram()),
+                Latency.of(senderLag.getIntervalHistogram()), lateSends.sum(), cpuUse, List.copyOf(examples));
+    }
+
+    /**
+     * What is sent when, within one interval: items evenly spread, agents as their index,
+     * relays as {@code -1 - index}.
+     */
+    private record Schedule(long[] offsets, int[] items) {
+
+        static Schedule spread(int agents, int relays, Duration interval) {
+            long nanos = interval.toNanos();
+            long[] offsets = new long[agents + relays];
+            int[] items = new int[agents + relays];
+            int a = 0;
+            int r = 0;
+            for (int j = 0; j < offsets.length; j++) {
+                long agentOffset = a < agents ? nanos * a / agents : Long.MAX_VALUE;
+                long relayOffset = r < relays ? nanos * r / relays : Long.MAX_VALUE;
+                if (relayOffset <= agentOffset) {
+                    offsets[j] = relayOffset;
+                    items[j] = -1 - r++;
+                } else {
+                    offsets[j] = agentOffset;
+                    items[j] = a++;
+                }
+            }
+            return new Schedule(offsets, items);
+        }
+
+        int size() {
+            return items.length;
+        }
+
+        long offset(int j) {
+            return offsets[j];
+        }
+
+        int item(int j) {
+            return items[j];
+        }
+    }
+
+    private void fire(int item, int cycle, long due) {
+        if (item >= 0) {
+            if (cycle == 0) {
+                registerAgent(item, false);
+            } else {
+                heartbeatAgent(item, due);
+            }
+            return;
+        }
+        int relay = -1 - item;
+        heartbeatRelay(relay);
+        if (settings.batched() && cycle > 0) {
+            heartbeatBatch(relay, due);
+        }
+    }
+
+    private void heartbeatAgent(int agent, long due) {
+        long sent = System.nanoTime();
+        track(client.registry().heartbeatAgent(HeartbeatAgentRequest.newBuilder().setAgentId(agentIds[agent])
+                .setRelayId(relayIds[agent / settings.agentsPerRelay()]).setEpoch(epochOf.get(agent))
+                .setTimestampUnixMs(System.currentTimeMillis()).build()), response -> {
+                    agentRenewedAt.accumulateAndGet(agent, sent, Math::max);
+                    heartbeatCalls.increment();
+                    renewals.increment();
+                    heartbeatLatency.recordValue(System.nanoTime() - due);
+                }, failure -> {
+                    if (isExpiry(failure)) {
+                        agentLost(agent, "HeartbeatAgent " + Outcomes.code(failure));
+                    } else {
+                        errors.fail(failure);
+                    }
+                });
+    }
+
+    private void heartbeatBatch(int relay, long due) {
+        long sent = System.nanoTime();
+        HeartbeatAgentsRequest batch = batches.get(relay);
+        track(client.registry().heartbeatAgents(batch), (HeartbeatAgentsResponse response) -> {
+            Set<String> lost = response.getLostAgentIdsCount() == 0 ? Set.of() : new HashSet<>(response.getLostAgentIdsList());
+            int first = relay * settings.agentsPerRelay();
+            for (int k = 0; k < settings.agentsPerRelay(); k++) {
+                if (lost.contains(agentIds[first + k])) {
+                    agentLost(first + k, "HeartbeatAgents lost id");
+                } else {
+                    agentRenewedAt.accumulateAndGet(first + k, sent, Math::max);
+                    renewals.increment();
+                }
+            }
+            heartbeatCalls.increment();
+            heartbeatLatency.recordValue(System.nanoTime() - due);
+        }, failure -> {
+            if (isExpiry(failure)) {
+                relayLost(relay, "HeartbeatAgents " + Outcomes.code(failure));
+            } else {
+                errors.fail(failure);
+            }
+        });
+    }
+
+    private void heartbeatRelay(int relay) {
+        long sent = System.nanoTime();
+        track(client.registry().heartbeatRelay(HeartbeatRelayRequest.newBuilder().setRelayId(relayIds[relay])
+                .setTimestampUnixMs(System.currentTimeMillis()).build()), response -> {
+                    relayRenewedAt.accumulateAndGet(relay, sent, Math::max);
+                    relayHeartbeats.increment();
+                }, failure -> {
+                    if (isExpiry(failure)) {
+                        relayLost(relay, "HeartbeatRelay " + Outcomes.code(failure));
+                    } else {
+                        errors.fail(failure);
+                    }
+                });
+    }
+
+    /** Lookups by API servers, at a fixed rate from the end of registration to the end of the run. */
+    private void lookups(long from, long end) {
+        if (settings.lookupsPerSecond() <= 0) {
+            return;
+        }
+        double intervalNanos = 1e9 / settings.lookupsPerSecond();
+        for (long i = 0; running; i++) {
+            long due = from + (long) (i * intervalNanos);
+            if (due >= end) {
+                return;
+            }
+            long wait = due - System.nanoTime();
+            if (wait > 0) {
+                LockSupport.parkNanos(wait);
+            }
+            int agent = ThreadLocalRandom.current().nextInt(agentIds.length);
+            track(client.registry().getAgentPlacement(GetAgentPlacementRequest.newBuilder().setAgentId(agentIds[agent]).build()),
+                    response -> {
+                        lookups.increment();
+                        lookupLatency.recordValue(System.nanoTime() - due);
+                    }, failure -> {
+                        if (Outcomes.code(failure) == Status.Code.NOT_FOUND) {
+                            judge(agentRenewedAt.get(agent), agentTtlNanos, falseExpiries, agentIds[agent], "GetAgentPlacement NOT_FOUND");
+                        } else {
+                            errors.fail(failure);
+                        }
+                    });
+        }
+    }
+
+    private void agentLost(int agent, String how) {
+        judge(agentRenewedAt.get(agent), agentTtlNanos, falseExpiries, agentIds[agent], how);
+        registerAgent(agent, true);
+    }
+
+    private void relayLost(int relay, String how) {
+        judge(relayRenewedAt.get(relay), relayTtlNanos, falseRelayExpiries, relayIds[relay], how);
+        long sent = System.nanoTime();
+        track(registerRelay(relay), response -> relayRenewedAt.accumulateAndGet(relay, sent, Math::max), errors::fail);
+    }
+
+    /**
+     * Counts a reported expiry as false when the last good renewal was sent less than a TTL before
+     * now; one of an entry never registered yet (a lookup racing its first registration) is neither.
+     */
+    private void judge(long renewedAt, long ttlNanos, LongAdder falseCounter, String id, String how) {
+        if (renewedAt == 0) {
+            return;
+        }
+        long now = System.nanoTime();
+        if (now - renewedAt < ttlNanos) {
+            falseCounter.increment();
+            if (examples.size() < MAX_EXAMPLES) {
+                examples.add(String.format("%s: %s %.1f s after its last good renewal was sent", id, how, (now - renewedAt) / 1e9));
+            }
+        } else {
+            expectedExpiries.increment();
+        }
+    }
+
+    private void registerAgent(int agent, boolean again) {
+        long sent = System.nanoTime();
+        ListenableFuture<RegisterAgentResponse> call = client.registry().registerAgent(RegisterAgentRequest.newBuilder()
+                .setAgent(Agent.newBuilder().setAgentId(agentIds[agent])).setRelayId(relayIds[agent / settings.agentsPerRelay()]).build());
+        track(call, response -> {
+            epochOf.set(agent, response.getEpoch());
+            agentRenewedAt.accumulateAndGet(agent, sent, Math::max);
+            (again ? reRegistrations : agentsRegistered).increment();
+        }, errors::fail);
+    }
+
+    private ListenableFuture<RegisterRelayResponse> registerRelay(int relay) {
+        return client.registry().registerRelay(RegisterRelayRequest.newBuilder().setRelay(Relay.newBuilder()
+                .setRelayId(relayIds[relay]).setAddress("10.1." + (relay / 250) + "." + (relay % 250 + 1)).setGrpcPort(7443)
+                .putLabels("region", "eu-west")).build());
+    }
+
+    private static boolean isExpiry(Throwable failure) {
+        Status.Code code = Outcomes.code(failure);
+        return code == Status.Code.NOT_FOUND || code == Status.Code.FAILED_PRECONDITION;
+    }
+
+    private interface OnSuccess<T> {
+        void accept(T response);
+    }
+
+    private interface OnFailure {
+        void accept(Throwable failure);
+    }
+
+    private <T> void track(ListenableFuture<T> call, OnSuccess<T> success, OnFailure failure) {
+        inFlight.incrementAndGet();
+        call.addListener(() -> {
+            try {
+                success.accept(call.get());
+            } catch (ExecutionException e) {
+                failure.accept(e.getCause());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } finally {
+                inFlight.decrementAndGet();
+            }
+        }, MoreExecutors.directExecutor());
+    }
+}

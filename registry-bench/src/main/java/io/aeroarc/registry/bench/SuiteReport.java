@@ -1,0 +1,38 @@
+package io.aeroarc.registry.bench;
+
+import java.util.List;
+
+/**
+ * Everything one suite run measured; rendered as {@code report.md} and {@code report.json}.
+ * Parts that did not run are null.
+ *
+ * @param label what was measured, such as the git commit, as given on the command line
+ * @param loadAverageAfter the machine's load averages when the run ended
+ * @param registry how the registry servers were started
+ * @param storage where the backend's storage server came from
+ * @param fleetRegistryResidentBytes the fleet registry's resident memory at the end of the run
+ */
+record SuiteReport(
+        String backend,
+        String mode,
+        String startedAtUtc,
+        double minutes,
+        String label,
+        MachineFacts machine,
+        double[] loadAverageAfter,
+        String registry,
+        String storage,
+        MaxScenario.Result max,
+        ScaleScenario.Result scale,
+        FleetScenario.Result fleet,
+        long fleetRegistryResidentBytes,
+        List<JmhRunner.Score> jmh,
+        HeapMeasurement.Result heap,
+        JfrProfile profile,
+        List<TargetCheck> targets) {
+
+    SuiteReport withTargets(List<TargetCheck> checked) {
+        return new SuiteReport(backend, mode, startedAtUtc, minutes, label, machine, loadAverageAfter, registry, storage, max,
+                scale, fleet, fleetRegistryResidentBytes, jmh, heap, profile, checked);
+    }
+}

@@ -1,0 +1,168 @@
+package io.aeroarc.registry.bench;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * The issue's targets for this machine, checked against one run. Which apply depends on the
+ * backend; the memory backend's heap and scaling targets are checked in every run, since every
+ * run measures them.
+ */
+final class Targets {
+
+    static final double CEILING_SHARE_MEMORY = 0.80;
+    static final double OPEN_LOOP_P99_MICROS = 2000;
+    static final double BATCH_RENEWALS_MEMORY = 500_000;
+    static final double BATCH_RENEWALS_REDIS = 100_000;
+    static final double SCALING_FACTOR = 1.2;
+    static final double HEAP_BYTES_PER_AGENT = 300;
+    static final double RAW_SHARE_REDIS = 0.50;
+
+    private Targets() {}
+
+    static List<TargetCheck> evaluate(SuiteReport report) {
+        List<TargetCheck> checks = new ArrayList<>();
+        boolean memory = report.backend().equals("memory");
+        boolean redis = report.backend().equals("redis");
+        MaxScenario.Result max = report.max();
+        if (memory) {
+            for (String rpc : List.of(MaxScenario.HEARTBEAT_AGENT, MaxScenario.GET_AGENT_PLACEMENT)) {
+                checks.add(max == null ? TargetCheck.notMeasured(rpc + " ≥ 80% of the health-Check ceiling", "max did not run")
+                        : TargetCheck.atLeast(rpc + " ≥ 80% of the health-Check ceiling", max.rpc(rpc).share(), CEILING_SHARE_MEMORY,
+                                Targets::share, phaseEvidence(max.rpc(rpc), report.profile())));
+            }
+            for (String rpc : MaxScenario.OPEN_LOOP_RPCS) {
+                Optional<MaxScenario.OpenLoopPair> open = max == null ? Optional.empty() : max.openLoop(rpc);
+                checks.add(open.isEmpty() ? TargetCheck.notMeasured(rpc + " p99 ≤ 2 ms at half its max rate", "max did not run")
+                        : TargetCheck.atMost(rpc + " p99 ≤ 2 ms at half its max rate (open loop, "
+                                + String.format(Locale.ROOT, "%,.0f/s", open.get().rpc().requestedPerSecond()) + ")",
+                                open.get().rpc().load().latency().p99Micros(), OPEN_LOOP_P99_MICROS, Targets::micros,
+                                openLoopEvidence(open.get())));
+            }
+        }
+        if (memory || redis) {
+            double threshold = memory ? BATCH_RENEWALS_MEMORY : BATCH_RENEWALS_REDIS;
+            String target = String.format(Locale.ROOT, "HeartbeatAgents ≥ %,.0f agent renewals/s", threshold);
+            checks.add(max == null ? TargetCheck.notMeasured(target, "max did not run")
+                    : TargetCheck.atLeast(target, max.rpc(MaxScenario.HEARTBEAT_AGENTS).rpc().unitsPerSecond(), threshold, Targets::rate,
+                            phaseEvidence(max.rpc(MaxScenario.HEARTBEAT_AGENTS), report.profile())));
+        }
+        if (redis) {
+            Optional<MaxScenario.RawComparison> raw = max == null ? Optional.empty() : max.raw(RawRedisBaseline.HEARTBEAT);
+            String target = "HeartbeatAgent ≥ 50% of the raw Jedis baseline";
+            checks.add(raw.isEmpty() ? TargetCheck.notMeasured(target, "max did not run")
+                    : TargetCheck.atLeast(target, raw.get().share(), RAW_SHARE_REDIS, Targets::share, String.format(Locale.ROOT,
+                            "registry %,.0f calls/s (%s; registry CPU per call %.1f µs), raw %,.0f calls/s (%s), in the same rounds",
+                            raw.get().rpc().callsPerSecond(), cpu(raw.get().rpc().cpu()), raw.get().rpc().registryCpuMicrosPerCall(),
+                            raw.get().raw().callsPerSecond(), cpu(raw.get().raw().cpu()))));
+        }
+        checks.addAll(jmhScalingChecks(report.jmh()));
+        if (memory && report.scale() != null) {
+            checks.addAll(endToEndScalingChecks(report.scale()));
+        }
+        HeapMeasurement.Result heap = report.heap();
+        checks.add(heap == null ? TargetCheck.notMeasured("memory backend heap ≤ 300 bytes per placed agent", "heap did not run")
+                : TargetCheck.atMost(String.format(Locale.ROOT, "memory backend heap ≤ 300 bytes per placed agent (%,d agents on %,d relays)",
+                        heap.agents(), heap.relays()), heap.bytesPerAgent(), HEAP_BYTES_PER_AGENT,
+                        value -> String.format(Locale.ROOT, "%.0f B", value),
+                        String.format(Locale.ROOT, "%.0f B per agent without the relays; %s", heap.agentBytesPerAgent(), heap.jvm())));
+        FleetScenario.Result fleet = report.fleet();
+        String fleetTarget = fleet == null ? "fleet: zero false expiries"
+                : String.format(Locale.ROOT, "fleet %,d relays × %,d agents every %s for %s: zero false expiries",
+                        fleet.settings().relays(), fleet.settings().agentsPerRelay(), fleet.settings().interval().toSeconds() + " s",
+                        fleet.settings().duration().toSeconds() + " s");
+        checks.add(fleet == null ? TargetCheck.notMeasured(fleetTarget, "fleet did not run")
+                : TargetCheck.atMost(fleetTarget, fleet.falseExpiries() + fleet.falseRelayExpiries(), 0,
+                        value -> String.format(Locale.ROOT, "%.0f", value),
+                        String.format(Locale.ROOT, "%d agent and %d relay false expiries, %d late sends, errors %s; %s",
+                                fleet.falseExpiries(), fleet.falseRelayExpiries(), fleet.lateSends(), fleet.errors(), cpu(fleet.cpu()))));
+        return checks;
+    }
+
+    /** Registry processor time per call at the large size over the small one, over gRPC. */
+    private static List<TargetCheck> endToEndScalingChecks(ScaleScenario.Result scale) {
+        List<TargetCheck> checks = new ArrayList<>();
+        for (ScaleScenario.RpcScaling rpc : scale.rpcs()) {
+                String sizes = String.format(Locale.ROOT, "%,d vs %,d agents", scale.settings().largeAgents(), scale.settings().smallAgents());
+                checks.add(TargetCheck.atMost("end to end " + rpc.rpc() + " registry CPU per call ≤ 1.2× (" + sizes + ")",
+                        rpc.cpuRatio(), SCALING_FACTOR, Targets::factor,
+                        String.format(Locale.ROOT, "%.1f µs vs %.1f µs per call; throughput ratio %.2f× (%,.0f vs %,.0f calls/s)",
+                                rpc.largeCpuMicros(), rpc.smallCpuMicros(), rpc.throughputRatio(), rpc.largeCallsPerSecond(),
+                                rpc.smallCallsPerSecond())));
+        }
+        return checks;
+    }
+
+    /** Memory backend cost per operation through the SPI at the largest size over the smallest. */
+    private static List<TargetCheck> jmhScalingChecks(List<JmhRunner.Score> scores) {
+        List<TargetCheck> checks = new ArrayList<>();
+        if (scores == null) {
+            return checks;
+        }
+        List<String> benchmarks = scores.stream().filter(s -> s.backend().equals("memory")).map(JmhRunner.Score::benchmark)
+                .distinct().sorted().toList();
+        for (String benchmark : benchmarks) {
+            List<JmhRunner.Score> sizes = scores.stream().filter(s -> s.backend().equals("memory") && s.benchmark().equals(benchmark))
+                    .sorted((a, b) -> Integer.compare(a.agents(), b.agents())).toList();
+            if (sizes.size() < 2) {
+                continue;
+            }
+            JmhRunner.Score small = sizes.get(0);
+            JmhRunner.Score large = sizes.get(sizes.size() - 1);
+            checks.add(TargetCheck.atMost(String.format(Locale.ROOT, "memory SPI %s cost ≤ 1.2× (%,d vs %,d agents)", benchmark,
+                    large.agents(), small.agents()), large.nanosPerOp() / small.nanosPerOp(), SCALING_FACTOR, Targets::factor,
+                    String.format(Locale.ROOT, "%,.0f ns vs %,.0f ns per operation (JMH median, one thread)", large.nanosPerOp(),
+                            small.nanosPerOp())));
+        }
+        return checks;
+    }
+
+    private static String phaseEvidence(MaxScenario.RpcMax max, JfrProfile profile) {
+        LoadResult phase = max.rpc();
+        StringBuilder text = new StringBuilder(String.format(Locale.ROOT, "%,.0f calls/s vs Check %,.0f calls/s; %s",
+                phase.callsPerSecond(), max.ceiling().callsPerSecond(), cpu(phase.cpu())));
+        if (!Double.isNaN(phase.registryCpuMicrosPerCall())) {
+            text.append(String.format(Locale.ROOT, "; registry CPU per call %.1f µs vs Check %.1f µs", phase.registryCpuMicrosPerCall(),
+                    max.ceiling().registryCpuMicrosPerCall()));
+        }
+        if (profile != null) {
+            profile.phases().stream().filter(p -> p.phase().equals(phase.name())).findFirst().ifPresent(p -> text.append(String.format(
+                    Locale.ROOT, "; %.0f%% of registry samples in the backend", p.backendShare() * 100)));
+        }
+        return text.toString();
+    }
+
+    private static String openLoopEvidence(MaxScenario.OpenLoopPair pair) {
+        OpenLoopResult open = pair.rpc();
+        Latency latency = open.load().latency();
+        return String.format(Locale.ROOT, "Check at the same rate: p99 %s; achieved %,.0f/s, p50 %s, p999 %s, max %s, %d not sent; %s",
+                micros(pair.check().load().latency().p99Micros()), open.load().callsPerSecond(), micros(latency.p50Micros()),
+                micros(latency.p999Micros()), micros(latency.maxMicros()), open.notSent(), cpu(open.load().cpu()));
+    }
+
+    static String cpu(CpuUse cpu) {
+        if (cpu == null) {
+            return "CPU not measured";
+        }
+        return String.format(Locale.ROOT, "cores busy: registry %.2f, load generator %.2f, storage %.2f, others %.2f",
+                cpu.registryCores(), cpu.loadGeneratorCores(), cpu.storageCores(), cpu.otherCores());
+    }
+
+    static String share(double value) {
+        return String.format(Locale.ROOT, "%.1f%%", value * 100);
+    }
+
+    static String rate(double value) {
+        return String.format(Locale.ROOT, "%,.0f/s", value);
+    }
+
+    static String micros(double value) {
+        return value >= 1000 ? String.format(Locale.ROOT, "%.2f ms", value / 1000) : String.format(Locale.ROOT, "%.0f µs", value);
+    }
+
+    static String factor(double value) {
+        return String.format(Locale.ROOT, "%.2f×", value);
+    }
+}
