@@ -1,5 +1,6 @@
 package io.aeroarc.registry.server;
 
+import io.aeroarc.registry.api.v1.AeroRegistryGrpc;
 import io.aeroarc.registry.core.BackendLoader;
 import io.aeroarc.registry.core.RegistryService;
 import io.aeroarc.registry.core.RegistrySettings;
@@ -7,12 +8,11 @@ import io.aeroarc.registry.spi.BackendContext;
 import io.aeroarc.registry.spi.BackendOptions;
 import io.aeroarc.registry.spi.GoDurations;
 import io.aeroarc.registry.spi.RegistryBackend;
-import io.aeroarc.registry.api.v1.AeroRegistryGrpc;
 import io.grpc.InsecureServerCredentials;
 import io.grpc.Metadata;
-import io.grpc.ServerCall;
 import io.grpc.Server;
 import io.grpc.ServerBuilder;
+import io.grpc.ServerCall;
 import io.grpc.ServerCredentials;
 import io.grpc.TlsServerCredentials;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
@@ -24,9 +24,11 @@ import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.Executor;
-import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.ForkJoinWorkerThread;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,13 +37,14 @@ import org.slf4j.LoggerFactory;
  * backend. Stopping it is graceful: health turns NOT_SERVING, in-flight calls get the shutdown
  * timeout to finish, then the backend is closed.
  *
- * <p>Registry calls run on a fixed {@link ForkJoinPool} of {@link #CALL_THREADS} threads rather
- * than grpc-java's default cached pool. The cached pool hands every call to a thread through a
- * SynchronousQueue and adds a thread whenever all are busy: on two cores that hand-off cost more
- * than a memory-backend call itself, and under a burst it grew to thousands of threads queued on
- * the backend. The fixed pool has enough threads for every connection of a storage client's pool
- * (Redis: 16) to be in use while others compute, and no more. Health and reflection run on a
- * small pool of their own, so probes are answered while a stalled storage holds every call thread.
+ * <p>Registry calls run on a fixed pool of {@link #CALL_THREADS} threads rather than grpc-java's
+ * default cached pool, which adds a thread whenever all are busy: under a burst it grew to
+ * thousands of threads queued on the backend. The fixed pool has enough threads for every
+ * connection of a storage client's pool (Redis: 16) to be in use while others compute, and no
+ * more; calls beyond it wait in its queue. It is a plain {@link ThreadPoolExecutor}: a ForkJoinPool
+ * wakes an idle worker only when its queue was empty, so under steady load all calls ran on one
+ * thread, one storage round trip at a time. Health and reflection run on a small pool of their
+ * own, so probes are answered while a stalled storage holds every call thread.
  */
 public final class RegistryServer {
 
@@ -62,8 +65,8 @@ public final class RegistryServer {
     private final HealthStatusManager health = new HealthStatusManager();
     private final InFlightCalls inFlightCalls = new InFlightCalls();
     private final BackendHealthMonitor healthMonitor;
-    private final ForkJoinPool callExecutor = new ForkJoinPool(CALL_THREADS, pool -> thread(pool, "registry-call-"), null, true);
-    private final ForkJoinPool serviceExecutor = new ForkJoinPool(SERVICE_THREADS, pool -> thread(pool, "registry-service-"), null, true);
+    private final ExecutorService callExecutor = fixedPool(CALL_THREADS, "registry-call-");
+    private final ExecutorService serviceExecutor = fixedPool(SERVICE_THREADS, "registry-service-");
     private final Duration shutdownTimeout;
     private boolean stopped;
 
@@ -174,9 +177,13 @@ public final class RegistryServer {
         return AeroRegistryGrpc.SERVICE_NAME.equals(call.getMethodDescriptor().getServiceName()) ? callExecutor : serviceExecutor;
     }
 
-    private static ForkJoinWorkerThread thread(ForkJoinPool pool, String namePrefix) {
-        ForkJoinWorkerThread thread = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(pool);
-        thread.setName(namePrefix + thread.getPoolIndex());
-        return thread;
+    /** Threads are daemons: the JVM's exit is decided by {@link #stop()} and Main, never by a stuck call. */
+    private static ExecutorService fixedPool(int threads, String namePrefix) {
+        AtomicInteger created = new AtomicInteger();
+        return new ThreadPoolExecutor(threads, threads, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(), runnable -> {
+            Thread thread = new Thread(runnable, namePrefix + created.getAndIncrement());
+            thread.setDaemon(true);
+            return thread;
+        });
     }
 }
