@@ -33,6 +33,7 @@ public final class BenchCli {
                          --only PARTS             some of max,scale,fleet,jmh,heap (all)
                          --fleet-batched          fleet renews agents with one HeartbeatAgents per relay
                          --fleet-duration D       fleet run time (5m; quick 3s)
+                         --fleet-waves N          intervals over which the fleet first registers its agents (6; quick 1)
                          --no-jfr                 no flight recording of the max registry
                          --label TEXT             what is measured, such as the git commit, for the report
 
@@ -43,7 +44,7 @@ public final class BenchCli {
                          --rpc Check|HeartbeatAgent|GetAgentPlacement --rate N --agents 10000 --warmup 3s --duration 20s
 
               fleet      relays and agents heartbeating on schedule, counting false expiries, against --target HOST:PORT
-                         --relays 1000 --agents-per-relay 100 --interval 10s --batched --lookups 1000 --duration 5m
+                         --relays 1000 --agents-per-relay 100 --interval 10s --batched --lookups 1000 --duration 5m --waves 6
                          --agent-ttl 30s --relay-ttl 30s (the registry's, to judge expiries)
 
               heap       live heap of the memory backend per placed agent, in this JVM: --agents 1000000
@@ -93,14 +94,14 @@ public final class BenchCli {
     }
 
     private static void suite(List<String> args, Progress progress) throws Exception {
-        Flags flags = Flags.parse(args, Set.of("backend", "out", "registry-jar", "registry-heap", "only", "fleet-duration", "label"),
+        Flags flags = Flags.parse(args, Set.of("backend", "out", "registry-jar", "registry-heap", "only", "fleet-duration", "fleet-waves", "label"),
                 Set.of("quick", "fleet-batched", "no-jfr"));
         BenchBackend backend = BenchBackends.named(flags.get("backend", "memory"));
         SuiteProfile profile = flags.isOn("quick") ? SuiteProfile.QUICK : SuiteProfile.FULL;
         FleetScenario.Settings fleet = profile.fleet();
         profile = profile.withFleet(new FleetScenario.Settings(fleet.relays(), fleet.agentsPerRelay(), fleet.interval(),
                 flags.isOn("fleet-batched"), fleet.lookupsPerSecond(), flags.getDuration("fleet-duration", fleet.duration()),
-                fleet.agentTtl(), fleet.relayTtl()));
+                fleet.agentTtl(), fleet.relayTtl(), flags.getInt("fleet-waves", fleet.registrationWaves())));
         Set<String> parts = new LinkedHashSet<>(BenchSuite.PARTS);
         if (flags.has("only")) {
             parts = new LinkedHashSet<>(Arrays.asList(flags.get("only", "").split(",")));
@@ -159,11 +160,11 @@ public final class BenchCli {
 
     private static void fleet(List<String> args, PrintStream out, Progress progress) throws InterruptedException {
         Flags flags = Flags.parse(args, Set.of("target", "relays", "agents-per-relay", "interval", "lookups", "duration", "agent-ttl",
-                "relay-ttl", "connections"), Set.of("batched"));
+                "relay-ttl", "connections", "waves"), Set.of("batched"));
         FleetScenario.Settings settings = new FleetScenario.Settings(flags.getInt("relays", 1000), flags.getInt("agents-per-relay", 100),
                 flags.getDuration("interval", Duration.ofSeconds(10)), flags.isOn("batched"), flags.getDouble("lookups", 1000),
                 flags.getDuration("duration", Duration.ofMinutes(5)), flags.getDuration("agent-ttl", SuiteProfile.FLEET_TTL),
-                flags.getDuration("relay-ttl", SuiteProfile.FLEET_TTL));
+                flags.getDuration("relay-ttl", SuiteProfile.FLEET_TTL), flags.getInt("waves", SuiteProfile.FLEET_WAVES));
         try (RegistryClient client = connect(flags)) {
             FleetScenario.Result result = FleetScenario.run(client, settings, CpuMeter.withoutRegistry(), progress);
             out.println(JsonReport.gson().toJson(result));

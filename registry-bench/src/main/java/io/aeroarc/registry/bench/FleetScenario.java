@@ -37,27 +37,36 @@ import org.HdrHistogram.Recorder;
  * every relay heartbeating at the same interval, and API servers looking agents up at a fixed
  * rate. Every send is spread evenly over the interval and due at a fixed time (open loop).
  *
- * <p>The first interval registers the agents at their slots; then the fleet runs for
- * {@code duration}. A <b>false expiry</b> is a NOT_FOUND, FAILED_PRECONDITION or lost id for an
- * agent (or relay) whose last successful register or heartbeat was <em>sent</em> less than a TTL
- * before the failing answer <em>arrived</em>: the registry renewed it no earlier than that send,
- * so it was still live when the registry answered. One that answers later than that is counted as
- * expected: the client was late, not the registry wrong. A lost agent or relay is registered again,
- * as a relay would.
+ * <p>The fleet starts up in {@code registrationWaves} intervals: in interval {@code w} the relays
+ * with {@code index % waves == w} register their agents at their slots, and agents registered in
+ * earlier waves already heartbeat, as a fleet coming up does. Then it runs for {@code duration}.
+ *
+ * <p>A <b>false expiry</b> is a NOT_FOUND, FAILED_PRECONDITION or lost id for an agent (or relay)
+ * that had a renewal (register or heartbeat) answered before the failing call was sent, and sent
+ * less than a TTL before the failing answer arrived: the registry renewed it no earlier than that
+ * send and before it saw the failing call, so it was still live when it answered. A renewal still
+ * unanswered when the call was sent may have been applied after it, so it does not count (a
+ * lookup racing a re-registration is no false expiry). One answering later than a TTL after the
+ * renewal is counted as expected: the client was late, not the registry wrong. A lost agent or
+ * relay is registered again, as a relay would.
  */
 final class FleetScenario {
 
     private static final int MAX_EXAMPLES = 5;
     private static final Duration DRAIN_TIMEOUT = Duration.ofSeconds(60);
+    /** As the open loop's bound: beyond it the registry is not keeping up, and waiting longer shows nothing new. */
+    static final int MAX_IN_FLIGHT = 20_000;
     /** A send this much after its slot counts as late: the load generator could not keep up. */
     private static final long LATE_NANOS = Duration.ofSeconds(1).toNanos();
 
     /**
      * @param agentTtl and {@code relayTtl}: the registry's, to judge expiries
      * @param lookupsPerSecond GetAgentPlacement calls from simulated API servers
+     * @param registrationWaves intervals over which the agents are first registered, a share of
+     *     the relays in each, so start-up asks for {@code agents / waves} registrations per interval
      */
     record Settings(int relays, int agentsPerRelay, Duration interval, boolean batched, double lookupsPerSecond, Duration duration,
-            Duration agentTtl, Duration relayTtl) {
+            Duration agentTtl, Duration relayTtl, int registrationWaves) {
 
         int agents() {
             return relays * agentsPerRelay;
@@ -71,12 +80,14 @@ final class FleetScenario {
      * @param falseRelayExpiries relays reported not live although they heartbeated on time (must be 0)
      * @param expectedExpiries agents or relays reported missing after the client was late by a TTL
      * @param lateSends sends more than a second after their slot
+     * @param notSent sends skipped because {@value #MAX_IN_FLIGHT} calls were in flight: the registry
+     *     could not keep up, and an unbounded queue would only have moved the failure into this JVM
      * @param examples a few false expiries, described
      */
     record Result(Settings settings, double seconds, long agentsRegistered, long heartbeatCalls, long renewals, long relayHeartbeats,
             long lookups, long falseExpiries, long falseRelayExpiries, long expectedExpiries, long reRegistrations,
             Map<String, Long> errors, Latency heartbeatLatency, Latency lookupLatency, Latency senderLag, long lateSends,
-            CpuUse cpu, List<String> examples) {
+            long notSent, CpuUse cpu, List<String> examples) {
 
         double renewalsPerSecond() {
             return renewals / seconds;
@@ -106,6 +117,7 @@ final class FleetScenario {
     private final LongAdder expectedExpiries = new LongAdder();
     private final LongAdder reRegistrations = new LongAdder();
     private final LongAdder lateSends = new LongAdder();
+    private final LongAdder notSent = new LongAdder();
     private final Outcomes errors = new Outcomes();
     private final Recorder heartbeatLatency = new Recorder(3);
     private final Recorder lookupLatency = new Recorder(3);
@@ -145,6 +157,9 @@ final class FleetScenario {
         if (settings.interval().compareTo(settings.agentTtl()) >= 0 || settings.interval().compareTo(settings.relayTtl()) >= 0) {
             throw new IllegalArgumentException("the heartbeat interval must be shorter than the TTLs");
         }
+        if (settings.registrationWaves() < 1) {
+            throw new IllegalArgumentException("registration takes at least one wave");
+        }
         Bulk.run("RegisterRelay", settings.relays(), 64, relay -> {
             long sent = System.nanoTime();
             return Futures.transform(registerRelay(relay), response -> relayRenewedAt.accumulateAndGet(relay, sent, Math::max),
@@ -155,10 +170,12 @@ final class FleetScenario {
         Schedule steady = settings.batched() ? Schedule.spread(0, settings.relays(), settings.interval()) : registration;
         long intervalNanos = settings.interval().toNanos();
         long start = System.nanoTime() + 50_000_000;
-        long steadyFrom = start + intervalNanos;
+        int waves = settings.registrationWaves();
+        long steadyFrom = start + waves * intervalNanos;
         long end = steadyFrom + settings.duration().toNanos();
 
-        progress.say("fleet: registering " + settings.agents() + " agents over the first " + GoDurations.format(settings.interval())
+        progress.say("fleet: registering " + settings.agents() + " agents over the first " + settings.registrationWaves() + " × "
+                + GoDurations.format(settings.interval())
                 + ", then " + (settings.batched() ? "batched" : "per-agent") + " heartbeats every " + GoDurations.format(settings.interval())
                 + " for " + GoDurations.format(settings.duration()));
         running = true;
@@ -169,10 +186,14 @@ final class FleetScenario {
         CpuMeter.Sample cpuStart = null;
         outer:
         for (int cycle = 0; ; cycle++) {
-            Schedule schedule = cycle == 0 ? registration : steady;
+            Schedule schedule = cycle < waves ? registration : steady;
             long base = start + cycle * intervalNanos;
-            if (cycle == 1) {
+            if (cycle == waves) {
                 cpuStart = cpu.sample();
+                // Rates are of the steady run; answers to start-up calls still arriving are few.
+                heartbeatCalls.reset();
+                renewals.reset();
+                relayHeartbeats.reset();
                 heartbeatLatency.reset();
                 senderLag.reset();
             }
@@ -186,7 +207,7 @@ final class FleetScenario {
                     LockSupport.parkNanos(wait);
                 }
                 long lag = System.nanoTime() - due;
-                if (cycle > 0) {
+                if (cycle >= waves) {
                     senderLag.recordValue(Math.max(0, lag));
                     if (lag > LATE_NANOS) {
                         lateSends.increment();
@@ -214,7 +235,7 @@ final class FleetScenario {
         return new Result(settings, seconds, agentsRegistered.sum(), heartbeatCalls.sum(), renewals.sum(), relayHeartbeats.sum(),
                 lookups.sum(), falseExpiries.sum(), falseRelayExpiries.sum(), expectedExpiries.sum(), reRegistrations.sum(),
                 errors.snapshot(), Latency.of(heartbeatLatency.getIntervalHistogram()), Latency.of(lookupLatency.getIntervalHistogram()),
-                Latency.of(senderLag.getIntervalHistogram()), lateSends.sum(), cpuUse, List.copyOf(examples));
+                Latency.of(senderLag.getIntervalHistogram()), lateSends.sum(), notSent.sum(), cpuUse, List.copyOf(examples));
     }
 
     /**
@@ -257,22 +278,31 @@ final class FleetScenario {
     }
 
     private void fire(int item, int cycle, long due) {
+        if (!admitted()) {
+            return;
+        }
         if (item >= 0) {
-            if (cycle == 0) {
+            int wave = waveOf(item / settings.agentsPerRelay());
+            if (cycle == wave) {
                 registerAgent(item, false);
-            } else {
+            } else if (cycle > wave && !settings.batched()) {
                 heartbeatAgent(item, due);
             }
             return;
         }
         int relay = -1 - item;
         heartbeatRelay(relay);
-        if (settings.batched() && cycle > 0) {
+        if (settings.batched() && cycle > waveOf(relay)) {
             heartbeatBatch(relay, due);
         }
     }
 
+    private int waveOf(int relay) {
+        return relay % settings.registrationWaves();
+    }
+
     private void heartbeatAgent(int agent, long due) {
+        long confirmedBefore = agentRenewedAt.get(agent);
         long sent = System.nanoTime();
         track(client.registry().heartbeatAgent(HeartbeatAgentRequest.newBuilder().setAgentId(agentIds[agent])
                 .setRelayId(relayIds[agent / settings.agentsPerRelay()]).setEpoch(epochOf.get(agent))
@@ -283,7 +313,7 @@ final class FleetScenario {
                     heartbeatLatency.recordValue(System.nanoTime() - due);
                 }, failure -> {
                     if (isExpiry(failure)) {
-                        agentLost(agent, "HeartbeatAgent " + Outcomes.code(failure));
+                        agentLost(agent, confirmedBefore, "HeartbeatAgent " + Outcomes.code(failure));
                     } else {
                         errors.fail(failure);
                     }
@@ -291,14 +321,19 @@ final class FleetScenario {
     }
 
     private void heartbeatBatch(int relay, long due) {
+        int first = relay * settings.agentsPerRelay();
+        long[] confirmedBefore = new long[settings.agentsPerRelay()];
+        for (int k = 0; k < confirmedBefore.length; k++) {
+            confirmedBefore[k] = agentRenewedAt.get(first + k);
+        }
+        long relayConfirmedBefore = relayRenewedAt.get(relay);
         long sent = System.nanoTime();
         HeartbeatAgentsRequest batch = batches.get(relay);
         track(client.registry().heartbeatAgents(batch), (HeartbeatAgentsResponse response) -> {
             Set<String> lost = response.getLostAgentIdsCount() == 0 ? Set.of() : new HashSet<>(response.getLostAgentIdsList());
-            int first = relay * settings.agentsPerRelay();
             for (int k = 0; k < settings.agentsPerRelay(); k++) {
                 if (lost.contains(agentIds[first + k])) {
-                    agentLost(first + k, "HeartbeatAgents lost id");
+                    agentLost(first + k, confirmedBefore[k], "HeartbeatAgents lost id");
                 } else {
                     agentRenewedAt.accumulateAndGet(first + k, sent, Math::max);
                     renewals.increment();
@@ -308,7 +343,7 @@ final class FleetScenario {
             heartbeatLatency.recordValue(System.nanoTime() - due);
         }, failure -> {
             if (isExpiry(failure)) {
-                relayLost(relay, "HeartbeatAgents " + Outcomes.code(failure));
+                relayLost(relay, relayConfirmedBefore, "HeartbeatAgents " + Outcomes.code(failure));
             } else {
                 errors.fail(failure);
             }
@@ -316,6 +351,7 @@ final class FleetScenario {
     }
 
     private void heartbeatRelay(int relay) {
+        long confirmedBefore = relayRenewedAt.get(relay);
         long sent = System.nanoTime();
         track(client.registry().heartbeatRelay(HeartbeatRelayRequest.newBuilder().setRelayId(relayIds[relay])
                 .setTimestampUnixMs(System.currentTimeMillis()).build()), response -> {
@@ -323,7 +359,7 @@ final class FleetScenario {
                     relayHeartbeats.increment();
                 }, failure -> {
                     if (isExpiry(failure)) {
-                        relayLost(relay, "HeartbeatRelay " + Outcomes.code(failure));
+                        relayLost(relay, confirmedBefore, "HeartbeatRelay " + Outcomes.code(failure));
                     } else {
                         errors.fail(failure);
                     }
@@ -345,14 +381,18 @@ final class FleetScenario {
             if (wait > 0) {
                 LockSupport.parkNanos(wait);
             }
+            if (!admitted()) {
+                continue;
+            }
             int agent = ThreadLocalRandom.current().nextInt(agentIds.length);
+            long confirmedBefore = agentRenewedAt.get(agent);
             track(client.registry().getAgentPlacement(GetAgentPlacementRequest.newBuilder().setAgentId(agentIds[agent]).build()),
                     response -> {
                         lookups.increment();
                         lookupLatency.recordValue(System.nanoTime() - due);
                     }, failure -> {
                         if (Outcomes.code(failure) == Status.Code.NOT_FOUND) {
-                            judge(agentRenewedAt.get(agent), agentTtlNanos, falseExpiries, agentIds[agent], "GetAgentPlacement NOT_FOUND");
+                            judge(confirmedBefore, agentTtlNanos, falseExpiries, agentIds[agent], "GetAgentPlacement NOT_FOUND");
                         } else {
                             errors.fail(failure);
                         }
@@ -360,13 +400,14 @@ final class FleetScenario {
         }
     }
 
-    private void agentLost(int agent, String how) {
-        judge(agentRenewedAt.get(agent), agentTtlNanos, falseExpiries, agentIds[agent], how);
+    /** @param confirmedBefore the send time of the last renewal answered before the failing call was sent */
+    private void agentLost(int agent, long confirmedBefore, String how) {
+        judge(confirmedBefore, agentTtlNanos, falseExpiries, agentIds[agent], how);
         registerAgent(agent, true);
     }
 
-    private void relayLost(int relay, String how) {
-        judge(relayRenewedAt.get(relay), relayTtlNanos, falseRelayExpiries, relayIds[relay], how);
+    private void relayLost(int relay, long confirmedBefore, String how) {
+        judge(confirmedBefore, relayTtlNanos, falseRelayExpiries, relayIds[relay], how);
         long sent = System.nanoTime();
         track(registerRelay(relay), response -> relayRenewedAt.accumulateAndGet(relay, sent, Math::max), errors::fail);
     }
@@ -418,6 +459,14 @@ final class FleetScenario {
 
     private interface OnFailure {
         void accept(Throwable failure);
+    }
+
+    private boolean admitted() {
+        if (inFlight.get() >= MAX_IN_FLIGHT) {
+            notSent.increment();
+            return false;
+        }
+        return true;
     }
 
     private <T> void track(ListenableFuture<T> call, OnSuccess<T> success, OnFailure failure) {

@@ -217,11 +217,11 @@ final class MarkdownReport {
         line("## Fleet");
         line();
         line(String.format(Locale.ROOT, "%,d relays × %,d agents, %s heartbeats every %s, %,.0f lookups/s (GetAgentPlacement of random "
-                + "agents), for %s after a first interval that registers the agents; TTLs %s (agents) and %s (relays). Every send is "
-                + "due at a fixed slot, spread evenly over the interval.", settings.relays(), settings.agentsPerRelay(),
-                settings.batched() ? "batched (one HeartbeatAgents per relay)" : "per-agent (one HeartbeatAgent per agent)",
-                seconds(settings.interval()), settings.lookupsPerSecond(), seconds(settings.duration()), seconds(settings.agentTtl()),
-                seconds(settings.relayTtl())));
+                + "agents), for %s after %d interval(s) in which the agents register, a share of the relays in each; TTLs %s (agents) "
+                + "and %s (relays). Every send is due at a fixed slot, spread evenly over the interval.", settings.relays(),
+                settings.agentsPerRelay(), settings.batched() ? "batched (one HeartbeatAgents per relay)" : "per-agent (one HeartbeatAgent per agent)",
+                seconds(settings.interval()), settings.lookupsPerSecond(), seconds(settings.duration()), settings.registrationWaves(),
+                seconds(settings.agentTtl()), seconds(settings.relayTtl())));
         line();
         table(List.of("", ""), List.of(
                 List.of("false expiries (agents / relays)", "**" + fleet.falseExpiries() + " / " + fleet.falseRelayExpiries() + "**"),
@@ -236,6 +236,8 @@ final class MarkdownReport {
                 List.of("lookup latency from slot p50 / p99 / p99.9 / max", latencies(fleet.lookupLatency())),
                 List.of("load generator lag behind slots p99 / max; late (> 1 s) sends", Targets.micros(fleet.senderLag().p99Micros()) + " / "
                         + Targets.micros(fleet.senderLag().maxMicros()) + "; " + fleet.lateSends()),
+                List.of("sends skipped at " + number(FleetScenario.MAX_IN_FLIGHT) + " calls in flight (registry not keeping up)",
+                        number(fleet.notSent())),
                 List.of("CPU (cores busy)", fleet.cpu() == null ? "-" : String.format(Locale.ROOT,
                         "registry %.2f, load generator %.2f, storage %.2f, others %.2f, whole machine %.2f",
                         fleet.cpu().registryCores(), fleet.cpu().loadGeneratorCores(), fleet.cpu().storageCores(),

@@ -78,6 +78,14 @@ final class Targets {
                         value -> String.format(Locale.ROOT, "%.0f", value),
                         String.format(Locale.ROOT, "%d agent and %d relay false expiries, %d late sends, errors %s; %s",
                                 fleet.falseExpiries(), fleet.falseRelayExpiries(), fleet.lateSends(), fleet.errors(), cpu(fleet.cpu()))));
+        if (fleet != null) {
+            long errorCount = fleet.errors().values().stream().mapToLong(Long::longValue).sum();
+            checks.add(TargetCheck.atMost(fleetTarget.replace("zero false expiries", "sustained: every send made and answered"),
+                    fleet.notSent() + errorCount, 0, value -> String.format(Locale.ROOT, "%,.0f", value),
+                    String.format(Locale.ROOT, "%,d sends skipped at %,d calls in flight, %,d errors %s; %,.0f heartbeat calls/s",
+                            fleet.notSent(), FleetScenario.MAX_IN_FLIGHT, errorCount, fleet.errors(),
+                            fleet.heartbeatCalls() / fleet.seconds())));
+        }
         return checks;
     }
 

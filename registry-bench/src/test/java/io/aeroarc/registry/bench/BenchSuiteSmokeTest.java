@@ -42,6 +42,7 @@ class BenchSuiteSmokeTest {
         assertThat(fleet.get("agentsRegistered").getAsLong()).isEqualTo(200);
         assertThat(fleet.get("renewals").getAsLong()).isPositive();
         assertThat(fleet.getAsJsonObject("errors").size()).isZero();
+        assertThat(fleet.get("notSent").getAsLong()).isZero();
 
         JsonArray rpcs = report.getAsJsonObject("max").getAsJsonArray("rpcs");
         assertThat(rpcs).hasSize(6);

@@ -31,7 +31,7 @@ class FleetFalseExpiryTest {
         try (RegistryProcess registry = launcher.start("short-ttl", "memory", Map.of(), Duration.ofSeconds(30), Duration.ofSeconds(1),
                 directory, Optional.empty())) {
             status = BenchCli.run(List.of("fleet", "--target", "127.0.0.1:" + registry.port(), "--relays", "4", "--agents-per-relay", "5",
-                    "--interval", "1500ms", "--lookups", "20", "--duration", "3s", "--agent-ttl", "3s", "--relay-ttl", "30s"),
+                    "--interval", "1500ms", "--lookups", "20", "--duration", "3s", "--agent-ttl", "3s", "--relay-ttl", "30s", "--waves", "1"),
                     new PrintStream(console, true, StandardCharsets.UTF_8), new PrintStream(console, true, StandardCharsets.UTF_8));
         }
 
