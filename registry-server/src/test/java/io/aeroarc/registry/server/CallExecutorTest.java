@@ -11,46 +11,19 @@ import io.aeroarc.registry.api.v1.Relay;
 import io.aeroarc.registry.api.v1.RegisterRelayRequest;
 import io.aeroarc.registry.backend.memory.MemoryBackend;
 import io.aeroarc.registry.core.RegistrySettings;
-import io.aeroarc.registry.spi.RegistryBackend;
-import io.aeroarc.registry.spi.RelayRecord;
-import io.aeroarc.registry.tck.ForwardingBackend;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /** Registry calls run on a bounded pool; health checks are answered while a stalled storage holds all of it. */
 class CallExecutorTest {
 
-    /** A backend whose GetRelay stalls until the test releases it, as a storage that stopped answering. */
-    static final class StalledBackend extends ForwardingBackend {
-        final AtomicInteger stalled = new AtomicInteger();
-        final CountDownLatch release = new CountDownLatch(1);
-
-        StalledBackend(RegistryBackend delegate) {
-            super(delegate);
-        }
-
-        @Override
-        public Optional<RelayRecord> getRelay(String relayId) {
-            stalled.incrementAndGet();
-            try {
-                release.await(30, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            return super.getRelay(relayId);
-        }
-    }
-
-    private final StalledBackend backend = new StalledBackend(new MemoryBackend(Clock.systemUTC(), Duration.ZERO));
+    private final HoldingBackend backend = new HoldingBackend(new MemoryBackend(Clock.systemUTC(), Duration.ZERO));
     private final RunningRegistry running = new RunningRegistry(backend,
             new RegistrySettings(Duration.ofMinutes(1), Duration.ofMinutes(1), 100), Duration.ofSeconds(5));
 
@@ -71,15 +44,15 @@ class CallExecutorTest {
             calls.add(registry.getRelay(GetRelayRequest.newBuilder().setRelayId("relay-a").build()));
         }
 
-        await().atMost(Duration.ofSeconds(10)).until(() -> backend.stalled.get() == RegistryServer.CALL_THREADS);
+        await().atMost(Duration.ofSeconds(10)).until(() -> backend.entries.get() == RegistryServer.CALL_THREADS);
         await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(2))
-                .until(() -> backend.stalled.get() == RegistryServer.CALL_THREADS);
+                .until(() -> backend.entries.get() == RegistryServer.CALL_THREADS);
         assertThat(running.health("")).as("answered by the service threads").isEqualTo(ServingStatus.SERVING);
 
         backend.release.countDown();
         for (ListenableFuture<GetRelayResponse> call : calls) {
             assertThat(call.get(30, TimeUnit.SECONDS).getRelay().getRelayId()).isEqualTo("relay-a");
         }
-        assertThat(backend.stalled.get()).isEqualTo(RegistryServer.CALL_THREADS + 8);
+        assertThat(backend.entries.get()).isEqualTo(RegistryServer.CALL_THREADS + 8);
     }
 }

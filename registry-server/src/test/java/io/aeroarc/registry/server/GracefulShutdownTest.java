@@ -12,9 +12,6 @@ import io.aeroarc.registry.api.v1.Relay;
 import io.aeroarc.registry.api.v1.RegisterRelayRequest;
 import io.aeroarc.registry.backend.memory.MemoryBackend;
 import io.aeroarc.registry.core.RegistrySettings;
-import io.aeroarc.registry.spi.RegistryBackend;
-import io.aeroarc.registry.spi.RelayRecord;
-import io.aeroarc.registry.tck.ForwardingBackend;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;
@@ -25,46 +22,15 @@ import io.grpc.stub.StreamObserver;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /** Stopping lets in-flight calls finish, refuses new ones, turns health NOT_SERVING, then closes the backend. */
 class GracefulShutdownTest {
-
-    /** A backend whose GetRelay waits until the test releases it, to hold a call in flight. */
-    static final class HoldingBackend extends ForwardingBackend {
-        final CountDownLatch entered = new CountDownLatch(1);
-        final CountDownLatch release = new CountDownLatch(1);
-        final AtomicBoolean closed = new AtomicBoolean();
-
-        HoldingBackend(RegistryBackend delegate) {
-            super(delegate);
-        }
-
-        @Override
-        public Optional<RelayRecord> getRelay(String relayId) {
-            entered.countDown();
-            try {
-                release.await(30, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            return super.getRelay(relayId);
-        }
-
-        @Override
-        public void close() {
-            closed.set(true);
-            super.close();
-        }
-    }
 
     private final HoldingBackend backend = new HoldingBackend(new MemoryBackend(Clock.systemUTC(), Duration.ZERO));
     private RunningRegistry running;
