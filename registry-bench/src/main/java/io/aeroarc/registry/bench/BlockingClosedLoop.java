@@ -48,17 +48,7 @@ final class BlockingClosedLoop {
             workers.add(worker);
             worker.start();
         }
-        Phases.sleep(phases.warmup());
-        latencies.reset();
-        CpuMeter.Sample cpuStart = cpu.sample();
-        long startEpochMs = System.currentTimeMillis();
-        long startNanos = System.nanoTime();
-        measuring.on = true;
-        Phases.sleep(phases.measure());
-        measuring.on = false;
-        long endNanos = System.nanoTime();
-        CpuUse cpuUse = cpu.since(cpuStart);
-        long endEpochMs = System.currentTimeMillis();
+        Phases.Measurement measured = phases.run(latencies::reset, on -> measuring.on = on, cpu);
         stopping.on = true;
         for (Thread worker : workers) {
             worker.join(JOIN_TIMEOUT.toMillis());
@@ -66,8 +56,8 @@ final class BlockingClosedLoop {
                 throw new IllegalStateException(name + ": a caller is still blocked " + JOIN_TIMEOUT + " after the phase ended");
             }
         }
-        return LoadResult.Measured.of(name, unitsPerCall, calls.sum(), failures.snapshot(), (endNanos - startNanos) / 1e9,
-                latencies.getIntervalHistogram(), cpuUse, new LoadResult.Window(startEpochMs, endEpochMs));
+        return LoadResult.Measured.of(name, unitsPerCall, calls.sum(), failures.snapshot(), measured.seconds(),
+                latencies.getIntervalHistogram(), measured.cpu(), measured.window());
     }
 
     private static final class Flag {

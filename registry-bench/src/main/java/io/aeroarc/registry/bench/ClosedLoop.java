@@ -42,23 +42,13 @@ final class ClosedLoop {
         for (int i = 0; i < concurrency; i++) {
             loop.next();
         }
-        Phases.sleep(phases.warmup());
-        loop.latencies.reset();
-        CpuMeter.Sample cpuStart = cpu.sample();
-        long startEpochMs = System.currentTimeMillis();
-        long startNanos = System.nanoTime();
-        loop.measuring = true;
-        Phases.sleep(phases.measure());
-        loop.measuring = false;
-        long endNanos = System.nanoTime();
-        CpuUse cpuUse = cpu.since(cpuStart);
-        long endEpochMs = System.currentTimeMillis();
+        Phases.Measurement measured = phases.run(loop.latencies::reset, on -> loop.measuring = on, cpu);
         loop.stopping = true;
         if (!loop.drained.await(DRAIN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
             throw new IllegalStateException(name + ": calls still in flight " + DRAIN_TIMEOUT + " after the phase ended");
         }
-        return LoadResult.Measured.of(name, unitsPerCall, loop.calls.sum(), loop.failures.snapshot(), (endNanos - startNanos) / 1e9,
-                loop.latencies.getIntervalHistogram(), cpuUse, new LoadResult.Window(startEpochMs, endEpochMs));
+        return LoadResult.Measured.of(name, unitsPerCall, loop.calls.sum(), loop.failures.snapshot(), measured.seconds(),
+                loop.latencies.getIntervalHistogram(), measured.cpu(), measured.window());
     }
 
     private void next() {

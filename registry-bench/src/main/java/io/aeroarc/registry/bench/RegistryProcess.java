@@ -1,5 +1,6 @@
 package io.aeroarc.registry.bench;
 
+import io.aeroarc.registry.testsupport.LocalServerProcess;
 import java.io.BufferedReader;
 import java.io.BufferedWriter;
 import java.io.IOException;
@@ -119,14 +120,6 @@ final class RegistryProcess implements AutoCloseable {
     /** SIGTERM, which stops the registry gracefully (and writes its flight recording); SIGKILL when it hangs. */
     @Override
     public void close() {
-        process.toHandle().destroy();
-        try {
-            if (!process.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
-                process.destroyForcibly().waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            process.destroyForcibly();
-        }
+        LocalServerProcess.terminate(process, STOP_TIMEOUT);
     }
 }

@@ -73,20 +73,25 @@ public final class LocalServerProcess implements AutoCloseable {
         }
     }
 
-    /** Stops the server (SIGTERM, then SIGKILL) and returns once its port refuses connections. */
-    public synchronized void stop() {
-        if (process == null) {
-            return;
-        }
+    /** SIGTERM, then SIGKILL if the process has not exited within {@code patience}. */
+    public static void terminate(Process process, Duration patience) {
         process.destroy();
         try {
-            if (!process.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
-                process.destroyForcibly().waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            if (!process.waitFor(patience.toMillis(), TimeUnit.MILLISECONDS)) {
+                process.destroyForcibly().waitFor(patience.toMillis(), TimeUnit.MILLISECONDS);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             process.destroyForcibly();
         }
+    }
+
+    /** Stops the server (SIGTERM, then SIGKILL) and returns once its port refuses connections. */
+    public synchronized void stop() {
+        if (process == null) {
+            return;
+        }
+        terminate(process, STOP_TIMEOUT);
         process = null;
         long deadline = System.nanoTime() + STOP_TIMEOUT.toNanos();
         while (accepts() && System.nanoTime() < deadline) {
