@@ -84,6 +84,11 @@ final class CallBatcher<I, R> {
         return roundTrips.sum();
     }
 
+    /** Calls waiting for a round trip slot right now. */
+    synchronized int queuedCalls() {
+        return queued.size();
+    }
+
     /** Passes this thread's round-trip slot to the next batch, or frees it when none is queued. */
     private void handOff() {
         List<Call<I, R>> next;

@@ -73,6 +73,11 @@ public final class CoalescingBackend implements RegistryBackend {
         return heartbeats.roundTrips() + lookups.roundTrips();
     }
 
+    /** Calls waiting to be gathered right now. */
+    int queuedCalls() {
+        return heartbeats.queuedCalls() + lookups.queuedCalls();
+    }
+
     @Override
     public AgentHeartbeat heartbeatAgent(String agentId, Fence fence, Duration ttl) {
         return heartbeats.call(new HeartbeatCall(new AgentHeartbeatRequest(agentId, fence), ttl));
