@@ -45,9 +45,11 @@ final class Sql {
     final String registerAgent;
     final String heartbeatAgent;
     final String heartbeatAgents;
+    final String heartbeatAgentBatch;
     final String deregisterAgent;
     final String getPlacement;
     final String getPlacements;
+    final String getPlacementBatch;
     final String listAgents;
     final String listAgentsOfRelay;
     final String probe;
@@ -130,6 +132,26 @@ final class Sql {
                 WHERE p.agent_id = ? AND p.expires_at > now() AND %2$s
                 RETURNING p.relay_id, p.epoch, p.expires_at, %1$s AS renewed""".formatted(admitted, ON_LIVE_RELAY), schema);
 
+        // heartbeatAgent for many distinct agents, each with its own fence: a row per visible
+        // placement, renewed or left alone as that statement would. The rows are locked in id order
+        // first, so two batches on overlapping agents (two registry servers) never deadlock.
+        heartbeatAgentBatch = inSchema("""
+                WITH fence AS (
+                    SELECT f.agent_id, f.relay_id, f.epoch, ?::bigint AS ttl_ms
+                    FROM unnest(?::text[], ?::text[], ?::bigint[]) AS f (agent_id, relay_id, epoch)
+                ), locked AS MATERIALIZED (
+                    SELECT p.agent_id FROM {s}.placements p
+                    WHERE p.agent_id = ANY (ARRAY(SELECT agent_id FROM fence))
+                    ORDER BY p.agent_id
+                    FOR UPDATE
+                )
+                UPDATE {s}.placements p SET
+                    last_heartbeat = CASE WHEN %1$s THEN now() ELSE p.last_heartbeat END,
+                    expires_at     = CASE WHEN %1$s THEN now() + fence.ttl_ms * interval '1 millisecond' ELSE p.expires_at END
+                FROM fence JOIN locked ON locked.agent_id = fence.agent_id
+                WHERE p.agent_id = fence.agent_id AND p.expires_at > now() AND %2$s
+                RETURNING p.agent_id, p.relay_id, p.epoch, p.expires_at, %1$s AS renewed""".formatted(admitted, ON_LIVE_RELAY), schema);
+
         // No row when the relay is not live; otherwise the new expiry and the ids renewed.
         heartbeatAgents = inSchema("""
                 WITH relay AS (
@@ -162,6 +184,19 @@ final class Sql {
 
                 FROM %s
                 WHERE p.agent_id = ANY (?::text[]) AND p.expires_at > now()""".formatted(VISIBLE_PLACEMENTS), schema);
+
+        // getPlacement for many agents: each visible placement with its relay, whose record (and
+        // its agent count) is built once per relay rather than once per agent.
+        getPlacementBatch = inSchema("""
+                WITH found AS MATERIALIZED (
+                    SELECT %s FROM %s
+                    WHERE p.agent_id = ANY (?::text[]) AND p.expires_at > now()
+                ), live AS MATERIALIZED (
+                    SELECT %s FROM {s}.relays r
+                    WHERE r.relay_id = ANY (ARRAY(SELECT DISTINCT relay_id FROM found)) AND r.expires_at > now()
+                )
+                SELECT found.*, live.* FROM found JOIN live ON live.relay_id = found.relay_id"""
+                .formatted(PLACEMENT_COLUMNS, VISIBLE_PLACEMENTS, RELAY_COLUMNS), schema);
 
         listAgents = inSchema("SELECT " + PLACEMENT_COLUMNS + """
 
