@@ -2,6 +2,7 @@ package io.aeroarc.registry.server;
 
 import io.aeroarc.registry.api.v1.AeroRegistryGrpc;
 import io.aeroarc.registry.core.BackendLoader;
+import io.aeroarc.registry.core.CoalescingBackend;
 import io.aeroarc.registry.core.RegistryService;
 import io.aeroarc.registry.core.RegistrySettings;
 import io.aeroarc.registry.spi.BackendContext;
@@ -104,7 +105,8 @@ public final class RegistryServer {
                 ? tlsCredentials(config)
                 : InsecureServerCredentials.create();
         BackendContext context = new BackendContext(Clock.systemUTC(), settings.relayTtl(), settings.agentTtl());
-        RegistryBackend backend = backends.open(config.backend(), BackendOptions.of(config.backend(), config.backendOptions()), context, settings);
+        RegistryBackend opened = backends.open(config.backend(), BackendOptions.of(config.backend(), config.backendOptions()), context, settings);
+        RegistryBackend backend = config.coalescing().<RegistryBackend>map(options -> new CoalescingBackend(opened, options)).orElse(opened);
         NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(config.listenAddress(), config.listenPort()), credentials)
                 // Relays keep one connection open for their heartbeats; let their keepalive pings through.
                 .permitKeepAliveTime(10, TimeUnit.SECONDS)

@@ -1,5 +1,6 @@
 package io.aeroarc.registry.server;
 
+import io.aeroarc.registry.core.CoalescingBackend;
 import io.aeroarc.registry.core.RegistrySettings;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -13,6 +14,7 @@ import java.util.Optional;
  * @param backendOptions handed to the selected backend as they are
  * @param listenPort 0 picks a free port (tests)
  * @param tlsCertPath present exactly when TLS is enabled
+ * @param coalescing how concurrent single-agent calls are gathered into batch round trips; empty for not at all
  * @param warnings settings that were accepted but have no effect, logged at start
  */
 public record ServerConfig(
@@ -24,6 +26,7 @@ public record ServerConfig(
         Duration shutdownTimeout,
         Optional<Path> tlsCertPath,
         Optional<Path> tlsKeyPath,
+        Optional<CoalescingBackend.Options> coalescing,
         List<String> warnings) {
 
     public ServerConfig {

@@ -3,6 +3,7 @@ package io.aeroarc.registry.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.aeroarc.registry.core.CoalescingBackend;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -29,6 +30,16 @@ class CommandLineTest {
         assertThat(config.tlsEnabled()).isFalse();
         assertThat(config.backendOptions()).isEmpty();
         assertThat(config.warnings()).isEmpty();
+        assertThat(config.coalescing()).contains(new CoalescingBackend.Options(1000, 4));
+    }
+
+    @Test
+    void coalescing_is_sized_by_flags_and_turned_off_by_a_batch_size_of_zero() {
+        assertThat(run("--coalesce-batch-size", "200", "--coalesce-max-in-flight=2").coalescing())
+                .contains(new CoalescingBackend.Options(200, 2));
+        assertThat(run("--coalesce-batch-size=0").coalescing()).isEmpty();
+        assertThatThrownBy(() -> run("--coalesce-max-in-flight", "0")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("--coalesce-max-in-flight");
     }
 
     @Test
