@@ -39,7 +39,7 @@ public final class CoalescingBackend implements RegistryBackend {
      */
     public record Options(int maxBatchSize, int maxInFlight) {
 
-        public static final Options DEFAULT = new Options(1000, 4);
+        public static final Options DEFAULT = new Options(1000, 2);
 
         public Options {
             if (maxBatchSize < 1) {

@@ -20,7 +20,7 @@ enum Flag {
     MAX_PAGE_SIZE("max-page-size", "10000", "most entries in one list response; page_size 0 means this many"),
     COALESCE_BATCH_SIZE("coalesce-batch-size", "1000",
             "most concurrent HeartbeatAgent or GetAgentPlacement calls gathered into one storage round trip; 0 turns gathering off"),
-    COALESCE_MAX_IN_FLIGHT("coalesce-max-in-flight", "4",
+    COALESCE_MAX_IN_FLIGHT("coalesce-max-in-flight", "2",
             "most gathered round trips of one kind at once (the backend may allow fewer)"),
     HEARTBEAT_INTERVAL("heartbeat-interval", "1s", "accepted for compatibility with the Go registry; no effect"),
     HELP("help", "", "print this help and exit");

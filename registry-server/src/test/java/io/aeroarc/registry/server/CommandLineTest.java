@@ -30,7 +30,7 @@ class CommandLineTest {
         assertThat(config.tlsEnabled()).isFalse();
         assertThat(config.backendOptions()).isEmpty();
         assertThat(config.warnings()).isEmpty();
-        assertThat(config.coalescing()).contains(new CoalescingBackend.Options(1000, 4));
+        assertThat(config.coalescing()).contains(CoalescingBackend.Options.DEFAULT).contains(new CoalescingBackend.Options(1000, 2));
     }
 
     @Test

@@ -203,10 +203,13 @@ final class PostgresBackend implements RegistryBackend {
                 }
                 Map<String, AgentHeartbeat> outcomes = new HashMap<>();
                 try (PreparedStatement statement = connection.prepareStatement(sql.heartbeatAgentBatch)) {
-                    statement.setLong(1, ttl.toMillis());
-                    statement.setArray(2, textArray(connection, agentIds));
-                    statement.setArray(3, textArray(connection, relayIds));
-                    statement.setArray(4, connection.createArrayOf("bigint", epochs));
+                    java.sql.Array ids = textArray(connection, agentIds);
+                    statement.setArray(1, ids);
+                    statement.setLong(2, ttl.toMillis());
+                    statement.setArray(3, ids);
+                    statement.setArray(4, textArray(connection, relayIds));
+                    statement.setArray(5, connection.createArrayOf("bigint", epochs));
+                    statement.setArray(6, ids);
                     try (ResultSet rows = statement.executeQuery()) {
                         while (rows.next()) {
                             outcomes.put(rows.getString(1), rows.getBoolean(5)

@@ -134,22 +134,22 @@ final class Sql {
 
         // heartbeatAgent for many distinct agents, each with its own fence: a row per visible
         // placement, renewed or left alone as that statement would. The rows are locked in id order
-        // first, so two batches on overlapping agents (two registry servers) never deadlock.
+        // first (the count makes the CTE run whole before the update), so two batches on
+        // overlapping agents (two registry servers) never deadlock. The ids are also given as
+        // "= ANY" to the update itself, so it finds its rows through the primary key.
         heartbeatAgentBatch = inSchema("""
-                WITH fence AS (
-                    SELECT f.agent_id, f.relay_id, f.epoch, ?::bigint AS ttl_ms
-                    FROM unnest(?::text[], ?::text[], ?::bigint[]) AS f (agent_id, relay_id, epoch)
-                ), locked AS MATERIALIZED (
+                WITH locked AS MATERIALIZED (
                     SELECT p.agent_id FROM {s}.placements p
-                    WHERE p.agent_id = ANY (ARRAY(SELECT agent_id FROM fence))
+                    WHERE p.agent_id = ANY (?::text[])
                     ORDER BY p.agent_id
                     FOR UPDATE
                 )
                 UPDATE {s}.placements p SET
                     last_heartbeat = CASE WHEN %1$s THEN now() ELSE p.last_heartbeat END,
-                    expires_at     = CASE WHEN %1$s THEN now() + fence.ttl_ms * interval '1 millisecond' ELSE p.expires_at END
-                FROM fence JOIN locked ON locked.agent_id = fence.agent_id
-                WHERE p.agent_id = fence.agent_id AND p.expires_at > now() AND %2$s
+                    expires_at     = CASE WHEN %1$s THEN now() + ?::bigint * interval '1 millisecond' ELSE p.expires_at END
+                FROM unnest(?::text[], ?::text[], ?::bigint[]) AS fence (agent_id, relay_id, epoch)
+                WHERE (SELECT count(*) FROM locked) >= 0
+                  AND p.agent_id = ANY (?::text[]) AND p.agent_id = fence.agent_id AND p.expires_at > now() AND %2$s
                 RETURNING p.agent_id, p.relay_id, p.epoch, p.expires_at, %1$s AS renewed""".formatted(admitted, ON_LIVE_RELAY), schema);
 
         // No row when the relay is not live; otherwise the new expiry and the ids renewed.
