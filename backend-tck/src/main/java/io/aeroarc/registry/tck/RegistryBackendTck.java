@@ -44,7 +44,8 @@ import org.junit.jupiter.api.Timeout;
  * The contract every registry backend keeps. Extend it in your backend's tests and implement
  * {@link #createBackend}; see {@link BackendTckSupport} for the timing hooks.
  *
- * <p>Rule names start with the area they pin down: {@code relay_}, {@code agent_}, {@code ttl_},
+ * <p>Rule names start with the area they pin down: {@code relay_}, {@code agent_}, {@code batch_}
+ * (batches of single-agent calls answer each item as its single call would), {@code ttl_},
  * {@code paging_}, {@code concurrency_}, {@code shared_} (skipped for embedded backends) and
  * {@code outage_} (skipped unless the test can stop the storage).
  */
