@@ -189,6 +189,54 @@ class CoalescingBackendTest {
     }
 
     @Test
+    void through_the_service_each_caller_of_a_gathered_batch_gets_its_own_status() throws Exception {
+        memory.registerRelay(new RelayRegistration("relay-a", "10.0.0.1", 7000, Map.of()), Duration.ofMinutes(5));
+        memory.registerRelay(new RelayRegistration("relay-b", "10.0.0.2", 7000, Map.of()), Duration.ofMinutes(5));
+        PlacementRecord live = memory.registerAgent("agent-live", "relay-a", TTL).orElseThrow();
+        memory.registerAgent("agent-expired", "relay-a", Duration.ofSeconds(1)).orElseThrow();
+        PlacementRecord before = memory.registerAgent("agent-moved", "relay-a", TTL).orElseThrow();
+        memory.registerAgent("agent-moved", "relay-b", TTL).orElseThrow();
+        clock.advance(Duration.ofSeconds(2));
+        RegistrySettings settings = new RegistrySettings(Duration.ofMinutes(5), TTL, 100);
+        List<String[]> calls = List.of(
+                new String[] {"agent-live", "relay-a", Long.toString(live.epoch())},
+                new String[] {"agent-expired", "", "0"},
+                new String[] {"agent-moved", "relay-a", Long.toString(before.epoch())},
+                new String[] {"agent-unknown", "", "0"});
+        RegistryService alone = new RegistryService(memory, settings);
+        List<String> expected = calls.stream().map(call -> outcome(alone, call)).toList();
+        String renewed = Long.toString(clock.millis() + TTL.toMillis());
+        assertThat(expected).containsExactly(renewed, "NOT_FOUND", "FAILED_PRECONDITION", "NOT_FOUND");
+
+        CoalescingBackend coalescing = new CoalescingBackend(counting, new CoalescingBackend.Options(1000, 1));
+        RegistryService gathered = new RegistryService(coalescing, settings);
+        counting.holdNextCall();
+        Future<String> holder = callers.submit(() -> outcome(gathered, new String[] {"agent-live", "", "0"}));
+        counting.awaitHeld();
+        List<Future<String>> answers = new ArrayList<>();
+        for (String[] call : calls) {
+            answers.add(callers.submit(() -> outcome(gathered, call)));
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> coalescing.queuedCalls() == calls.size());
+        counting.release();
+
+        assertThat(holder.get(10, TimeUnit.SECONDS)).isEqualTo(renewed);
+        for (int i = 0; i < calls.size(); i++) {
+            assertThat(answers.get(i).get(10, TimeUnit.SECONDS)).as("caller %d", i).isEqualTo(expected.get(i));
+        }
+        assertThat(counting.batchSizes).containsExactly(calls.size());
+    }
+
+    /** The expiry a HeartbeatAgent call returns, or the kind of error it fails with. */
+    private static String outcome(RegistryService registry, String[] call) {
+        try {
+            return Long.toString(registry.heartbeatAgent(call[0], call[1], Long.parseLong(call[2])));
+        } catch (RegistryException e) {
+            return e.kind().name();
+        }
+    }
+
+    @Test
     void heartbeats_of_one_batch_with_their_fences_get_their_own_answers() throws Exception {
         memory.registerRelay(new RelayRegistration("relay-a", "10.0.0.1", 7000, Map.of()), Duration.ofMinutes(5));
         memory.registerRelay(new RelayRegistration("relay-b", "10.0.0.2", 7000, Map.of()), Duration.ofMinutes(5));
