@@ -108,9 +108,10 @@ final class ExpirySweeper implements AutoCloseable {
             String after = placementCursor;
             Chunk chunk = database.run("delete ended placements", connection -> {
                 try (PreparedStatement delete = connection.prepareStatement(sql.deleteEndedPlacements)) {
-                    delete.setString(1, after);
-                    delete.setInt(2, PLACEMENT_CHUNK);
-                    delete.setLong(3, deleteGrace.toMillis());
+                    delete.setLong(1, deleteGrace.toMillis());
+                    delete.setString(2, after);
+                    delete.setInt(3, PLACEMENT_CHUNK);
+                    delete.setLong(4, deleteGrace.toMillis());
                     try (ResultSet row = delete.executeQuery()) {
                         row.next();
                         return new Chunk(row.getString(1), row.getInt(2));

@@ -208,23 +208,24 @@ final class Sql {
         // Rows invisible (expired, ended, or on an ended relay incarnation) and untouched for the
         // grace, among the next chunk of the table in key order: each statement reads a bounded
         // range through the primary key instead of scanning the whole table, so it stays short
-        // whatever the table's size. "= ANY (ARRAY(...))" deletes through the primary key (a join
-        // gets planned as a hash of the whole table). Returns the chunk's last id (null past the
-        // end) and the rows deleted.
+        // whatever the table's size. The chunk is read once; only its ended rows are locked (their
+        // condition checked again on the locked row) and deleted. "= ANY (ARRAY(...))" goes through
+        // the primary key (a join gets planned as a hash of the whole table). Returns the chunk's
+        // last id (null past the end) and the rows deleted.
+        String ended = "p.last_heartbeat < now() - %s AND (p.expires_at <= now() OR NOT %s)".formatted(TTL, ON_LIVE_RELAY);
         deleteEndedPlacements = inSchema("""
                 WITH chunk AS (
-                    SELECT agent_id FROM {s}.placements WHERE agent_id > ? ORDER BY agent_id LIMIT ?
-                ), ended AS (
+                    SELECT p.agent_id, %1$s AS ended FROM {s}.placements p
+                    WHERE p.agent_id > ? ORDER BY p.agent_id LIMIT ?
+                ), locked AS (
                     SELECT p.agent_id FROM {s}.placements p
-                    WHERE p.agent_id IN (SELECT agent_id FROM chunk)
-                      AND p.last_heartbeat < now() - %s
-                      AND (p.expires_at <= now() OR NOT %s)
+                    WHERE p.agent_id = ANY (ARRAY(SELECT agent_id FROM chunk WHERE ended)) AND %1$s
                     FOR UPDATE OF p SKIP LOCKED
                 ), deleted AS (
-                    DELETE FROM {s}.placements WHERE agent_id = ANY (ARRAY(SELECT agent_id FROM ended))
+                    DELETE FROM {s}.placements WHERE agent_id = ANY (ARRAY(SELECT agent_id FROM locked))
                     RETURNING 1
                 )
-                SELECT (SELECT max(agent_id) FROM chunk), (SELECT count(*) FROM deleted)""".formatted(TTL, ON_LIVE_RELAY), schema);
+                SELECT (SELECT max(agent_id) FROM chunk), (SELECT count(*) FROM deleted)""".formatted(ended), schema);
     }
 
     /** The template with its tables in {@code schema}, quoted so that even a keyword works as a name. */

@@ -72,6 +72,17 @@ public final class PostgresFleetProbe {
             }
             run(backend, relays, seconds, heartbeatThreads, lookupThreads);
         }
+        try (Connection connection = DriverManager.getConnection(url, user, null); Statement statement = connection.createStatement();
+                java.sql.ResultSet rows = statement.executeQuery("SELECT calls, mean_exec_time, max_exec_time,"
+                        + " shared_blks_hit / greatest(calls, 1), left(regexp_replace(query, '\s+', ' ', 'g'), 60)"
+                        + " FROM pg_stat_statements WHERE query ~ '" + schema + "' ORDER BY total_exec_time DESC LIMIT 6")) {
+            while (rows.next()) {
+                System.out.printf("stmt calls %7d mean %7.3f ms max %8.1f ms blocks %5d  %s%n", rows.getLong(1), rows.getDouble(2),
+                        rows.getDouble(3), rows.getLong(4), rows.getString(5));
+            }
+        } catch (java.sql.SQLException e) {
+            System.out.println("no pg_stat_statements: " + e.getMessage());
+        }
     }
 
     private static String agent(int index) {
