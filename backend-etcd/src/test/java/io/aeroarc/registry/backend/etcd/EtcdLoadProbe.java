@@ -36,7 +36,7 @@ public final class EtcdLoadProbe {
         String namespace = "/probe/" + System.nanoTime() + "/";
         BackendContext context = new BackendContext(Clock.systemUTC(), TTL, TTL);
         try (RegistryBackend backend = new EtcdBackendProvider().create(BackendOptions.of("etcd",
-                Map.of("endpoints", endpoint, "namespace", namespace)), context)) {
+                Map.of("endpoints", endpoint, "namespace", namespace, "timeout", "5s")), context)) {
             for (int r = 0; r < RELAYS; r++) {
                 backend.registerRelay(new RelayRegistration(relay(r), relay(r) + ".test", 7443, Map.of()), Duration.ofMinutes(10));
             }
