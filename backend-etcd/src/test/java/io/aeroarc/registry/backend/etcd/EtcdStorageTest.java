@@ -241,6 +241,31 @@ class EtcdStorageTest {
         assertThat(kv("relays/relay-b").getLease()).isNotEqualTo(lease);
     }
 
+    @Test
+    void concurrent_writes_into_one_expiry_second_share_one_lease_grant() throws Exception {
+        ManualClock clock = ManualClock.startingAt(System.currentTimeMillis());
+        RegistryBackend backend = backend(clock, Map.of());
+        backend.registerRelay(relay("relay-a"), LONG_TTL);
+        ExecutorService pool = Executors.newFixedThreadPool(16);
+        try {
+            List<Future<?>> registrations = new ArrayList<>();
+            for (int i = 0; i < 64; i++) {
+                String agentId = "agent-" + i;
+                // The clock stands still: every placement expires in the same second.
+                registrations.add(pool.submit(() -> backend.registerAgent(agentId, "relay-a", Duration.ofSeconds(30)).orElseThrow()));
+            }
+            for (Future<?> registration : registrations) {
+                registration.get(30, TimeUnit.SECONDS);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+
+        // Racing grants would each hand their own lease to their caller.
+        assertThat(IntStream.range(0, 64).mapToObj(i -> kv("agents/agent-" + i).getLease()).distinct().count())
+                .as("leases of placements expiring in one second").isEqualTo(1);
+    }
+
     private RegistryBackend backend(Clock clock, Map<String, String> extraOptions) {
         Map<String, String> options = new HashMap<>(server.backendOptions());
         options.put("namespace", namespace);

@@ -37,6 +37,16 @@ final class Sql {
 
     private static final String TTL = "? * interval '1 millisecond'";
 
+    /**
+     * Makes the statement's own (autocommit) transaction commit without waiting for its WAL to be
+     * flushed. Only renewals use it: a renewal lost in a database crash costs at most one
+     * heartbeat interval of expiry, well inside a TTL, and the next heartbeat renews again. Every
+     * ownership change (registration, deregistration, moves, epochs) still commits synchronously.
+     * Set inside the statement so a renewal stays one round trip; synchronous_commit is read at
+     * commit, and the transaction-local setting ends with it.
+     */
+    private static final String ASYNC_COMMIT = "(SELECT set_config('synchronous_commit', 'off', true)) AS async_commit";
+
     final String registerRelay;
     final String heartbeatRelay;
     final String getRelay;
@@ -75,8 +85,9 @@ final class Sql {
 
         heartbeatRelay = inSchema("""
                 UPDATE {s}.relays SET last_heartbeat = now(), expires_at = now() + %s
+                FROM %s
                 WHERE relay_id = ? AND expires_at > now()
-                RETURNING expires_at""".formatted(TTL), schema);
+                RETURNING expires_at""".formatted(TTL, ASYNC_COMMIT), schema);
 
         getRelay = inSchema("SELECT " + RELAY_COLUMNS + """
 
@@ -128,9 +139,9 @@ final class Sql {
                 UPDATE {s}.placements p SET
                     last_heartbeat = CASE WHEN %1$s THEN now() ELSE p.last_heartbeat END,
                     expires_at     = CASE WHEN %1$s THEN now() + fence.ttl_ms * interval '1 millisecond' ELSE p.expires_at END
-                FROM (VALUES (?::text, ?::bigint, ?::bigint)) AS fence (relay_id, epoch, ttl_ms)
+                FROM (VALUES (?::text, ?::bigint, ?::bigint)) AS fence (relay_id, epoch, ttl_ms), %3$s
                 WHERE p.agent_id = ? AND p.expires_at > now() AND %2$s
-                RETURNING p.relay_id, p.epoch, p.expires_at, %1$s AS renewed""".formatted(admitted, ON_LIVE_RELAY), schema);
+                RETURNING p.relay_id, p.epoch, p.expires_at, %1$s AS renewed""".formatted(admitted, ON_LIVE_RELAY, ASYNC_COMMIT), schema);
 
         // heartbeatAgent for many distinct agents, each with its own fence: a row per visible
         // placement, renewed or left alone as that statement would. The rows are locked in id order
@@ -155,7 +166,7 @@ final class Sql {
         // No row when the relay is not live; otherwise the new expiry and the ids renewed.
         heartbeatAgents = inSchema("""
                 WITH relay AS (
-                    SELECT relay_id, incarnation, now() + %s AS renewed_until FROM {s}.relays
+                    SELECT relay_id, incarnation, now() + %s AS renewed_until FROM {s}.relays, %s
                     WHERE relay_id = ? AND expires_at > now()
                 ), renewed AS (
                     UPDATE {s}.placements p SET last_heartbeat = now(), expires_at = relay.renewed_until
@@ -164,7 +175,7 @@ final class Sql {
                       AND p.relay_incarnation = relay.incarnation AND p.expires_at > now()
                     RETURNING p.agent_id
                 )
-                SELECT relay.renewed_until, ARRAY(SELECT agent_id FROM renewed) FROM relay""".formatted(TTL), schema);
+                SELECT relay.renewed_until, ARRAY(SELECT agent_id FROM renewed) FROM relay""".formatted(TTL, ASYNC_COMMIT), schema);
 
         // '-infinity' rather than now(): an ended placement stays ended whatever the clock does.
         // A fenced call rewrites the row unchanged, for the same reason as heartbeatAgent.
@@ -229,14 +240,27 @@ final class Sql {
                     LIMIT ?
                     FOR UPDATE SKIP LOCKED))""", schema);
 
-        // Rows invisible (expired, ended, or on an ended relay incarnation) and untouched for the grace.
+        // Rows invisible (expired, ended, or on an ended relay incarnation) and untouched for the
+        // grace, among the next chunk of the table in key order: each statement reads a bounded
+        // range through the primary key instead of scanning the whole table, so it stays short
+        // whatever the table's size. The chunk is read once; only its ended rows are locked (their
+        // condition checked again on the locked row) and deleted. "= ANY (ARRAY(...))" goes through
+        // the primary key (a join gets planned as a hash of the whole table). Returns the chunk's
+        // last id (null past the end) and the rows deleted.
+        String ended = "p.last_heartbeat < now() - %s AND (p.expires_at <= now() OR NOT %s)".formatted(TTL, ON_LIVE_RELAY);
         deleteEndedPlacements = inSchema("""
-                DELETE FROM {s}.placements WHERE agent_id = ANY (ARRAY(
+                WITH chunk AS (
+                    SELECT p.agent_id, %1$s AS ended FROM {s}.placements p
+                    WHERE p.agent_id > ? ORDER BY p.agent_id LIMIT ?
+                ), locked AS (
                     SELECT p.agent_id FROM {s}.placements p
-                    WHERE p.last_heartbeat < now() - %s
-                      AND (p.expires_at <= now() OR NOT %s)
-                    LIMIT ?
-                    FOR UPDATE SKIP LOCKED))""".formatted(TTL, ON_LIVE_RELAY), schema);
+                    WHERE p.agent_id = ANY (ARRAY(SELECT agent_id FROM chunk WHERE ended)) AND %1$s
+                    FOR UPDATE OF p SKIP LOCKED
+                ), deleted AS (
+                    DELETE FROM {s}.placements WHERE agent_id = ANY (ARRAY(SELECT agent_id FROM locked))
+                    RETURNING 1
+                )
+                SELECT (SELECT max(agent_id) FROM chunk), (SELECT count(*) FROM deleted)""".formatted(ended), schema);
     }
 
     /** The template with its tables in {@code schema}, quoted so that even a keyword works as a name. */

@@ -235,7 +235,7 @@ final class RedisBackend implements RegistryBackend {
     }
 
     /** One bounded sweep of expired index entries now; the background sweeper calls the same. */
-    int sweepExpired() {
+    int sweepExpired() throws InterruptedException {
         return sweeper.sweepOnce();
     }
 
