@@ -158,10 +158,10 @@ final class Sql {
                 UPDATE {s}.placements p SET
                     last_heartbeat = CASE WHEN %1$s THEN now() ELSE p.last_heartbeat END,
                     expires_at     = CASE WHEN %1$s THEN now() + ?::bigint * interval '1 millisecond' ELSE p.expires_at END
-                FROM unnest(?::text[], ?::text[], ?::bigint[]) AS fence (agent_id, relay_id, epoch)
+                FROM unnest(?::text[], ?::text[], ?::bigint[]) AS fence (agent_id, relay_id, epoch), %3$s
                 WHERE (SELECT count(*) FROM locked) >= 0
                   AND p.agent_id = ANY (?::text[]) AND p.agent_id = fence.agent_id AND p.expires_at > now() AND %2$s
-                RETURNING p.agent_id, p.relay_id, p.epoch, p.expires_at, %1$s AS renewed""".formatted(admitted, ON_LIVE_RELAY), schema);
+                RETURNING p.agent_id, p.relay_id, p.epoch, p.expires_at, %1$s AS renewed""".formatted(admitted, ON_LIVE_RELAY, ASYNC_COMMIT), schema);
 
         // No row when the relay is not live; otherwise the new expiry and the ids renewed.
         heartbeatAgents = inSchema("""

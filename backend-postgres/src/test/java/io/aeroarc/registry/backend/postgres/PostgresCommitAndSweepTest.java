@@ -112,6 +112,15 @@ class PostgresCommitAndSweepTest {
             statement.setString(2, "relay-a");
             statement.setArray(3, connection.createArrayOf("text", new String[] {"agent-1"}));
         })).as("batch agent heartbeat").isEqualTo("off");
+        assertThat(commitModeOf(sql.heartbeatAgentBatch, (connection, statement) -> {
+            java.sql.Array ids = connection.createArrayOf("text", new String[] {"agent-1"});
+            statement.setArray(1, ids);
+            statement.setLong(2, LONG_TTL.toMillis());
+            statement.setArray(3, ids);
+            statement.setArray(4, connection.createArrayOf("text", new String[] {null}));
+            statement.setArray(5, connection.createArrayOf("bigint", new Long[] {0L}));
+            statement.setArray(6, ids);
+        })).as("coalesced single-agent heartbeats").isEqualTo("off");
         assertThat(commitModeOf(sql.heartbeatRelay, (connection, statement) -> {
             statement.setLong(1, LONG_TTL.toMillis());
             statement.setString(2, "relay-a");

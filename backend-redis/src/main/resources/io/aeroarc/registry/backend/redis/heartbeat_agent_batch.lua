@@ -18,6 +18,7 @@ for i = 3, #ARGV, 3 do
     redis.call('HSET', agent_key(agent_id), 'heartbeat', int(now), 'expires', expires)
     redis.call('PEXPIREAT', agent_key(agent_id), expires)
     redis.call('ZADD', relay_agent_expiries_key(placement[1]), 'XX', expires, agent_id)
+    redis.call('ZADD', AGENT_EXPIRIES, 'XX', expires, agent_id)
     replies[#replies + 1] = {2, now + ttl}
   end
 end
