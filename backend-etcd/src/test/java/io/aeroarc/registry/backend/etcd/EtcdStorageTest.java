@@ -2,6 +2,7 @@ package io.aeroarc.registry.backend.etcd;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.aeroarc.registry.spi.AgentHeartbeat;
 import io.aeroarc.registry.spi.AgentHeartbeatRequest;
@@ -22,6 +23,12 @@ import io.etcd.jetcd.Client;
 import io.etcd.jetcd.KeyValue;
 import io.etcd.jetcd.options.GetOption;
 import java.nio.charset.StandardCharsets;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.concurrent.CyclicBarrier;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -243,16 +250,26 @@ class EtcdStorageTest {
 
     @Test
     void concurrent_writes_into_one_expiry_second_share_one_lease_grant() throws Exception {
+        Optional<Long> grantsBefore = leasesGrantedByEtcd();
+        assumeTrue(grantsBefore.isPresent(), "needs etcd's /metrics on the client URL");
         ManualClock clock = ManualClock.startingAt(System.currentTimeMillis());
         RegistryBackend backend = backend(clock, Map.of());
         backend.registerRelay(relay("relay-a"), LONG_TTL);
-        ExecutorService pool = Executors.newFixedThreadPool(16);
+        int threads = 16;
+        CyclicBarrier start = new CyclicBarrier(threads);
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
         try {
             List<Future<?>> registrations = new ArrayList<>();
-            for (int i = 0; i < 64; i++) {
-                String agentId = "agent-" + i;
-                // The clock stands still: every placement expires in the same second.
-                registrations.add(pool.submit(() -> backend.registerAgent(agentId, "relay-a", Duration.ofSeconds(30)).orElseThrow()));
+            for (int t = 0; t < threads; t++) {
+                int first = t * 4;
+                registrations.add(pool.submit(() -> {
+                    start.await(10, TimeUnit.SECONDS);
+                    // The clock stands still: every placement expires in the same second.
+                    for (int i = first; i < first + 4; i++) {
+                        backend.registerAgent("agent-" + i, "relay-a", Duration.ofSeconds(30)).orElseThrow();
+                    }
+                    return null;
+                }));
             }
             for (Future<?> registration : registrations) {
                 registration.get(30, TimeUnit.SECONDS);
@@ -261,9 +278,27 @@ class EtcdStorageTest {
             pool.shutdownNow();
         }
 
-        // Racing grants would each hand their own lease to their caller.
+        // One for the relay's second, one for the placements' second.
+        assertThat(leasesGrantedByEtcd().orElseThrow() - grantsBefore.get()).as("leases etcd granted").isEqualTo(2);
         assertThat(IntStream.range(0, 64).mapToObj(i -> kv("agents/agent-" + i).getLease()).distinct().count())
                 .as("leases of placements expiring in one second").isEqualTo(1);
+    }
+
+    /** etcd's count of leases granted since it started, from its metrics; empty when they cannot be read. */
+    private static Optional<Long> leasesGrantedByEtcd() {
+        String endpoint = server.backendOptions().get("endpoints").split(",")[0];
+        try {
+            HttpResponse<String> metrics = HttpClient.newHttpClient().send(
+                    HttpRequest.newBuilder(URI.create(endpoint + "/metrics")).timeout(Duration.ofSeconds(5)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            return metrics.body().lines().filter(line -> line.startsWith("etcd_debugging_lease_granted_total "))
+                    .map(line -> (long) Double.parseDouble(line.substring(line.indexOf(' ') + 1).trim())).findFirst();
+        } catch (IOException | IllegalArgumentException e) {
+            return Optional.empty();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Optional.empty();
+        }
     }
 
     private RegistryBackend backend(Clock clock, Map<String, String> extraOptions) {
