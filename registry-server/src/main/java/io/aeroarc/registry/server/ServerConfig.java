@@ -13,6 +13,7 @@ import java.util.Optional;
  * @param backendOptions handed to the selected backend as they are
  * @param listenPort 0 picks a free port (tests)
  * @param tlsCertPath present exactly when TLS is enabled
+ * @param transportLimits what one client may hold of the server
  * @param warnings settings that were accepted but have no effect, logged at start
  */
 public record ServerConfig(
@@ -24,6 +25,7 @@ public record ServerConfig(
         Duration shutdownTimeout,
         Optional<Path> tlsCertPath,
         Optional<Path> tlsKeyPath,
+        TransportLimits transportLimits,
         List<String> warnings) {
 
     public ServerConfig {
