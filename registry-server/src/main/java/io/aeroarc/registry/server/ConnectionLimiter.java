@@ -8,6 +8,8 @@ import io.grpc.ServerInterceptor;
 import io.grpc.Status;
 import io.grpc.health.v1.HealthGrpc;
 import io.grpc.netty.shaded.io.netty.channel.Channel;
+import io.grpc.netty.shaded.io.netty.channel.ChannelHandlerContext;
+import io.grpc.netty.shaded.io.netty.channel.ChannelInboundHandlerAdapter;
 import io.grpc.netty.shaded.io.netty.channel.socket.nio.NioServerSocketChannel;
 import java.net.SocketAddress;
 import java.util.List;
@@ -46,8 +48,11 @@ final class ConnectionLimiter implements ServerInterceptor {
         return new NioServerSocketChannel() {
             @Override
             protected int doReadMessages(List<Object> accepted) throws Exception {
+                // The list collects a whole read loop's connections; only the ones added now are new.
+                int before = accepted.size();
                 int read = super.doReadMessages(accepted);
-                accepted.removeIf(child -> !admit((Channel) child));
+                List<Object> added = accepted.subList(before, accepted.size());
+                added.removeIf(child -> !admit((Channel) child));
                 return read;
             }
         };
@@ -55,17 +60,28 @@ final class ConnectionLimiter implements ServerInterceptor {
 
     private boolean admit(Channel connection) {
         int count = open.incrementAndGet();
-        connection.closeFuture().addListener(closed -> {
-            open.decrementAndGet();
-            healthOnly.remove(connection.remoteAddress());
-        });
         if (count > maxConnections + reservedConnections) {
+            // Never registered, so its close future would not complete: count it out here.
+            open.decrementAndGet();
             connection.unsafe().closeForcibly();
             return false;
         }
+        connection.closeFuture().addListener(closed -> open.decrementAndGet());
         if (count > maxConnections) {
-            healthOnly.add(connection.remoteAddress());
-            scheduler.schedule(() -> connection.close(), TransportLimits.RESERVED_CONNECTION_LIFETIME.toMillis(), TimeUnit.MILLISECONDS);
+            // Closed outright, not through gRPC's graceful GOAWAY, which waits for the peer to answer a ping.
+            scheduler.schedule(() -> connection.eventLoop().execute(() -> connection.unsafe().close(connection.unsafe().voidPromise())),
+                    TransportLimits.RESERVED_CONNECTION_LIFETIME.toMillis(), TimeUnit.MILLISECONDS);
+            // Its peer address is known for certain once the connection is active; calls come after that.
+            connection.pipeline().addFirst(new ChannelInboundHandlerAdapter() {
+                @Override
+                public void channelActive(ChannelHandlerContext context) throws Exception {
+                    SocketAddress peer = context.channel().remoteAddress();
+                    healthOnly.add(peer);
+                    context.channel().closeFuture().addListener(closed -> healthOnly.remove(peer));
+                    super.channelActive(context);
+                    context.pipeline().remove(this);
+                }
+            });
         }
         return true;
     }

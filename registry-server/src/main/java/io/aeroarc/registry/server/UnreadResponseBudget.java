@@ -44,53 +44,81 @@ final class UnreadResponseBudget implements ServerInterceptor {
     @Override
     public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
         SocketAddress peer = call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR);
-        AtomicLong held = new AtomicLong();
-        ServerCall<Q, R> budgeted = new ForwardingServerCall.SimpleForwardingServerCall<>(call) {
-            private boolean refused;
-
-            @Override
-            public void sendMessage(R message) {
-                if (refused) {
-                    return;
-                }
-                int size = message instanceof MessageLite proto ? proto.getSerializedSize() : 0;
-                if (!take(peer, size)) {
-                    refused = true;
-                    super.close(Status.RESOURCE_EXHAUSTED.withDescription(
-                            "earlier responses on this connection are still unread; read them before asking for more"), new Metadata());
-                    return;
-                }
-                held.addAndGet(size);
-                super.sendMessage(message);
-            }
-
-            @Override
-            public void sendHeaders(Metadata headers) {
-                if (!refused) {
-                    super.sendHeaders(headers);
-                }
-            }
-
-            @Override
-            public void close(Status status, Metadata trailers) {
-                if (!refused) {
-                    super.close(status, trailers);
-                }
-            }
-        };
+        BudgetedCall<Q, R> budgeted = new BudgetedCall<>(call, peer);
         return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(next.startCall(budgeted, headers)) {
             @Override
+            public void onHalfClose() {
+                // Checked again before the work starts: a client pipelining list after list without
+                // reading would otherwise have every one of them computed, only to be refused at the end.
+                if (unreadOn(peer) >= perConnection / 2) {
+                    budgeted.refuse();
+                    return;
+                }
+                super.onHalfClose();
+            }
+
+            @Override
             public void onComplete() {
-                give(peer, held.getAndSet(0));
+                give(peer, budgeted.held.getAndSet(0));
                 super.onComplete();
             }
 
             @Override
             public void onCancel() {
-                give(peer, held.getAndSet(0));
+                give(peer, budgeted.held.getAndSet(0));
                 super.onCancel();
             }
         };
+    }
+
+    private final class BudgetedCall<Q, R> extends ForwardingServerCall.SimpleForwardingServerCall<Q, R> {
+        private final SocketAddress peer;
+        private final AtomicLong held = new AtomicLong();
+        private boolean refused;
+
+        BudgetedCall(ServerCall<Q, R> call, SocketAddress peer) {
+            super(call);
+            this.peer = peer;
+        }
+
+        void refuse() {
+            refused = true;
+            super.close(Status.RESOURCE_EXHAUSTED.withDescription(
+                    "earlier responses on this connection are still unread; read them before asking for more"), new Metadata());
+        }
+
+        @Override
+        public void sendMessage(R message) {
+            if (refused) {
+                return;
+            }
+            int size = message instanceof MessageLite proto ? proto.getSerializedSize() : 0;
+            if (!take(peer, size)) {
+                refuse();
+                return;
+            }
+            held.addAndGet(size);
+            super.sendMessage(message);
+        }
+
+        @Override
+        public void sendHeaders(Metadata headers) {
+            if (!refused) {
+                super.sendHeaders(headers);
+            }
+        }
+
+        @Override
+        public void close(Status status, Metadata trailers) {
+            if (!refused) {
+                super.close(status, trailers);
+            }
+        }
+    }
+
+    private long unreadOn(SocketAddress peer) {
+        AtomicLong connection = peer == null ? null : unreadByConnection.get(peer);
+        return connection == null ? 0 : connection.get();
     }
 
     private boolean take(SocketAddress peer, int size) {
