@@ -29,7 +29,7 @@ enum Flag {
     KEEPALIVE_TIMEOUT("keepalive-timeout", "20s", "a connection whose ping is unanswered this long is closed"),
     PERMIT_KEEPALIVE_TIME("permit-keepalive-time", "10s", "clients may ping at most this often; more often closes the connection"),
     FIRST_MESSAGE_TIMEOUT("first-message-timeout", "10s", "a call must send its request, a connection finish its handshake, this soon"),
-    MAX_RESETS_PER_10S("max-resets-per-10s", "1000", "stream resets a client may send per 10s before its connection is closed"),
+    MAX_RESETS_PER_10S("max-resets-per-10s", "200", "stream resets a client may send per 10s before its connection is closed"),
     MAX_UNREAD_RESPONSE_BYTES_PER_CONNECTION("max-unread-response-bytes-per-connection", "8388608",
             "response bytes a connection may leave unread before more responses are refused"),
     MAX_UNREAD_RESPONSE_BYTES("max-unread-response-bytes", "67108864", "response bytes all connections together may leave unread"),

@@ -39,7 +39,7 @@ record TransportLimits(
 
     static TransportLimits defaults() {
         return new TransportLimits(100, 2000, 16, Duration.ofMinutes(5), Duration.ofMinutes(30), Duration.ofSeconds(30),
-                Duration.ofMinutes(1), Duration.ofSeconds(20), Duration.ofSeconds(10), Duration.ofSeconds(10), 1000,
+                Duration.ofMinutes(1), Duration.ofSeconds(20), Duration.ofSeconds(10), Duration.ofSeconds(10), 200,
                 8L * 1024 * 1024, 64L * 1024 * 1024);
     }
 }
