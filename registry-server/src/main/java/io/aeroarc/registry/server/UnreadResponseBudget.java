@@ -1,6 +1,7 @@
 package io.aeroarc.registry.server;
 
 import com.google.protobuf.MessageLite;
+import io.aeroarc.registry.api.v1.AeroRegistryGrpc;
 import io.grpc.ForwardingServerCall;
 import io.grpc.ForwardingServerCallListener;
 import io.grpc.Grpc;
@@ -11,6 +12,7 @@ import io.grpc.ServerInterceptor;
 import io.grpc.Status;
 import java.net.SocketAddress;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -26,11 +28,21 @@ import java.util.concurrent.atomic.AtomicLong;
 final class UnreadResponseBudget implements ServerInterceptor {
 
     static final int SMALL_RESPONSE_BYTES = 64 * 1024;
+    /**
+     * List calls of one connection built at once. A page is up to 3.5 MiB on the wire and several
+     * times that in heap while it is built; a client sending a hundred lists at once (and reading
+     * none) would otherwise have a page built on every call thread. Paging is sequential, so a
+     * client rarely has more than one list call open.
+     */
+    static final int LIST_BUILDS_PER_CONNECTION = 4;
+    private static final Set<String> LIST_METHODS = Set.of(AeroRegistryGrpc.getListRelaysMethod().getFullMethodName(),
+            AeroRegistryGrpc.getListAgentsMethod().getFullMethodName());
 
     private final long perConnection;
     private final long total;
     private final AtomicLong unread = new AtomicLong();
     private final Map<SocketAddress, AtomicLong> unreadByConnection = new ConcurrentHashMap<>();
+    private final Map<SocketAddress, Integer> listBuildsByConnection = new ConcurrentHashMap<>();
 
     UnreadResponseBudget(long perConnection, long total) {
         this.perConnection = perConnection;
@@ -44,6 +56,7 @@ final class UnreadResponseBudget implements ServerInterceptor {
     @Override
     public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
         SocketAddress peer = call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR);
+        boolean list = peer != null && LIST_METHODS.contains(call.getMethodDescriptor().getFullMethodName());
         BudgetedCall<Q, R> budgeted = new BudgetedCall<>(call, peer);
         return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(next.startCall(budgeted, headers)) {
             @Override
@@ -51,20 +64,30 @@ final class UnreadResponseBudget implements ServerInterceptor {
                 // Checked again before the work starts: a client pipelining list after list without
                 // reading would otherwise have every one of them computed, only to be refused at the end.
                 if (unreadOn(peer) >= perConnection / 2) {
-                    budgeted.refuse();
+                    budgeted.refuse("earlier responses on this connection are still unread; read them before asking for more");
                     return;
+                }
+                if (list) {
+                    if (listBuildsByConnection.merge(peer, 1, Integer::sum) > LIST_BUILDS_PER_CONNECTION) {
+                        listBuildEnded(peer);
+                        budgeted.refuse("more than " + LIST_BUILDS_PER_CONNECTION + " list calls at once on this connection; page one at a time");
+                        return;
+                    }
+                    budgeted.buildingList = true;
                 }
                 super.onHalfClose();
             }
 
             @Override
             public void onComplete() {
+                budgeted.built();
                 give(peer, budgeted.held.getAndSet(0));
                 super.onComplete();
             }
 
             @Override
             public void onCancel() {
+                budgeted.built();
                 give(peer, budgeted.held.getAndSet(0));
                 super.onCancel();
             }
@@ -74,6 +97,8 @@ final class UnreadResponseBudget implements ServerInterceptor {
     private final class BudgetedCall<Q, R> extends ForwardingServerCall.SimpleForwardingServerCall<Q, R> {
         private final SocketAddress peer;
         private final AtomicLong held = new AtomicLong();
+        /** Whether this is a list call being built, counted in {@link #listBuildsByConnection}. */
+        private volatile boolean buildingList;
         private boolean refused;
 
         BudgetedCall(ServerCall<Q, R> call, SocketAddress peer) {
@@ -81,10 +106,18 @@ final class UnreadResponseBudget implements ServerInterceptor {
             this.peer = peer;
         }
 
-        void refuse() {
+        void refuse(String why) {
             refused = true;
-            super.close(Status.RESOURCE_EXHAUSTED.withDescription(
-                    "earlier responses on this connection are still unread; read them before asking for more"), new Metadata());
+            built();
+            super.close(Status.RESOURCE_EXHAUSTED.withDescription(why), new Metadata());
+        }
+
+        /** The response is built (or never will be): the next list call of the connection may start. */
+        synchronized void built() {
+            if (buildingList) {
+                buildingList = false;
+                listBuildEnded(peer);
+            }
         }
 
         @Override
@@ -92,9 +125,10 @@ final class UnreadResponseBudget implements ServerInterceptor {
             if (refused) {
                 return;
             }
+            built();
             int size = message instanceof MessageLite proto ? proto.getSerializedSize() : 0;
             if (!take(peer, size)) {
-                refuse();
+                refuse("earlier responses on this connection are still unread; read them before asking for more");
                 return;
             }
             held.addAndGet(size);
@@ -110,10 +144,15 @@ final class UnreadResponseBudget implements ServerInterceptor {
 
         @Override
         public void close(Status status, Metadata trailers) {
+            built();
             if (!refused) {
                 super.close(status, trailers);
             }
         }
+    }
+
+    private void listBuildEnded(SocketAddress peer) {
+        listBuildsByConnection.computeIfPresent(peer, (p, building) -> building <= 1 ? null : building - 1);
     }
 
     private long unreadOn(SocketAddress peer) {

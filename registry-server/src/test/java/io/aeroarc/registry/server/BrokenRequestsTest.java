@@ -39,7 +39,7 @@ class BrokenRequestsTest {
     private static final byte[] INVALID_UTF8 = {'a', (byte) 0xC3, (byte) 0x28, 'b'};
 
     private final RegistryServer server = RegistryServer.create(((CommandLine.Run) CommandLine.parse(
-            List.of("--grpc-listen-address", "127.0.0.1", "--grpc-listen-port", "0", "--first-message-timeout", "1s"), Map.of(),
+            List.of("--grpc-listen-address", "127.0.0.1", "--grpc-listen-port", "0", "--first-message-timeout", "2s"), Map.of(),
             List.of("memory"))).config(), BackendLoader.discover(getClass().getClassLoader())).start();
     private final ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
 
@@ -80,7 +80,7 @@ class BrokenRequestsTest {
 
     @Test
     void a_gzip_bomb_is_resource_exhausted() {
-        byte[] zeros = new byte[64 * 1024 * 1024];
+        byte[] zeros = new byte[8 * 1024 * 1024]; // 8 KB compressed, 8 times the 1 MiB limit unpacked
         Status status = call("HeartbeatRelay", zeros, CallOptions.DEFAULT.withCompression("gzip"));
         assertThat(status.getCode()).as("%s", status).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
     }
@@ -99,8 +99,8 @@ class BrokenRequestsTest {
         long start = System.nanoTime();
         Status status = rawCall("ListRelays", List.of(), false);
         assertThat(status.getCode()).as("%s", status).isEqualTo(Status.Code.CANCELLED);
-        assertThat(status.getDescription()).isEqualTo("no request message within 1000 ms");
-        assertThat((System.nanoTime() - start) / 1_000_000).as("ms until cancelled").isBetween(900L, 8_000L);
+        assertThat(status.getDescription()).isEqualTo("no request message within 2000 ms");
+        assertThat((System.nanoTime() - start) / 1_000_000).as("ms until cancelled").isBetween(1_900L, 10_000L);
     }
 
     private static void assertStatus(Status status, Status.Code code, String description) {
