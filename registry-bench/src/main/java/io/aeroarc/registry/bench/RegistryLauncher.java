@@ -30,6 +30,7 @@ record RegistryLauncher(Optional<Path> registryJar, String classPath, List<Strin
             Path directory, Optional<Path> recording) {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.add("-XX:+ExitOnOutOfMemoryError");
         command.addAll(jvmFlags);
         recording.ifPresent(file -> command.add("-XX:StartFlightRecording=filename=" + file + ",settings=default,dumponexit=true"));
         if (registryJar.isPresent()) {

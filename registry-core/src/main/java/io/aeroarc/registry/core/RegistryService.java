@@ -25,6 +25,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
+import java.util.function.ToIntFunction;
 
 /**
  * The registry's operations, independent of the wire: validates requests, applies the configured
@@ -36,6 +37,11 @@ public final class RegistryService {
 
     private static final String RELAY_LIST = "relays";
     private static final String AGENT_LIST = "agents";
+    /**
+     * Relays read from the backend at a time while filling a page: a relay with every label at its
+     * maximum is about 11 KB, so 10 000 of them at once would be 107 MB of heap for one call.
+     */
+    private static final int RELAY_READ_CHUNK = 256;
 
     private final RegistryBackend backend;
     private final RegistrySettings settings;
@@ -80,8 +86,8 @@ public final class RegistryService {
         requirePageSize("page_size", pageSize);
         requireLabels("label_selector", labelSelector);
         String after = PageTokens.decode("page_token", RELAY_LIST, pageToken);
-        Page<RelayRecord> page = backend.listRelays(labelSelector, new PageRequest(after, effectivePageSize(pageSize)));
-        return listing(page, RELAY_LIST, RelayRecord::relayId);
+        return boundedListing(effectivePageSize(pageSize), RELAY_READ_CHUNK, after, RELAY_LIST, RelayRecord::relayId, WireSize::relay,
+                request -> backend.listRelays(labelSelector, request));
     }
 
     public PlacementRecord registerAgent(String agentId, String relayId) {
@@ -170,8 +176,10 @@ public final class RegistryService {
         requirePageSize("page_size", pageSize);
         String after = PageTokens.decode("page_token", AGENT_LIST, pageToken);
         Optional<String> relayFilter = relayId.isEmpty() ? Optional.empty() : Optional.of(relayId);
-        Page<PlacementRecord> page = backend.listAgents(relayFilter, new PageRequest(after, effectivePageSize(pageSize)));
-        return listing(page, AGENT_LIST, PlacementRecord::agentId);
+        // Placements are small (at most about 600 bytes), so a whole page is read at once.
+        int entries = effectivePageSize(pageSize);
+        return boundedListing(entries, entries, after, AGENT_LIST, PlacementRecord::agentId, WireSize::agent,
+                request -> backend.listAgents(relayFilter, request));
     }
 
     /** 0 means "as many as allowed"; larger requests are capped rather than refused. */
@@ -179,12 +187,38 @@ public final class RegistryService {
         return requested == 0 ? settings.maxPageSize() : Math.min(requested, settings.maxPageSize());
     }
 
-    private static <T> Listing<T> listing(Page<T> page, String list, Function<T, String> id) {
-        if (!page.hasMore() || page.items().isEmpty()) {
-            return new Listing<>(page.items(), "");
+    /**
+     * A page of at most {@code maxEntries} entries and {@link RegistrySettings#maxPageBytes()}
+     * bytes, read from the backend {@code chunk} entries at a time. The first entry is always
+     * taken, so a page is never empty while entries follow.
+     */
+    private <T> Listing<T> boundedListing(int maxEntries, int chunk, String after, String list, Function<T, String> id,
+            ToIntFunction<T> wireSize, Function<PageRequest, Page<T>> read) {
+        List<T> items = new ArrayList<>();
+        long bytes = 0;
+        String readAfter = after;
+        boolean more = true;
+        while (more && items.size() < maxEntries) {
+            Page<T> page = read.apply(new PageRequest(readAfter, Math.min(chunk, maxEntries - items.size())));
+            more = page.hasMore();
+            for (int i = 0; i < page.items().size(); i++) {
+                T item = page.items().get(i);
+                bytes += wireSize.applyAsInt(item);
+                if (bytes > settings.maxPageBytes() && !items.isEmpty()) {
+                    return new Listing<>(items, PageTokens.encode(list, id.apply(items.get(items.size() - 1))));
+                }
+                items.add(item);
+            }
+            if (page.items().isEmpty()) {
+                more = false;
+            } else {
+                readAfter = id.apply(page.items().get(page.items().size() - 1));
+            }
         }
-        String lastId = id.apply(page.items().get(page.items().size() - 1));
-        return new Listing<>(page.items(), PageTokens.encode(list, lastId));
+        if (!more || items.isEmpty()) {
+            return new Listing<>(items, "");
+        }
+        return new Listing<>(items, PageTokens.encode(list, id.apply(items.get(items.size() - 1))));
     }
 
     private static RegistryException relayNotLive(String relayId) {

@@ -1,8 +1,10 @@
 package io.aeroarc.registry.core;
 
+import java.text.Normalizer;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /** The input rules of the wire contract; each violation names the offending field. */
@@ -17,9 +19,18 @@ public final class RequestValidator {
 
     private RequestValidator() {}
 
-    /** Relay and agent ids: 1–256 bytes of UTF-8, no control characters, no whitespace. */
+    /**
+     * Relay and agent ids: 1–256 bytes of UTF-8, no control characters, whitespace, format
+     * characters (zero-width, bidi controls, BOM) or noncharacters, and in Unicode normalization
+     * form C. Ids are compared byte for byte; requiring NFC instead of normalizing means two ids
+     * that render the same (a precomposed and a decomposed "é") cannot both exist, and an id is
+     * always stored exactly as its owner sent it. ASCII is always NFC.
+     */
     public static void requireId(String field, String value) {
         requireToken(field, value, MAX_ID_BYTES);
+        if (!Normalizer.isNormalized(value, Normalizer.Form.NFC)) {
+            throw RegistryException.invalidArgument(field, "must be in Unicode normalization form C (NFC)");
+        }
     }
 
     /** An id that may be left empty, meaning "not given". */
@@ -93,8 +104,24 @@ public final class RequestValidator {
             if (Character.isWhitespace(codePoint) || Character.isSpaceChar(codePoint)) {
                 throw RegistryException.invalidArgument(field, "must not contain whitespace");
             }
+            if (Character.getType(codePoint) == Character.FORMAT) {
+                throw RegistryException.invalidArgument(field,
+                        "must not contain format characters (U+" + hex(codePoint) + ": zero-width, bidi control or BOM)");
+            }
+            if (isNoncharacter(codePoint)) {
+                throw RegistryException.invalidArgument(field, "must not contain noncharacters (U+" + hex(codePoint) + ")");
+            }
             i += Character.charCount(codePoint);
         }
+    }
+
+    /** U+FDD0..U+FDEF and the last two code points of every plane. */
+    private static boolean isNoncharacter(int codePoint) {
+        return (codePoint >= 0xFDD0 && codePoint <= 0xFDEF) || (codePoint & 0xFFFE) == 0xFFFE;
+    }
+
+    private static String hex(int codePoint) {
+        return String.format(Locale.ROOT, "%04X", codePoint);
     }
 
     static int utf8Length(String value) {

@@ -57,6 +57,38 @@ class RegistryServiceTest {
     }
 
     @Test
+    void a_list_page_stops_at_the_byte_budget_before_the_entry_cap_and_continues_from_there() {
+        RegistryService bounded = new RegistryService(backend,
+                new RegistrySettings(Duration.ofSeconds(10), Duration.ofSeconds(20), 10_000, RegistrySettings.MIN_PAGE_BYTES));
+        int relays = 40;
+        for (int i = 0; i < relays; i++) {
+            bounded.registerRelay(String.format("relay-%03d", i), "h".repeat(255), 7000, maximumLabels());
+        }
+        List<String> seen = new ArrayList<>();
+        String token = "";
+        int pages = 0;
+        do {
+            Listing<RelayRecord> page = bounded.listRelays(0, token, Map.of());
+            long bytes = page.items().stream().mapToLong(WireSize::relay).sum();
+            assertThat(bytes).as("page %d bytes", pages).isLessThanOrEqualTo(RegistrySettings.MIN_PAGE_BYTES);
+            assertThat(page.items()).isNotEmpty();
+            page.items().forEach(relay -> seen.add(relay.relayId()));
+            token = page.nextPageToken();
+            pages++;
+        } while (!token.isEmpty());
+        assertThat(pages).as("a 64 KiB budget holds about 5 relays of 11 KB").isGreaterThan(relays / 8);
+        assertThat(seen).hasSize(relays).doesNotHaveDuplicates().isSorted();
+    }
+
+    private static Map<String, String> maximumLabels() {
+        Map<String, String> labels = new java.util.HashMap<>();
+        for (int i = 0; i < RequestValidator.MAX_LABELS; i++) {
+            labels.put(String.format("k%02d", i) + "k".repeat(RequestValidator.MAX_LABEL_KEY_BYTES - 3), "v".repeat(RequestValidator.MAX_LABEL_VALUE_BYTES));
+        }
+        return labels;
+    }
+
+    @Test
     void unknown_and_expired_entries_are_not_found() {
         assertError(() -> registry.heartbeatRelay("relay-a"), ErrorKind.NOT_FOUND, "relay relay-a is not live; register it");
         assertError(() -> registry.getRelay("relay-a"), ErrorKind.NOT_FOUND, "relay relay-a is not live; register it");

@@ -45,6 +45,26 @@ class RequestValidatorTest {
         assertInvalid(() -> RequestValidator.requireId("relay_id", id), "relay_id: must not contain control characters");
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"a\u200bb", "a\u202eb", "\ufeffa", "a\u2066b", "a\u00adb"})
+    void ids_with_format_characters_are_refused_so_look_alikes_cannot_coexist(String id) {
+        assertThatThrownBy(() -> RequestValidator.requireId("relay_id", id)).isInstanceOf(RegistryException.class)
+                .hasMessageStartingWith("relay_id: must not contain format characters");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"a\uffffb", "a\ufffe", "\ufdd0", "a\ud83f\udfff"})
+    void ids_with_noncharacters_are_refused(String id) {
+        assertThatThrownBy(() -> RequestValidator.requireId("relay_id", id)).isInstanceOf(RegistryException.class)
+                .hasMessageStartingWith("relay_id: must not contain noncharacters");
+    }
+
+    @Test
+    void ids_must_be_nfc_and_are_then_compared_byte_for_byte() {
+        assertThatCode(() -> RequestValidator.requireId("agent_id", "caf\u00e9")).doesNotThrowAnyException();
+        assertInvalid(() -> RequestValidator.requireId("agent_id", "cafe\u0301"), "agent_id: must be in Unicode normalization form C (NFC)");
+    }
+
     @Test
     void an_optional_id_may_be_empty_but_not_malformed() {
         assertThatCode(() -> RequestValidator.requireOptionalId("relay_id", "")).doesNotThrowAnyException();

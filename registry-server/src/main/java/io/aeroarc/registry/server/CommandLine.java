@@ -100,7 +100,22 @@ final class CommandLine {
         }
 
         RegistrySettings registry = new RegistrySettings(parsePositiveDuration(settings, Flag.RELAY_TTL),
-                parsePositiveDuration(settings, Flag.AGENT_TTL), parseInt(settings, Flag.MAX_PAGE_SIZE, 1, Integer.MAX_VALUE));
+                parsePositiveDuration(settings, Flag.AGENT_TTL), parseInt(settings, Flag.MAX_PAGE_SIZE, 1, Integer.MAX_VALUE),
+                parseInt(settings, Flag.MAX_PAGE_BYTES, RegistrySettings.MIN_PAGE_BYTES, Integer.MAX_VALUE));
+        TransportLimits limits = new TransportLimits(
+                parseInt(settings, Flag.MAX_CONCURRENT_CALLS_PER_CONNECTION, 1, Integer.MAX_VALUE),
+                parseInt(settings, Flag.MAX_CONNECTIONS, 1, Integer.MAX_VALUE),
+                parseInt(settings, Flag.RESERVED_CONNECTIONS, 0, Integer.MAX_VALUE),
+                parsePositiveDuration(settings, Flag.MAX_CONNECTION_IDLE),
+                parsePositiveDuration(settings, Flag.MAX_CONNECTION_AGE),
+                parsePositiveDuration(settings, Flag.MAX_CONNECTION_AGE_GRACE),
+                parsePositiveDuration(settings, Flag.KEEPALIVE_TIME),
+                parsePositiveDuration(settings, Flag.KEEPALIVE_TIMEOUT),
+                parsePositiveDuration(settings, Flag.PERMIT_KEEPALIVE_TIME),
+                parsePositiveDuration(settings, Flag.FIRST_MESSAGE_TIMEOUT),
+                parseInt(settings, Flag.MAX_RESETS_PER_10S, 1, Integer.MAX_VALUE),
+                parseInt(settings, Flag.MAX_UNREAD_RESPONSE_BYTES_PER_CONNECTION, 64 * 1024, Integer.MAX_VALUE),
+                parseInt(settings, Flag.MAX_UNREAD_RESPONSE_BYTES, 64 * 1024, Integer.MAX_VALUE));
         boolean tls = parseBoolean(settings, Flag.TLS_ENABLED);
         Optional<Path> certPath = tls ? Optional.of(readableFile(settings, Flag.TLS_CERT_PATH)) : Optional.empty();
         Optional<Path> keyPath = tls ? Optional.of(readableFile(settings, Flag.TLS_KEY_PATH)) : Optional.empty();
@@ -114,7 +129,7 @@ final class CommandLine {
                 ? Optional.empty()
                 : Optional.of(new CoalescingBackend.Options(coalesceBatchSize, coalesceInFlight));
         return new Run(new ServerConfig(backend, backendOptions, address, parseInt(settings, Flag.GRPC_LISTEN_PORT, 0, 65535), registry,
-                parseDuration(settings, Flag.SHUTDOWN_TIMEOUT), certPath, keyPath, coalescing, warnings));
+                parseDuration(settings, Flag.SHUTDOWN_TIMEOUT), certPath, keyPath, coalescing, limits, warnings));
     }
 
     static String help(Collection<String> backendNames) {

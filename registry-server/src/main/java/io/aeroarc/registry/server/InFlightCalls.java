@@ -1,5 +1,6 @@
 package io.aeroarc.registry.server;
 
+import io.aeroarc.registry.api.v1.AeroRegistryGrpc;
 import io.grpc.ForwardingServerCallListener;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
@@ -19,7 +20,10 @@ final class InFlightCalls implements ServerInterceptor {
 
     @Override
     public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
-        if (call.getMethodDescriptor().getType() != MethodDescriptor.MethodType.UNARY) {
+        // Registry methods are unary, though the transport sees them as streams (see RequestParsing).
+        boolean endsByItself = call.getMethodDescriptor().getType() == MethodDescriptor.MethodType.UNARY
+                || AeroRegistryGrpc.SERVICE_NAME.equals(call.getMethodDescriptor().getServiceName());
+        if (!endsByItself) {
             return next.startCall(call, headers);
         }
         started();

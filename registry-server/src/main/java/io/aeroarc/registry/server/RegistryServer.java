@@ -19,11 +19,16 @@ import io.grpc.TlsServerCredentials;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
+import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -69,17 +74,25 @@ public final class RegistryServer {
     private final ExecutorService callExecutor = fixedPool(CALL_THREADS, "registry-call-");
     private final ExecutorService serviceExecutor = fixedPool(SERVICE_THREADS, "registry-service-");
     private final Duration shutdownTimeout;
+    private final Optional<TransportGuards> transportGuards;
     private boolean stopped;
 
     /** A server on {@code builder}, such as one on an ephemeral port in tests. */
     public RegistryServer(ServerBuilder<?> builder, String backendName, RegistryBackend backend, RegistrySettings settings,
             Duration shutdownTimeout) {
+        this(builder, backendName, backend, settings, shutdownTimeout, Optional.empty());
+    }
+
+    private RegistryServer(ServerBuilder<?> builder, String backendName, RegistryBackend backend, RegistrySettings settings,
+            Duration shutdownTimeout, Optional<TransportGuards> transportGuards) {
+        this.transportGuards = transportGuards;
+        transportGuards.ifPresent(guards -> guards.interceptors().forEach(builder::intercept));
         this.backendName = backendName;
         this.backend = backend;
         this.shutdownTimeout = shutdownTimeout;
         this.healthMonitor = new BackendHealthMonitor(backendName, backend, health, HEALTH_PROBE_INTERVAL, HEALTH_PROBE_TIMEOUT);
         this.server = builder
-                .addService(new AeroRegistryService(new RegistryService(backend, settings)))
+                .addService(RequestParsing.parsedInCall(new AeroRegistryService(new RegistryService(backend, settings)).bindService()))
                 .addService(health.getHealthService())
                 .addService(ProtoReflectionServiceV1.newInstance())
                 .intercept(new FailedCallLogger())
@@ -107,17 +120,35 @@ public final class RegistryServer {
         BackendContext context = new BackendContext(Clock.systemUTC(), settings.relayTtl(), settings.agentTtl());
         RegistryBackend opened = backends.open(config.backend(), BackendOptions.of(config.backend(), config.backendOptions()), context, settings);
         RegistryBackend backend = config.coalescing().<RegistryBackend>map(options -> new CoalescingBackend(opened, options)).orElse(opened);
-        NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(config.listenAddress(), config.listenPort()), credentials)
-                // Relays keep one connection open for their heartbeats; let their keepalive pings through.
-                .permitKeepAliveTime(10, TimeUnit.SECONDS)
-                .permitKeepAliveWithoutCalls(true);
-        return new RegistryServer(builder, config.backend(), backend, settings, config.shutdownTimeout());
+        NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(config.listenAddress(), config.listenPort()), credentials);
+        TransportGuards guards = TransportGuards.apply(config.transportLimits(), builder);
+        return new RegistryServer(builder, config.backend(), backend, settings, config.shutdownTimeout(), Optional.of(guards));
     }
 
+    /**
+     * Loads and checks the certificate and key now, before the backend opens: Netty reads them only
+     * when the server starts, and reads PKCS#8 keys only.
+     */
     private static ServerCredentials tlsCredentials(ServerConfig config) {
+        File cert = config.tlsCertPath().orElseThrow().toFile();
+        File key = config.tlsKeyPath().orElseThrow().toFile();
+        String keyText;
         try {
-            return TlsServerCredentials.create(config.tlsCertPath().orElseThrow().toFile(), config.tlsKeyPath().orElseThrow().toFile());
-        } catch (IOException | IllegalArgumentException e) {
+            keyText = Files.readString(key.toPath(), StandardCharsets.ISO_8859_1);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("invalid --tls-key-path '" + key + "': " + e.getMessage(), e);
+        }
+        if (keyText.contains("-----BEGIN RSA PRIVATE KEY-----") || keyText.contains("-----BEGIN EC PRIVATE KEY-----")) {
+            throw new IllegalArgumentException("invalid --tls-key-path '" + key + "': the key is PKCS#1 (\"BEGIN RSA/EC PRIVATE KEY\"); "
+                    + "convert it to PKCS#8: openssl pkcs8 -topk8 -nocrypt -in " + key.getName() + " -out key-pkcs8.pem");
+        }
+        if (keyText.contains("-----BEGIN ENCRYPTED PRIVATE KEY-----")) {
+            throw new IllegalArgumentException("invalid --tls-key-path '" + key + "': the key is encrypted; give an unencrypted PKCS#8 key");
+        }
+        try {
+            GrpcSslContexts.forServer(cert, key).build();
+            return TlsServerCredentials.create(cert, key);
+        } catch (IOException | RuntimeException e) {
             throw new IllegalArgumentException("cannot load --tls-cert-path/--tls-key-path: " + e.getMessage(), e);
         }
     }
@@ -128,6 +159,7 @@ public final class RegistryServer {
         } catch (IOException e) {
             callExecutor.shutdownNow();
             serviceExecutor.shutdownNow();
+            transportGuards.ifPresent(TransportGuards::close);
             backend.close();
             throw new UncheckedIOException("cannot listen: " + e.getMessage(), e);
         }
@@ -166,6 +198,7 @@ public final class RegistryServer {
         }
         callExecutor.shutdownNow();
         serviceExecutor.shutdownNow();
+        transportGuards.ifPresent(TransportGuards::close);
         backend.close();
         LOG.info("stopped; backend {} closed", backendName);
     }

@@ -15,6 +15,7 @@ import java.util.Optional;
  * @param listenPort 0 picks a free port (tests)
  * @param tlsCertPath present exactly when TLS is enabled
  * @param coalescing how concurrent single-agent calls are gathered into batch round trips; empty for not at all
+ * @param transportLimits what one client may hold of the server
  * @param warnings settings that were accepted but have no effect, logged at start
  */
 public record ServerConfig(
@@ -27,6 +28,7 @@ public record ServerConfig(
         Optional<Path> tlsCertPath,
         Optional<Path> tlsKeyPath,
         Optional<CoalescingBackend.Options> coalescing,
+        TransportLimits transportLimits,
         List<String> warnings) {
 
     public ServerConfig {

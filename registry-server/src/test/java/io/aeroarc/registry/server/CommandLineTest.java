@@ -43,6 +43,27 @@ class CommandLineTest {
     }
 
     @Test
+    void transport_limits_and_the_page_byte_budget_have_documented_defaults_and_flags() {
+        assertThat(run().transportLimits()).isEqualTo(TransportLimits.defaults());
+        assertThat(run().settings().maxPageBytes()).isEqualTo(3_670_016);
+
+        ServerConfig config = run("--max-connections", "10", "--reserved-connections=2", "--max-concurrent-calls-per-connection", "7",
+                "--first-message-timeout", "1500ms", "--max-resets-per-10s", "50", "--max-page-bytes", "100000",
+                "--max-unread-response-bytes-per-connection", "1048576");
+        assertThat(config.transportLimits().maxConnections()).isEqualTo(10);
+        assertThat(config.transportLimits().reservedConnections()).isEqualTo(2);
+        assertThat(config.transportLimits().maxConcurrentCallsPerConnection()).isEqualTo(7);
+        assertThat(config.transportLimits().firstMessageTimeout()).isEqualTo(Duration.ofMillis(1500));
+        assertThat(config.transportLimits().maxResetsPer10s()).isEqualTo(50);
+        assertThat(config.transportLimits().maxUnreadResponseBytesPerConnection()).isEqualTo(1_048_576);
+        assertThat(config.settings().maxPageBytes()).isEqualTo(100_000);
+
+        assertThatThrownBy(() -> run("--max-connections", "0")).hasMessage("invalid --max-connections '0': expected an integer from 1 to 2147483647");
+        assertThatThrownBy(() -> run("--max-page-bytes", "1000")).hasMessageStartingWith("invalid --max-page-bytes '1000'");
+        assertThatThrownBy(() -> run("--first-message-timeout", "0s")).hasMessage("invalid --first-message-timeout '0s': must be at least 1ms");
+    }
+
+    @Test
     void flags_take_go_durations_in_both_spellings() {
         ServerConfig config = run("--relay-ttl", "1m30s", "-agent-ttl=500ms", "--shutdown-timeout=0", "--grpc-listen-port", "0",
                 "--grpc-listen-address=127.0.0.1", "--max-page-size", "50");

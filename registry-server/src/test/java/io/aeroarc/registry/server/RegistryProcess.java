@@ -48,7 +48,14 @@ final class RegistryProcess implements AutoCloseable {
 
     /** The runnable jar the build produced. */
     static RegistryProcess fromJar(Path jar, List<String> flags) throws IOException {
-        List<String> command = new ArrayList<>(List.of(java(), "-jar", jar.toString()));
+        return fromJar(jar, List.of(), flags);
+    }
+
+    /** The runnable jar with JVM options such as {@code -Xmx256m}. */
+    static RegistryProcess fromJar(Path jar, List<String> jvmOptions, List<String> flags) throws IOException {
+        List<String> command = new ArrayList<>(List.of(java()));
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-jar", jar.toString()));
         command.addAll(flags);
         return start(command);
     }

@@ -50,4 +50,21 @@ class TlsTest {
             server.stop();
         }
     }
+
+    @Test
+    void a_pkcs1_key_is_refused_naming_the_flag_before_the_backend_opens(@TempDir Path dir) throws Exception {
+        Path cert = dir.resolve("cert.pem");
+        Path key = dir.resolve("key.pem");
+        java.nio.file.Files.writeString(cert, "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n");
+        java.nio.file.Files.writeString(key, "-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA\n-----END RSA PRIVATE KEY-----\n");
+        // A backend that does not exist: had the backend been opened first, the error would name it instead.
+        CommandLine.Run run = (CommandLine.Run) CommandLine.parse(List.of("--backend", "memory", "--grpc-listen-port", "0",
+                "--tls-enabled", "--tls-cert-path", cert.toString(), "--tls-key-path", key.toString()), Map.of(), List.of("memory"));
+        ServerConfig missingBackend = new ServerConfig("no-such-backend", Map.of(), "127.0.0.1", 0, run.config().settings(),
+                run.config().shutdownTimeout(), run.config().tlsCertPath(), run.config().tlsKeyPath(), run.config().coalescing(), run.config().transportLimits(), List.of());
+        assertThatThrownBy(() -> RegistryServer.create(missingBackend, BackendLoader.discover(getClass().getClassLoader())))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("invalid --tls-key-path '" + key + "': the key is PKCS#1")
+                .hasMessageContaining("openssl pkcs8 -topk8");
+    }
 }
