@@ -107,8 +107,10 @@ final class CommandLine {
         if (address.isBlank()) {
             throw new IllegalArgumentException("--grpc-listen-address must not be empty");
         }
+        CallLimits callLimits = CallLimits.of(parsePositiveDuration(settings, Flag.DEFAULT_CALL_DEADLINE),
+                parseInt(settings, Flag.MAX_QUEUED_CALLS, 1, 1_000_000), parsePositiveDuration(settings, Flag.MAX_QUEUE_WAIT));
         return new Run(new ServerConfig(backend, backendOptions, address, parseInt(settings, Flag.GRPC_LISTEN_PORT, 0, 65535), registry,
-                parseDuration(settings, Flag.SHUTDOWN_TIMEOUT), certPath, keyPath, warnings));
+                parseDuration(settings, Flag.SHUTDOWN_TIMEOUT), certPath, keyPath, warnings, callLimits));
     }
 
     static String help(Collection<String> backendNames) {

@@ -14,6 +14,7 @@ import java.util.Optional;
  * @param listenPort 0 picks a free port (tests)
  * @param tlsCertPath present exactly when TLS is enabled
  * @param warnings settings that were accepted but have no effect, logged at start
+ * @param callLimits deadlines and admission bounds of registry calls
  */
 public record ServerConfig(
         String backend,
@@ -24,7 +25,15 @@ public record ServerConfig(
         Duration shutdownTimeout,
         Optional<Path> tlsCertPath,
         Optional<Path> tlsKeyPath,
-        List<String> warnings) {
+        List<String> warnings,
+        CallLimits callLimits) {
+
+    /** With the default call limits. */
+    public ServerConfig(String backend, Map<String, String> backendOptions, String listenAddress, int listenPort, RegistrySettings settings,
+            Duration shutdownTimeout, Optional<Path> tlsCertPath, Optional<Path> tlsKeyPath, List<String> warnings) {
+        this(backend, backendOptions, listenAddress, listenPort, settings, shutdownTimeout, tlsCertPath, tlsKeyPath, warnings,
+                CallLimits.defaults());
+    }
 
     public ServerConfig {
         backendOptions = Map.copyOf(backendOptions);

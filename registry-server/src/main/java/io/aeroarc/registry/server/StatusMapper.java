@@ -17,6 +17,20 @@ final class StatusMapper {
         return toStatus(failure).asRuntimeException();
     }
 
+    /**
+     * A call shed by admission control. RESOURCE_EXHAUSTED rather than UNAVAILABLE, which is kept
+     * for a storage outage, so clients and operators can tell overload from an outage; both are
+     * retryable with back-off.
+     */
+    static Status overloaded(String reason) {
+        return Status.RESOURCE_EXHAUSTED.withDescription(reason);
+    }
+
+    /** A call whose deadline passed before a thread was free to run it; it was not run. */
+    static Status deadlinePassedInQueue() {
+        return Status.DEADLINE_EXCEEDED.withDescription("deadline passed while the call was queued; it was not run");
+    }
+
     static Status toStatus(Throwable failure) {
         if (failure instanceof RegistryException expected) {
             Status status = switch (expected.kind()) {
