@@ -32,9 +32,9 @@ import java.util.concurrent.atomic.AtomicLong;
  *       HeartbeatAgents) are taken first, and {@link CallLimits#reservedForLiveness()} threads only
  *       ever run them: a flood of lists cannot delay the heartbeats that keep relays alive.</li>
  *   <li><b>Shedding.</b> A call finding its lane's queue full, or that waited longer than
- *       {@link CallLimits#maxQueueWait()}, gets RESOURCE_EXHAUSTED with a
- *       {@code grpc-retry-pushback-ms} trailer. Not UNAVAILABLE: that means the storage is down,
- *       and an operator must be able to tell overload from an outage. Health stays SERVING.</li>
+ *       {@link CallLimits#maxQueueWait()}, gets UNAVAILABLE with a {@code grpc-retry-pushback-ms}
+ *       trailer (see {@link StatusMapper#overloaded} for why not RESOURCE_EXHAUSTED). Health stays
+ *       SERVING: the storage answers, the server is only busy.</li>
  * </ul>
  *
  * <p>The call's listener runs on the transport thread until the request is complete (parsing a

@@ -19,8 +19,8 @@ enum Flag {
     TLS_KEY_PATH("tls-key-path", "", "PEM private key (PKCS#8), required with --tls-enabled"),
     MAX_PAGE_SIZE("max-page-size", "10000", "most entries in one list response; page_size 0 means this many"),
     DEFAULT_CALL_DEADLINE("default-call-deadline", "5s", "deadline of a call whose client sent none"),
-    MAX_QUEUED_CALLS("max-queued-calls", "2000", "calls waiting for a thread, per lane; more get RESOURCE_EXHAUSTED"),
-    MAX_QUEUE_WAIT("max-queue-wait", "50ms", "a call that waited longer for a thread gets RESOURCE_EXHAUSTED"),
+    MAX_QUEUED_CALLS("max-queued-calls", "2000", "calls waiting for a thread, per lane; more get UNAVAILABLE with a retry pushback"),
+    MAX_QUEUE_WAIT("max-queue-wait", "50ms", "a call that waited longer for a thread gets UNAVAILABLE with a retry pushback"),
     HEARTBEAT_INTERVAL("heartbeat-interval", "1s", "accepted for compatibility with the Go registry; no effect"),
     HELP("help", "", "print this help and exit");
 

@@ -18,12 +18,14 @@ final class StatusMapper {
     }
 
     /**
-     * A call shed by admission control. RESOURCE_EXHAUSTED rather than UNAVAILABLE, which is kept
-     * for a storage outage, so clients and operators can tell overload from an outage; both are
-     * retryable with back-off.
+     * A call shed by admission control: UNAVAILABLE, gRPC's "transient, retry with back-off", as
+     * for a storage outage. A stalled storage first shows as calls queueing, so shedding and an
+     * outage look alike to a client and must be retried alike; RESOURCE_EXHAUSTED means a quota or
+     * a size limit that retrying does not cure. The description and the retry pushback trailer
+     * tell overload apart, and health stays SERVING.
      */
     static Status overloaded(String reason) {
-        return Status.RESOURCE_EXHAUSTED.withDescription(reason);
+        return Status.UNAVAILABLE.withDescription(reason);
     }
 
     /** A call whose deadline passed before a thread was free to run it; it was not run. */

@@ -53,19 +53,17 @@ class CallAdmissionTest {
                 .setRelay(Relay.newBuilder().setRelayId("relay-a").setAddress("10.0.0.1").setGrpcPort(7443)).build());
         AeroRegistryGrpc.AeroRegistryFutureStub registry = AeroRegistryGrpc.newFutureStub(running.channel)
                 .withDeadlineAfter(30, TimeUnit.SECONDS);
-        List<ListenableFuture<GetRelayResponse>> reads = new ArrayList<>();
+        List<ListenableFuture<GetRelayResponse>> reads = new ArrayList<>(holdEveryThreadReadsMayTake(registry));
         int flood = THREADS + QUEUED + 20;
-        for (int i = 0; i < flood; i++) {
+        for (int i = reads.size(); i < flood; i++) {
             reads.add(registry.getRelay(GetRelayRequest.newBuilder().setRelayId("relay-a").build()));
         }
-
-        await().atMost(Duration.ofSeconds(10)).until(() -> backend.entries.get() == THREADS - RESERVED);
         // The reads beyond the running ones and the queue are shed at once, with a pushback.
         await().atMost(Duration.ofSeconds(10)).until(() -> reads.stream().filter(ListenableFuture::isDone).count() == flood - (THREADS - RESERVED) - QUEUED);
         for (ListenableFuture<GetRelayResponse> read : reads) {
             if (read.isDone()) {
                 StatusRuntimeException shed = (StatusRuntimeException) catchThrowableOfType(ExecutionException.class, read::get).getCause();
-                assertThat(shed.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+                assertThat(shed.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
                 assertThat(Long.parseLong(shed.getTrailers().get(CallAdmission.RETRY_PUSHBACK))).isBetween(CallAdmission.PUSHBACK_MILLIS,
                         2 * CallAdmission.PUSHBACK_MILLIS);
             }
@@ -87,10 +85,21 @@ class CallAdmissionTest {
                 assertThat(read.get(30, TimeUnit.SECONDS).getRelay().getRelayId()).isEqualTo("relay-a");
                 answered++;
             } catch (ExecutionException e) {
-                assertThat(Status.fromThrowable(e.getCause()).getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+                assertThat(Status.fromThrowable(e.getCause()).getCode()).isEqualTo(Status.Code.UNAVAILABLE);
             }
         }
         assertThat(answered).isEqualTo(THREADS - RESERVED + QUEUED);
+    }
+
+    /** One read at a time, each held by the backend, until reads have every thread they may take. */
+    private List<ListenableFuture<GetRelayResponse>> holdEveryThreadReadsMayTake(AeroRegistryGrpc.AeroRegistryFutureStub registry) {
+        List<ListenableFuture<GetRelayResponse>> holders = new ArrayList<>();
+        for (int i = 0; i < THREADS - RESERVED; i++) {
+            holders.add(registry.getRelay(GetRelayRequest.newBuilder().setRelayId("relay-a").build()));
+            int held = i + 1;
+            await().atMost(Duration.ofSeconds(10)).until(() -> backend.entries.get() == held);
+        }
+        return holders;
     }
 
     @Test
@@ -98,11 +107,7 @@ class CallAdmissionTest {
         running.registry().registerRelay(RegisterRelayRequest.newBuilder()
                 .setRelay(Relay.newBuilder().setRelayId("relay-a").setAddress("10.0.0.1").setGrpcPort(7443)).build());
         AeroRegistryGrpc.AeroRegistryFutureStub registry = AeroRegistryGrpc.newFutureStub(running.channel);
-        List<ListenableFuture<GetRelayResponse>> holders = new ArrayList<>();
-        for (int i = 0; i < THREADS - RESERVED; i++) {
-            holders.add(registry.withDeadlineAfter(30, TimeUnit.SECONDS).getRelay(GetRelayRequest.newBuilder().setRelayId("relay-a").build()));
-        }
-        await().atMost(Duration.ofSeconds(10)).until(() -> backend.entries.get() == THREADS - RESERVED);
+        List<ListenableFuture<GetRelayResponse>> holders = holdEveryThreadReadsMayTake(registry.withDeadlineAfter(30, TimeUnit.SECONDS));
 
         ListenableFuture<GetRelayResponse> late = registry.withDeadlineAfter(300, TimeUnit.MILLISECONDS)
                 .getRelay(GetRelayRequest.newBuilder().setRelayId("relay-a").build());
