@@ -30,7 +30,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class ConcurrentClients implements AutoCloseable {
 
     /** One answered call; times are System.nanoTime(). */
-    record Answer(String method, long startNanos, long endNanos, Status.Code code) {
+    record Answer(String method, long startNanos, long endNanos, Status.Code code, String description) {
         long millis() {
             return (endNanos - startNanos) / 1_000_000;
         }
@@ -78,6 +78,13 @@ final class ConcurrentClients implements AutoCloseable {
 
     List<Answer> answers() {
         return new ArrayList<>(answers);
+    }
+
+    /** How many answers of each status and description, for failure messages. */
+    static String summary(List<Answer> answers) {
+        java.util.Map<String, Long> counts = new java.util.TreeMap<>();
+        answers.forEach(a -> counts.merge(a.code() + " " + a.description(), 1L, Long::sum));
+        return counts.toString();
     }
 
     void clearAnswers() {
@@ -136,16 +143,17 @@ final class ConcurrentClients implements AutoCloseable {
             Futures.addCallback(call, new FutureCallback<Object>() {
                 @Override
                 public void onSuccess(Object result) {
-                    done(Status.Code.OK);
+                    done(Status.Code.OK, "");
                 }
 
                 @Override
                 public void onFailure(Throwable failure) {
-                    done(Status.fromThrowable(failure).getCode());
+                    Status status = Status.fromThrowable(failure);
+                    done(status.getCode(), String.valueOf(status.getDescription()));
                 }
 
-                private void done(Status.Code code) {
-                    answers.add(new Answer(method, start, System.nanoTime(), code));
+                private void done(Status.Code code, String description) {
+                    answers.add(new Answer(method, start, System.nanoTime(), code, description));
                     if (code == Status.Code.OK && method.equals("RegisterRelay")) {
                         registered = true;
                     } else if (code == Status.Code.NOT_FOUND) {

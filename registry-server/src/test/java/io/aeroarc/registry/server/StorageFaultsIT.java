@@ -45,6 +45,12 @@ class StorageFaultsIT {
     private static final Duration HEALTH_BOUND = Duration.ofSeconds(3);
     private static final Duration RECOVERY_BOUND = Duration.ofSeconds(3);
     private static final Duration OUTAGE = Duration.ofSeconds(4);
+    /**
+     * The backends' own timeout. A call already waiting on the storage when it stops can wait it
+     * out more than once (Redis: a pool borrow, a new connection's handshake, the command), so
+     * the 2 s bound needs a timeout well below it.
+     */
+    private static final Duration BACKEND_TIMEOUT = Duration.ofMillis(600);
     /** Answers a client may get at any time; NOT_FOUND is a relay that expired during the outage. */
     private static final Set<Status.Code> EXPECTED = EnumSet.of(Status.Code.OK, Status.Code.UNAVAILABLE, Status.Code.NOT_FOUND);
 
@@ -61,7 +67,7 @@ class StorageFaultsIT {
                     RegistryProcess registry = RegistryProcess.fromJar(JAR, flags(backend, storage, process.port(), proxy.port()))) {
                 registry.awaitServing();
                 int port = registry.port();
-                try (HealthWatch health = new HealthWatch(port); ConcurrentClients clients = new ConcurrentClients(port, 100, 10_000)) {
+                try (HealthWatch health = new HealthWatch(port); ConcurrentClients clients = new ConcurrentClients(port, 200, 10_000)) {
                     ServerVitals baseline = warmUp(clients, registry);
                     for (Fault fault : Fault.values()) {
                         runCase(backend, fault, process, proxy, registry, health, clients, baseline);
@@ -75,7 +81,7 @@ class StorageFaultsIT {
 
     private static ServerVitals warmUp(ConcurrentClients clients, RegistryProcess registry) throws InterruptedException {
         clients.start(CLIENTS, "warm-up");
-        await().atMost(Duration.ofSeconds(30)).until(() -> clients.answers().stream().filter(a -> a.code() == Status.Code.OK).count() > 2 * CLIENTS);
+        awaitOks(clients, 2 * CLIENTS, "warm-up");
         clients.stop();
         clients.clearAnswers();
         return ServerVitals.of(registry.process.pid());
@@ -85,8 +91,8 @@ class StorageFaultsIT {
             HealthWatch health, ConcurrentClients clients, ServerVitals baseline) throws Exception {
         clients.clearAnswers();
         clients.start(CLIENTS, fault.name().toLowerCase(Locale.ROOT));
-        await().atMost(Duration.ofSeconds(30)).until(() -> health.last() == ServingStatus.SERVING
-                && clients.answers().stream().filter(a -> a.code() == Status.Code.OK).count() > CLIENTS);
+        awaitOks(clients, CLIENTS, backend + " " + fault + " before the fault");
+        assertThat(health.last()).isEqualTo(ServingStatus.SERVING);
 
         health.watchFor(ServingStatus.NOT_SERVING);
         long faultAt = System.nanoTime();
@@ -115,7 +121,7 @@ class StorageFaultsIT {
         String label = backend + " " + fault;
         assertThat(registry.process.isAlive()).as("%s: the registry is alive", label).isTrue();
         List<Answer> unexpected = answers.stream().filter(a -> !EXPECTED.contains(a.code())).toList();
-        assertThat(unexpected).as("%s: answers other than OK, UNAVAILABLE, NOT_FOUND", label).isEmpty();
+        assertThat(unexpected).as("%s: answers other than OK, UNAVAILABLE, NOT_FOUND: %s", label, ConcurrentClients.summary(unexpected)).isEmpty();
         Answer slowest = answers.stream().max((a, b) -> Long.compare(a.millis(), b.millis())).orElseThrow();
         assertThat(slowest.millis()).as("%s: slowest answer %s", label, slowest).isLessThanOrEqualTo(ANSWER_BOUND.toMillis());
         long toNotServing = millisBetween(faultAt, notServingAt);
@@ -127,12 +133,18 @@ class StorageFaultsIT {
         assertThat(firstOkAfterRecovery).as("%s: ms until the first call succeeds after recovery", label)
                 .isLessThanOrEqualTo(RECOVERY_BOUND.toMillis());
         long settled = recoveredAt + RECOVERY_BOUND.toNanos();
-        List<Answer> lateUnavailable = answers.stream().filter(a -> a.startNanos() >= settled && a.code() == Status.Code.UNAVAILABLE).toList();
-        assertThat(lateUnavailable).as("%s: UNAVAILABLE more than 3 s after recovery", label).isEmpty();
+        // Shed calls (a busy server, not a storage outage) are allowed: they are this load's excess on a shared CPU.
+        List<Answer> lateUnavailable = answers.stream()
+                .filter(a -> a.startNanos() >= settled && a.code() == Status.Code.UNAVAILABLE && !a.description().contains("overloaded"))
+                .toList();
+        assertThat(lateUnavailable).as("%s: storage UNAVAILABLE more than 3 s after recovery: %s", label,
+                ConcurrentClients.summary(lateUnavailable)).isEmpty();
+        long shed = answers.stream().filter(a -> a.description().contains("overloaded")).count();
 
         List<Long> outageMillis = answers.stream().filter(a -> a.code() == Status.Code.UNAVAILABLE).map(Answer::millis).sorted().toList();
         assertThat(outageMillis).as("%s: calls saw the outage", label).isNotEmpty();
-        long firstUnavailable = answers.stream().filter(a -> a.code() == Status.Code.UNAVAILABLE)
+        long firstUnavailable = answers.stream()
+                .filter(a -> a.code() == Status.Code.UNAVAILABLE && !a.description().contains("overloaded") && a.endNanos() >= faultAt)
                 .mapToLong(a -> millisBetween(faultAt, a.endNanos())).min().orElseThrow();
 
         await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(500))
@@ -141,15 +153,23 @@ class StorageFaultsIT {
         assertThat(heapAfter).as("%s: live heap KB after the case, baseline %d KB", label, baseline.heapUsedKb())
                 .isLessThanOrEqualTo(Math.max(2 * baseline.heapUsedKb(), baseline.heapUsedKb() + 32 * 1024));
 
-        report(String.format(Locale.ROOT, "| %s | %s | %d | %d | %d | %d | %d | %d | %d | %d | %d/%d | %d/%d |", backend, fault,
-                answers.size(), outageMillis.size(), firstUnavailable, percentile(outageMillis, 0.99), slowest.millis(), toNotServing,
+        report(String.format(Locale.ROOT, "| %s | %s | %d | %d (%d shed) | %d | %d | %d | %d | %d | %d | %d/%d | %d/%d |", backend, fault,
+                answers.size(), outageMillis.size(), shed, firstUnavailable, percentile(outageMillis, 0.99), slowest.millis(), toNotServing,
                 toServing, firstOkAfterRecovery, baseline.threads(), ServerVitals.threads(registry.process.pid()),
                 baseline.heapUsedKb() / 1024, heapAfter / 1024));
     }
 
+    private static void awaitOks(ConcurrentClients clients, int count, String when) {
+        try {
+            await().atMost(Duration.ofSeconds(30)).until(() -> clients.answers().stream().filter(a -> a.code() == Status.Code.OK).count() > count);
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            throw new AssertionError(when + ": fewer than " + count + " calls succeeded: " + ConcurrentClients.summary(clients.answers()), e);
+        }
+    }
+
     private static List<String> flags(String backend, TestServer storage, int storagePort, int proxyPort) {
         List<String> flags = new ArrayList<>(List.of("--backend", backend, "--grpc-listen-address", "127.0.0.1", "--grpc-listen-port", "0",
-                "--relay-ttl", "2s", "--agent-ttl", "2s", "--backend-option", "timeout=1s"));
+                "--relay-ttl", "2s", "--agent-ttl", "2s", "--backend-option", "timeout=" + BACKEND_TIMEOUT.toMillis() + "ms"));
         // Every connection to the storage goes through the proxy, so it can be black-holed.
         storage.backendOptions().forEach((key, value) -> flags.addAll(List.of("--backend-option",
                 key + "=" + value.replace("127.0.0.1:" + storagePort, "127.0.0.1:" + proxyPort))));
@@ -176,7 +196,7 @@ class StorageFaultsIT {
     private static synchronized void report(String row) throws IOException {
         if (!Files.exists(REPORT)) {
             Files.createDirectories(REPORT.getParent());
-            Files.writeString(REPORT, "| backend | fault | calls | UNAVAILABLE | ms to first UNAVAILABLE | UNAVAILABLE p99 ms | slowest ms"
+            Files.writeString(REPORT, "| backend | fault | calls | UNAVAILABLE | ms to first storage UNAVAILABLE | UNAVAILABLE p99 ms | slowest ms"
                     + " | ms to NOT_SERVING | ms to SERVING after recovery | ms to first OK after recovery | threads before/after"
                     + " | heap MB before/after |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n", StandardCharsets.UTF_8);
         }

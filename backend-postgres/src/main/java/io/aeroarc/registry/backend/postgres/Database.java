@@ -2,8 +2,11 @@ package io.aeroarc.registry.backend.postgres;
 
 import com.zaxxer.hikari.HikariDataSource;
 import io.aeroarc.registry.spi.BackendUnavailableException;
+import io.aeroarc.registry.spi.CallDeadline;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Runs work on a pooled connection, making sure the schema is migrated first, and turns every
@@ -28,11 +31,28 @@ final class Database implements AutoCloseable {
 
     private final HikariDataSource pool;
     private final SchemaMigrations migrations;
-    private volatile boolean migrated;
+    /** Shared with every per-call view. */
+    private final AtomicBoolean migrated;
+    private final Duration timeout;
+    /** The call's deadline in a per-call view; null for the backend's own timeout only. */
+    private final CallDeadline deadline;
 
-    Database(HikariDataSource pool, SchemaMigrations migrations) {
+    /** @param timeout how long one call may wait for the database once it has a connection */
+    Database(HikariDataSource pool, SchemaMigrations migrations, Duration timeout) {
+        this(pool, migrations, new AtomicBoolean(), timeout, null);
+    }
+
+    private Database(HikariDataSource pool, SchemaMigrations migrations, AtomicBoolean migrated, Duration timeout, CallDeadline deadline) {
         this.pool = pool;
         this.migrations = migrations;
+        this.migrated = migrated;
+        this.timeout = timeout;
+        this.deadline = deadline;
+    }
+
+    /** This database for one call: its reads from the socket wait no longer than the call's time left. */
+    Database boundedBy(CallDeadline callDeadline) {
+        return new Database(pool, migrations, migrated, timeout, callDeadline);
     }
 
     /**
@@ -42,13 +62,18 @@ final class Database implements AutoCloseable {
      */
     <T> T run(String operation, Work<T> work) {
         try (Connection connection = pool.getConnection()) {
-            if (!migrated) {
+            if (!migrated.get()) {
                 migrate(connection);
             }
+            // The socket read timeout, in ms, for this call alone (the pool resets it when the
+            // connection returns): a frozen or black-holed server cannot hold the call past it,
+            // where statement_timeout, enforced by that very server, would never fire.
+            Duration bound = deadline == null ? timeout : deadline.bound(timeout);
+            connection.setNetworkTimeout(Runnable::run, (int) Math.min(Integer.MAX_VALUE, bound.toMillis()));
             return work.run(connection);
         } catch (SQLException e) {
             if (UNDEFINED_TABLE.equals(e.getSQLState()) || INVALID_SCHEMA_NAME.equals(e.getSQLState())) {
-                migrated = false;
+                migrated.set(false);
             }
             throw new BackendUnavailableException("postgres: " + operation + " failed: " + describe(e), e);
         }
@@ -82,7 +107,7 @@ final class Database implements AutoCloseable {
             LOG.log(System.Logger.Level.INFO, "migrated the registry schema from version " + found + " to "
                     + SchemaMigrations.latestVersion());
         }
-        migrated = true;
+        migrated.set(true);
     }
 
     @Override

@@ -3,6 +3,7 @@ package io.aeroarc.registry.backend.postgres;
 import io.aeroarc.registry.spi.AgentDeregistration;
 import io.aeroarc.registry.spi.AgentHeartbeat;
 import io.aeroarc.registry.spi.BatchRenewal;
+import io.aeroarc.registry.spi.CallDeadline;
 import io.aeroarc.registry.spi.Fence;
 import io.aeroarc.registry.spi.Page;
 import io.aeroarc.registry.spi.PageRequest;
@@ -43,6 +44,12 @@ final class PostgresBackend implements RegistryBackend {
         this.database = database;
         this.sql = sql;
         this.sweeper = sweeper;
+    }
+
+    /** Shares the pool and the sweeper; the view's socket reads end by the call's deadline. */
+    @Override
+    public RegistryBackend boundedBy(CallDeadline deadline) {
+        return new PostgresBackend(database.boundedBy(deadline), sql, sweeper);
     }
 
     @Override
