@@ -19,6 +19,8 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Admits the registry's calls to a fixed set of threads through two bounded queues, so the server
@@ -46,6 +48,10 @@ final class CallAdmission implements ServerInterceptor, AutoCloseable {
     /** Shed calls are told to come back after this, plus up to as much again at random so they do not return together. */
     static final long PUSHBACK_MILLIS = 200;
 
+    private static final Logger LOG = LoggerFactory.getLogger(CallAdmission.class);
+    /** Shedding is logged as a count at most this often, never per call. */
+    private static final long SHED_LOG_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(10);
+
     private static final Set<String> LIVENESS_METHODS = Set.of("RegisterRelay", "HeartbeatRelay", "RegisterAgent", "HeartbeatAgent",
             "HeartbeatAgents");
 
@@ -59,6 +65,8 @@ final class CallAdmission implements ServerInterceptor, AutoCloseable {
         return thread;
     });
     private final AtomicLong shed = new AtomicLong();
+    private final AtomicLong shedLogged = new AtomicLong();
+    private final AtomicLong lastShedLogNanos = new AtomicLong(System.nanoTime() - SHED_LOG_INTERVAL_NANOS);
     private final AtomicLong expiredInQueue = new AtomicLong();
     private int runningOther;
     private boolean closed;
@@ -122,7 +130,7 @@ final class CallAdmission implements ServerInterceptor, AutoCloseable {
             full = closed || queue.size() >= limits.maxQueuedCalls();
             if (!full) {
                 queue.addLast(queued);
-                notifyAll();
+                notify(); // one call, one worker: every worker can take any call
             }
         }
         if (full) {
@@ -165,7 +173,17 @@ final class CallAdmission implements ServerInterceptor, AutoCloseable {
 
     private synchronized void otherEnded() {
         runningOther--;
-        notifyAll();
+        notify();
+    }
+
+    private void logShedding() {
+        long now = System.nanoTime();
+        long last = lastShedLogNanos.get();
+        if (now - last >= SHED_LOG_INTERVAL_NANOS && lastShedLogNanos.compareAndSet(last, now)) {
+            long total = shed.get();
+            LOG.warn("overloaded: shed {} calls with UNAVAILABLE and a retry pushback in the last {} s ({} since start)",
+                    total - shedLogged.getAndSet(total), TimeUnit.NANOSECONDS.toSeconds(now - last), total);
+        }
     }
 
     private static Metadata pushbackTrailers() {
@@ -210,6 +228,7 @@ final class CallAdmission implements ServerInterceptor, AutoCloseable {
         void shed(String reason) {
             shed.incrementAndGet();
             call.close(StatusMapper.overloaded(reason), pushbackTrailers());
+            logShedding();
         }
     }
 

@@ -95,9 +95,12 @@ public final class RegistryServer {
                 .addService(new AeroRegistryService(new RegistryService(this.backend, settings), limits.defaultDeadline()))
                 .addService(health.getHealthService())
                 .addService(ProtoReflectionServiceV1.newInstance())
-                .intercept(admission)
                 .intercept(new FailedCallLogger())
                 .intercept(inFlightCalls)
+                // Outermost: a shed call is answered here, before the per-call log, which would
+                // otherwise write a line for every call shed and slow the server when it can least
+                // afford it; CallAdmission logs a count instead.
+                .intercept(admission)
                 .maxInboundMessageSize(MAX_INBOUND_MESSAGE_BYTES)
                 // Registry calls stay on the transport thread until their request is complete (cheap),
                 // then CallAdmission queues them for its threads. Health and reflection move to
