@@ -29,6 +29,9 @@ final class Database implements AutoCloseable {
     private static final String UNDEFINED_TABLE = "42P01";
     private static final String INVALID_SCHEMA_NAME = "3F000";
 
+    /** How much longer than statement_timeout the socket waits, for a live server's own timeout to win. */
+    static final Duration SOCKET_MARGIN = Duration.ofMillis(250);
+
     private final HikariDataSource pool;
     private final SchemaMigrations migrations;
     /** Shared with every per-call view. */
@@ -65,11 +68,7 @@ final class Database implements AutoCloseable {
             if (!migrated.get()) {
                 migrate(connection);
             }
-            // The socket read timeout, in ms, for this call alone (the pool resets it when the
-            // connection returns): a frozen or black-holed server cannot hold the call past it,
-            // where statement_timeout, enforced by that very server, would never fire.
-            Duration bound = deadline == null ? timeout : deadline.bound(timeout);
-            connection.setNetworkTimeout(Runnable::run, (int) Math.min(Integer.MAX_VALUE, bound.toMillis()));
+            connection.setNetworkTimeout(Runnable::run, (int) Math.min(Integer.MAX_VALUE, socketReadBound().toMillis()));
             return work.run(connection);
         } catch (SQLException e) {
             if (UNDEFINED_TABLE.equals(e.getSQLState()) || INVALID_SCHEMA_NAME.equals(e.getSQLState())) {
@@ -77,6 +76,21 @@ final class Database implements AutoCloseable {
             }
             throw new BackendUnavailableException("postgres: " + operation + " failed: " + describe(e), e);
         }
+    }
+
+    /**
+     * The socket read timeout of this call alone (the pool resets it when the connection
+     * returns): a frozen or black-holed server cannot hold the call past it, where
+     * statement_timeout, enforced by that very server, would never fire. With the whole timeout
+     * left it runs {@link #SOCKET_MARGIN} longer, so a live server's statement_timeout ends a
+     * stuck statement first and the connection survives; a nearer call deadline is kept exactly.
+     */
+    private Duration socketReadBound() {
+        if (deadline == null) {
+            return timeout.plus(SOCKET_MARGIN);
+        }
+        Duration bound = deadline.bound(timeout);
+        return bound.equals(timeout) ? timeout.plus(SOCKET_MARGIN) : bound;
     }
 
     /** The message, with the cause's when the pool wraps a failed connection attempt. */
