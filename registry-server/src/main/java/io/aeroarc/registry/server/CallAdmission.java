@@ -34,7 +34,7 @@ import org.slf4j.LoggerFactory;
  *       HeartbeatAgents) are taken first, and {@link CallLimits#reservedForLiveness()} threads only
  *       ever run them: a flood of lists cannot delay the heartbeats that keep relays alive.</li>
  *   <li><b>Shedding.</b> A call finding its lane's queue full, or that waited longer than
- *       {@link CallLimits#maxQueueWait()}, gets UNAVAILABLE with a {@code grpc-retry-pushback-ms}
+ *       {@link CallLimits#maxQueueWait()} while others still wait behind it, gets UNAVAILABLE with a {@code grpc-retry-pushback-ms}
  *       trailer (see {@link StatusMapper#overloaded} for why not RESOURCE_EXHAUSTED). Health stays
  *       SERVING: the storage answers, the server is only busy.</li>
  * </ul>
@@ -160,11 +160,15 @@ final class CallAdmission implements ServerInterceptor, AutoCloseable {
     private synchronized QueuedCall next() throws InterruptedException {
         while (!closed) {
             if (!livenessQueue.isEmpty()) {
-                return livenessQueue.pollFirst();
+                QueuedCall next = livenessQueue.pollFirst();
+                next.backlogged = !livenessQueue.isEmpty();
+                return next;
             }
             if (!otherQueue.isEmpty() && runningOther < limits.threads() - limits.reservedForLiveness()) {
                 runningOther++;
-                return otherQueue.pollFirst();
+                QueuedCall next = otherQueue.pollFirst();
+                next.backlogged = !otherQueue.isEmpty();
+                return next;
             }
             wait();
         }
@@ -201,6 +205,8 @@ final class CallAdmission implements ServerInterceptor, AutoCloseable {
         final Runnable handler;
         final long queuedAtNanos = System.nanoTime();
         volatile boolean cancelled;
+        /** Whether other calls of its lane were still queued when a thread took it; set under the admission's lock. */
+        boolean backlogged;
 
         QueuedCall(boolean liveness, ServerCall<?, ?> call, Deadline deadline, Runnable handler) {
             this.liveness = liveness;
@@ -218,7 +224,9 @@ final class CallAdmission implements ServerInterceptor, AutoCloseable {
                 call.close(StatusMapper.deadlinePassedInQueue(), new Metadata());
                 return;
             }
-            if (System.nanoTime() - queuedAtNanos > limits.maxQueueWait().toNanos()) {
+            // Only while calls are still waiting behind it: a lone call that was slow to reach a
+            // thread (a GC pause, a busy host) met no overload, and shedding it would help nobody.
+            if (backlogged && System.nanoTime() - queuedAtNanos > limits.maxQueueWait().toNanos()) {
                 shed("the server is overloaded: the call waited too long for a thread; retry after the pushback");
                 return;
             }
