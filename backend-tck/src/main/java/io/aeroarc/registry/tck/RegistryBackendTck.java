@@ -11,6 +11,7 @@ import io.aeroarc.registry.spi.AgentHeartbeat;
 import io.aeroarc.registry.spi.AgentHeartbeatRequest;
 import io.aeroarc.registry.spi.BackendUnavailableException;
 import io.aeroarc.registry.spi.BatchRenewal;
+import io.aeroarc.registry.spi.CallDeadline;
 import io.aeroarc.registry.spi.Fence;
 import io.aeroarc.registry.spi.Page;
 import io.aeroarc.registry.spi.PageRequest;
@@ -180,6 +181,16 @@ public abstract class RegistryBackendTck extends BackendTckSupport {
     }
 
     // ---------------------------------------------------------------- agents
+
+    @Test
+    public void deadline_a_view_bounded_by_a_call_deadline_works_on_the_same_storage() {
+        RegistryBackend bounded = backend.boundedBy(CallDeadline.after(Duration.ofMinutes(1)));
+        bounded.registerRelay(new RelayRegistration("relay-a", "10.0.0.7", 7443, Map.of()), LONG_TTL);
+        assertThat(backend.getRelay("relay-a")).as("written through the view, read through the backend").isPresent();
+        assertThat(bounded.heartbeatRelay("relay-a", LONG_TTL)).isPresent();
+        assertThat(bounded.registerAgent("agent-1", "relay-a", LONG_TTL)).isPresent();
+        assertThat(backend.boundedBy(CallDeadline.after(Duration.ofMinutes(1))).getPlacement("agent-1")).isPresent();
+    }
 
     @Test
     public void agent_register_on_a_relay_that_is_not_live_is_refused() {

@@ -4,6 +4,7 @@ import io.aeroarc.registry.spi.AgentDeregistration;
 import io.aeroarc.registry.spi.AgentHeartbeat;
 import io.aeroarc.registry.spi.AgentHeartbeatRequest;
 import io.aeroarc.registry.spi.BatchRenewal;
+import io.aeroarc.registry.spi.CallDeadline;
 import io.aeroarc.registry.spi.Fence;
 import io.aeroarc.registry.spi.Page;
 import io.aeroarc.registry.spi.PageRequest;
@@ -54,11 +55,15 @@ public final class CoalescingBackend implements RegistryBackend {
     /** One gathered heartbeat; the TTL travels with it because the SPI takes it per call. */
     private record HeartbeatCall(AgentHeartbeatRequest request, Duration ttl) {}
 
+    /** Where gathered round trips go: the backend itself, bounded only by its own timeout. */
+    private final RegistryBackend batchTarget;
+    /** Where every other call goes: the backend, or in a per-call view the backend bounded by the call's deadline. */
     private final RegistryBackend delegate;
     private final CallBatcher<HeartbeatCall, AgentHeartbeat> heartbeats;
     private final CallBatcher<String, Optional<RelayPlacement>> lookups;
 
     public CoalescingBackend(RegistryBackend delegate, Options options) {
+        this.batchTarget = delegate;
         this.delegate = delegate;
         int inFlight = Math.max(1, Math.min(options.maxInFlight(), delegate.batchConcurrency()));
         this.heartbeats = new CallBatcher<>("heartbeatAgent",
@@ -66,6 +71,23 @@ public final class CoalescingBackend implements RegistryBackend {
                 this::heartbeatBatch, options.maxBatchSize(), inFlight);
         this.lookups = new CallBatcher<>("getPlacement", delegate::getPlacement, delegate::getPlacementBatch,
                 options.maxBatchSize(), inFlight);
+    }
+
+    private CoalescingBackend(CoalescingBackend base, RegistryBackend boundedDelegate) {
+        this.batchTarget = base.batchTarget;
+        this.delegate = boundedDelegate;
+        this.heartbeats = base.heartbeats;
+        this.lookups = base.lookups;
+    }
+
+    /**
+     * A view for one call. Calls that are not gathered wait no longer than the call's deadline. A
+     * gathered round trip serves many callers with different deadlines, so it keeps the backend's
+     * own timeout: a caller can wait for the round trip ahead of it plus its own.
+     */
+    @Override
+    public RegistryBackend boundedBy(CallDeadline deadline) {
+        return new CoalescingBackend(this, batchTarget.boundedBy(deadline));
     }
 
     /** Storage round trips made for heartbeatAgent and getPlacement calls so far. */
@@ -100,7 +122,7 @@ public final class CoalescingBackend implements RegistryBackend {
             for (int index : indexes) {
                 requests.add(calls.get(index).request());
             }
-            List<AgentHeartbeat> answered = delegate.heartbeatAgentBatch(requests, ttl);
+            List<AgentHeartbeat> answered = batchTarget.heartbeatAgentBatch(requests, ttl);
             if (answered.size() != requests.size()) {
                 throw new IllegalStateException("heartbeatAgentBatch of " + requests.size() + " answered " + answered.size());
             }

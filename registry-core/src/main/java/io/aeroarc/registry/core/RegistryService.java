@@ -11,6 +11,7 @@ import static io.aeroarc.registry.core.RequestValidator.requirePort;
 import io.aeroarc.registry.spi.AgentDeregistration;
 import io.aeroarc.registry.spi.AgentHeartbeat;
 import io.aeroarc.registry.spi.BatchRenewal;
+import io.aeroarc.registry.spi.CallDeadline;
 import io.aeroarc.registry.spi.Fence;
 import io.aeroarc.registry.spi.Page;
 import io.aeroarc.registry.spi.PageRequest;
@@ -49,6 +50,14 @@ public final class RegistryService {
     public RegistryService(RegistryBackend backend, RegistrySettings settings) {
         this.backend = backend;
         this.settings = settings;
+    }
+
+    /**
+     * This service for one call that must end by {@code deadline}: its backend waits no longer than
+     * the time left (see {@link RegistryBackend#boundedBy}).
+     */
+    public RegistryService boundedBy(CallDeadline deadline) {
+        return new RegistryService(backend.boundedBy(deadline), settings);
     }
 
     public RegistrySettings settings() {

@@ -8,6 +8,7 @@ import io.aeroarc.registry.backend.memory.MemoryBackend;
 import io.aeroarc.registry.spi.AgentHeartbeat;
 import io.aeroarc.registry.spi.AgentHeartbeatRequest;
 import io.aeroarc.registry.spi.BackendUnavailableException;
+import io.aeroarc.registry.spi.CallDeadline;
 import io.aeroarc.registry.spi.Fence;
 import io.aeroarc.registry.spi.PlacementRecord;
 import io.aeroarc.registry.spi.RegistryBackend;
@@ -343,6 +344,36 @@ class CoalescingBackendTest {
         assertThat(coalescing.ttlSupport()).isEqualTo(memory.ttlSupport());
         assertThat(coalescing.batchConcurrency()).isEqualTo(memory.batchConcurrency());
         assertThat(counting.batchCalls.get()).as("batch methods called directly are forwarded").isEqualTo(2);
+    }
+
+    @Test
+    void a_per_call_view_bounds_what_it_does_not_gather_by_the_calls_deadline_and_still_gathers_the_rest() {
+        List<CallDeadline> deadlinesSeen = new CopyOnWriteArrayList<>();
+        AtomicInteger boundedCalls = new AtomicInteger();
+        ForwardingBackend deadlineAware = new ForwardingBackend(counting) {
+            @Override
+            public RegistryBackend boundedBy(CallDeadline deadline) {
+                deadlinesSeen.add(deadline);
+                return new ForwardingBackend(counting) {
+                    @Override
+                    public long registerRelay(RelayRegistration relay, Duration ttl) {
+                        boundedCalls.incrementAndGet();
+                        return super.registerRelay(relay, ttl);
+                    }
+                };
+            }
+        };
+        CoalescingBackend coalescing = new CoalescingBackend(deadlineAware, new CoalescingBackend.Options(1000, 1));
+        CallDeadline deadline = CallDeadline.after(Duration.ofSeconds(3));
+
+        RegistryBackend view = coalescing.boundedBy(deadline);
+        view.registerRelay(new RelayRegistration("relay-a", "10.0.0.1", 7000, Map.of()), TTL);
+        memory.registerAgent("agent-1", "relay-a", TTL).orElseThrow();
+        assertThat(view.heartbeatAgent("agent-1", Fence.NONE, TTL)).isInstanceOf(AgentHeartbeat.Renewed.class);
+
+        assertThat(deadlinesSeen).containsExactly(deadline);
+        assertThat(boundedCalls.get()).as("registerRelay through the deadline-bound backend").isEqualTo(1);
+        assertThat(counting.singleCalls.get()).as("the heartbeat went through the shared batcher").isEqualTo(1);
     }
 
     private void placeAgents(int count) {

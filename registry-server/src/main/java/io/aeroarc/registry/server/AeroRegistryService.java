@@ -30,26 +30,44 @@ import io.aeroarc.registry.core.Listing;
 import io.aeroarc.registry.core.PlacementLookup;
 import io.aeroarc.registry.core.RegistryService;
 import io.aeroarc.registry.spi.BatchRenewal;
+import io.aeroarc.registry.spi.CallDeadline;
 import io.aeroarc.registry.spi.PlacementRecord;
 import io.aeroarc.registry.spi.RelayPlacement;
 import io.aeroarc.registry.spi.RelayRecord;
+import io.grpc.Context;
+import io.grpc.Deadline;
 import io.grpc.stub.StreamObserver;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /** The AeroRegistry service: wire messages in and out; the work is {@link RegistryService}'s. */
 final class AeroRegistryService extends AeroRegistryGrpc.AeroRegistryImplBase {
 
-    private final RegistryService registry;
+    private final RegistryService unbounded;
+    private final Duration defaultDeadline;
 
-    AeroRegistryService(RegistryService registry) {
-        this.registry = registry;
+    /** @param defaultDeadline bounds calls that reach this service without a gRPC deadline */
+    AeroRegistryService(RegistryService registry, Duration defaultDeadline) {
+        this.unbounded = registry;
+        this.defaultDeadline = defaultDeadline;
+    }
+
+    /**
+     * The registry bounded by the running call's deadline. gRPC keeps the deadline in the call's
+     * Context; {@link CallAdmission} gives every call one, also when the client sent none.
+     */
+    private RegistryService registry() {
+        Deadline deadline = Context.current().getDeadline();
+        Duration left = deadline == null ? defaultDeadline : Duration.ofNanos(deadline.timeRemaining(TimeUnit.NANOSECONDS));
+        return unbounded.boundedBy(CallDeadline.after(left));
     }
 
     @Override
     public void registerRelay(RegisterRelayRequest request, StreamObserver<RegisterRelayResponse> responses) {
         respond(responses, () -> {
             Relay relay = request.getRelay();
-            long expiresAt = registry.registerRelay(relay.getRelayId(), relay.getAddress(), relay.getGrpcPort(), relay.getLabelsMap());
+            long expiresAt = registry().registerRelay(relay.getRelayId(), relay.getAddress(), relay.getGrpcPort(), relay.getLabelsMap());
             return RegisterRelayResponse.newBuilder().setExpiresAtUnixMs(expiresAt).build();
         });
     }
@@ -57,13 +75,13 @@ final class AeroRegistryService extends AeroRegistryGrpc.AeroRegistryImplBase {
     @Override
     public void heartbeatRelay(HeartbeatRelayRequest request, StreamObserver<HeartbeatRelayResponse> responses) {
         respond(responses, () -> HeartbeatRelayResponse.newBuilder()
-                .setExpiresAtUnixMs(registry.heartbeatRelay(request.getRelayId())).build());
+                .setExpiresAtUnixMs(registry().heartbeatRelay(request.getRelayId())).build());
     }
 
     @Override
     public void listRelays(ListRelaysRequest request, StreamObserver<ListRelaysResponse> responses) {
         respond(responses, () -> {
-            Listing<RelayRecord> listing = registry.listRelays(request.getPageSize(), request.getPageToken(), request.getLabelSelectorMap());
+            Listing<RelayRecord> listing = registry().listRelays(request.getPageSize(), request.getPageToken(), request.getLabelSelectorMap());
             ListRelaysResponse.Builder response = ListRelaysResponse.newBuilder().setNextPageToken(listing.nextPageToken());
             listing.items().forEach(relay -> response.addRelays(ProtoMapper.relay(relay)));
             return response.build();
@@ -72,13 +90,13 @@ final class AeroRegistryService extends AeroRegistryGrpc.AeroRegistryImplBase {
 
     @Override
     public void getRelay(GetRelayRequest request, StreamObserver<GetRelayResponse> responses) {
-        respond(responses, () -> GetRelayResponse.newBuilder().setRelay(ProtoMapper.relay(registry.getRelay(request.getRelayId()))).build());
+        respond(responses, () -> GetRelayResponse.newBuilder().setRelay(ProtoMapper.relay(registry().getRelay(request.getRelayId()))).build());
     }
 
     @Override
     public void deregisterRelay(DeregisterRelayRequest request, StreamObserver<DeregisterRelayResponse> responses) {
         respond(responses, () -> {
-            registry.deregisterRelay(request.getRelayId());
+            registry().deregisterRelay(request.getRelayId());
             return DeregisterRelayResponse.getDefaultInstance();
         });
     }
@@ -86,7 +104,7 @@ final class AeroRegistryService extends AeroRegistryGrpc.AeroRegistryImplBase {
     @Override
     public void registerAgent(RegisterAgentRequest request, StreamObserver<RegisterAgentResponse> responses) {
         respond(responses, () -> {
-            PlacementRecord placement = registry.registerAgent(request.getAgent().getAgentId(), request.getRelayId());
+            PlacementRecord placement = registry().registerAgent(request.getAgent().getAgentId(), request.getRelayId());
             return RegisterAgentResponse.newBuilder().setExpiresAtUnixMs(placement.expiresAtMs()).setEpoch(placement.epoch()).build();
         });
     }
@@ -94,13 +112,13 @@ final class AeroRegistryService extends AeroRegistryGrpc.AeroRegistryImplBase {
     @Override
     public void heartbeatAgent(HeartbeatAgentRequest request, StreamObserver<HeartbeatAgentResponse> responses) {
         respond(responses, () -> HeartbeatAgentResponse.newBuilder()
-                .setExpiresAtUnixMs(registry.heartbeatAgent(request.getAgentId(), request.getRelayId(), request.getEpoch())).build());
+                .setExpiresAtUnixMs(registry().heartbeatAgent(request.getAgentId(), request.getRelayId(), request.getEpoch())).build());
     }
 
     @Override
     public void heartbeatAgents(HeartbeatAgentsRequest request, StreamObserver<HeartbeatAgentsResponse> responses) {
         respond(responses, () -> {
-            BatchRenewal renewal = registry.heartbeatAgents(request.getRelayId(), request.getAgentIdsList());
+            BatchRenewal renewal = registry().heartbeatAgents(request.getRelayId(), request.getAgentIdsList());
             return HeartbeatAgentsResponse.newBuilder()
                     .setExpiresAtUnixMs(renewal.expiresAtMs())
                     .addAllLostAgentIds(renewal.lostAgentIds())
@@ -111,7 +129,7 @@ final class AeroRegistryService extends AeroRegistryGrpc.AeroRegistryImplBase {
     @Override
     public void deregisterAgent(DeregisterAgentRequest request, StreamObserver<DeregisterAgentResponse> responses) {
         respond(responses, () -> {
-            registry.deregisterAgent(request.getAgentId(), request.getRelayId());
+            registry().deregisterAgent(request.getAgentId(), request.getRelayId());
             return DeregisterAgentResponse.getDefaultInstance();
         });
     }
@@ -119,7 +137,7 @@ final class AeroRegistryService extends AeroRegistryGrpc.AeroRegistryImplBase {
     @Override
     public void getAgentPlacement(GetAgentPlacementRequest request, StreamObserver<GetAgentPlacementResponse> responses) {
         respond(responses, () -> {
-            RelayPlacement found = registry.getAgentPlacement(request.getAgentId());
+            RelayPlacement found = registry().getAgentPlacement(request.getAgentId());
             return GetAgentPlacementResponse.newBuilder()
                     .setPlacement(ProtoMapper.placement(found.placement()))
                     .setRelay(ProtoMapper.relay(found.relay()))
@@ -130,7 +148,7 @@ final class AeroRegistryService extends AeroRegistryGrpc.AeroRegistryImplBase {
     @Override
     public void getAgentPlacements(GetAgentPlacementsRequest request, StreamObserver<GetAgentPlacementsResponse> responses) {
         respond(responses, () -> {
-            PlacementLookup lookup = registry.getAgentPlacements(request.getAgentIdsList());
+            PlacementLookup lookup = registry().getAgentPlacements(request.getAgentIdsList());
             GetAgentPlacementsResponse.Builder response = GetAgentPlacementsResponse.newBuilder().addAllMissingAgentIds(lookup.missingAgentIds());
             lookup.placements().forEach(placement -> response.addPlacements(ProtoMapper.placement(placement)));
             return response.build();
@@ -140,7 +158,7 @@ final class AeroRegistryService extends AeroRegistryGrpc.AeroRegistryImplBase {
     @Override
     public void listAgents(ListAgentsRequest request, StreamObserver<ListAgentsResponse> responses) {
         respond(responses, () -> {
-            Listing<PlacementRecord> listing = registry.listAgents(request.getRelayId(), request.getPageSize(), request.getPageToken());
+            Listing<PlacementRecord> listing = registry().listAgents(request.getRelayId(), request.getPageSize(), request.getPageToken());
             ListAgentsResponse.Builder response = ListAgentsResponse.newBuilder().setNextPageToken(listing.nextPageToken());
             listing.items().forEach(placement -> response.addAgents(ProtoMapper.agent(placement)));
             return response.build();

@@ -1,6 +1,7 @@
 package io.aeroarc.registry.server;
 
 import io.aeroarc.registry.api.v1.AeroRegistryGrpc;
+import io.aeroarc.registry.core.StorageAvailability;
 import io.aeroarc.registry.spi.RegistryBackend;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.protobuf.services.HealthStatusManager;
@@ -16,63 +17,89 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Probes the backend on a fixed delay and publishes the outcome through the standard health
- * service: SERVING while the probe answers, NOT_SERVING otherwise. Logs only the transitions.
+ * Probes the backend and publishes the {@link StorageAvailability} through the standard health
+ * service: SERVING while UP, NOT_SERVING while DOWN. Calls that find the storage down turn health
+ * NOT_SERVING at once, without waiting for the next probe. The probe runs every
+ * {@code interval} while UP and every {@code downInterval} while DOWN, so recovery is seen
+ * quickly even when no call comes. Logs only the transitions.
  */
-final class BackendHealthMonitor implements AutoCloseable {
+final class BackendHealthMonitor implements AutoCloseable, StorageAvailability.Listener {
 
     private static final Logger LOG = LoggerFactory.getLogger(BackendHealthMonitor.class);
 
     private final String backendName;
-    private final RegistryBackend backend;
     private final HealthStatusManager health;
     private final Duration interval;
+    private final Duration downInterval;
     private final Duration probeTimeout;
     private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(daemon("registry-health"));
     // The probe runs on its own thread so a backend that ignores its own timeout cannot stall the schedule.
     private final ExecutorService prober = Executors.newSingleThreadExecutor(daemon("registry-health-probe"));
+    private RegistryBackend backend;
+    private StorageAvailability availability;
     private Future<?> pendingProbe;
-    private volatile ServingStatus status;
+    private long lastProbeNanos;
+    private ServingStatus status;
 
-    BackendHealthMonitor(String backendName, RegistryBackend backend, HealthStatusManager health, Duration interval, Duration probeTimeout) {
+    BackendHealthMonitor(String backendName, HealthStatusManager health, Duration interval, Duration downInterval, Duration probeTimeout) {
         this.backendName = backendName;
-        this.backend = backend;
         this.health = health;
         this.interval = interval;
+        this.downInterval = downInterval;
         this.probeTimeout = probeTimeout;
     }
 
-    /** Probes once before returning, so the first health answer is already a real one, then keeps probing. */
-    void start() {
+    /**
+     * Probes once before returning, so the first health answer is already a real one, then keeps probing.
+     *
+     * @param guarded the fail-fast backend, whose probe reaches the storage and updates {@code availability}
+     */
+    void start(RegistryBackend guarded, StorageAvailability storage) {
+        this.backend = guarded;
+        this.availability = storage;
         check();
-        scheduler.scheduleWithFixedDelay(this::check, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
+        scheduler.scheduleWithFixedDelay(this::tick, downInterval.toMillis(), downInterval.toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    ServingStatus status() {
+    synchronized ServingStatus status() {
         return status;
     }
 
+    @Override
+    public void changed(StorageAvailability.State state, String reason) {
+        publish(state == StorageAvailability.State.UP ? ServingStatus.SERVING : ServingStatus.NOT_SERVING, reason);
+    }
+
+    private void tick() {
+        boolean up = availability.state() == StorageAvailability.State.UP;
+        if (!up || System.nanoTime() - lastProbeNanos >= interval.toNanos()) {
+            check();
+        }
+    }
+
     private void check() {
+        lastProbeNanos = System.nanoTime();
         if (pendingProbe != null && !pendingProbe.isDone()) {
-            publish(ServingStatus.NOT_SERVING, "the previous probe has not returned");
+            availability.unavailable("the previous probe has not returned");
             return;
         }
         pendingProbe = prober.submit(backend::probe);
         try {
             pendingProbe.get(probeTimeout.toMillis(), TimeUnit.MILLISECONDS);
-            publish(ServingStatus.SERVING, null);
         } catch (TimeoutException e) {
-            publish(ServingStatus.NOT_SERVING, "probe timed out after " + probeTimeout.toMillis() + " ms");
+            availability.unavailable("probe timed out after " + probeTimeout.toMillis() + " ms");
         } catch (ExecutionException e) {
-            publish(ServingStatus.NOT_SERVING, String.valueOf(e.getCause().getMessage()));
+            availability.unavailable(String.valueOf(e.getCause().getMessage()));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            return;
         } catch (RuntimeException e) {
-            publish(ServingStatus.NOT_SERVING, e.toString());
+            availability.unavailable(e.toString());
         }
+        changed(availability.state(), "probe");
     }
 
-    private void publish(ServingStatus next, String reason) {
+    private synchronized void publish(ServingStatus next, String reason) {
         if (next == status) {
             return;
         }
@@ -83,7 +110,7 @@ final class BackendHealthMonitor implements AutoCloseable {
         if (next == ServingStatus.SERVING) {
             LOG.info("backend {} answers{}; health SERVING", backendName, previous == null ? "" : " again");
         } else {
-            LOG.warn("backend {} is unavailable: {}; health NOT_SERVING", backendName, reason);
+            LOG.warn("backend {} is unavailable: {}; health NOT_SERVING, calls fail fast until it answers", backendName, reason);
         }
     }
 

@@ -123,13 +123,15 @@ final class CommandLine {
         if (address.isBlank()) {
             throw new IllegalArgumentException("--grpc-listen-address must not be empty");
         }
+        CallLimits callLimits = CallLimits.of(parsePositiveDuration(settings, Flag.DEFAULT_CALL_DEADLINE),
+                parseInt(settings, Flag.MAX_QUEUED_CALLS, 1, 1_000_000), parsePositiveDuration(settings, Flag.MAX_QUEUE_WAIT));
         int coalesceBatchSize = parseInt(settings, Flag.COALESCE_BATCH_SIZE, 0, 100_000);
         int coalesceInFlight = parseInt(settings, Flag.COALESCE_MAX_IN_FLIGHT, 1, 1024);
         Optional<CoalescingBackend.Options> coalescing = coalesceBatchSize == 0
                 ? Optional.empty()
                 : Optional.of(new CoalescingBackend.Options(coalesceBatchSize, coalesceInFlight));
         return new Run(new ServerConfig(backend, backendOptions, address, parseInt(settings, Flag.GRPC_LISTEN_PORT, 0, 65535), registry,
-                parseDuration(settings, Flag.SHUTDOWN_TIMEOUT), certPath, keyPath, coalescing, limits, warnings));
+                parseDuration(settings, Flag.SHUTDOWN_TIMEOUT), certPath, keyPath, coalescing, limits, warnings, callLimits));
     }
 
     static String help(Collection<String> backendNames) {

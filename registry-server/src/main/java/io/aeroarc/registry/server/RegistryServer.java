@@ -3,8 +3,10 @@ package io.aeroarc.registry.server;
 import io.aeroarc.registry.api.v1.AeroRegistryGrpc;
 import io.aeroarc.registry.core.BackendLoader;
 import io.aeroarc.registry.core.CoalescingBackend;
+import io.aeroarc.registry.core.FailFastBackend;
 import io.aeroarc.registry.core.RegistryService;
 import io.aeroarc.registry.core.RegistrySettings;
+import io.aeroarc.registry.core.StorageAvailability;
 import io.aeroarc.registry.spi.BackendContext;
 import io.aeroarc.registry.spi.BackendOptions;
 import io.aeroarc.registry.spi.GoDurations;
@@ -43,21 +45,23 @@ import org.slf4j.LoggerFactory;
  * backend. Stopping it is graceful: health turns NOT_SERVING, in-flight calls get the shutdown
  * timeout to finish, then the backend is closed.
  *
- * <p>Registry calls run on a fixed pool of {@link #CALL_THREADS} threads rather than grpc-java's
- * default cached pool, which adds a thread whenever all are busy: under a burst it grew to
- * thousands of threads queued on the backend. The fixed pool has enough threads for every
- * connection of a storage client's pool (Redis: 16) to be in use while others compute, and no
- * more; calls beyond it wait in its queue. It is a plain {@link ThreadPoolExecutor}: a ForkJoinPool
- * wakes an idle worker only when its queue was empty, so under steady load all calls ran on one
- * thread, one storage round trip at a time. Health and reflection run on a small pool of their
- * own, so probes are answered while a stalled storage holds every call thread.
+ * <p>Registry calls run on a fixed set of {@link #CALL_THREADS} threads behind {@link CallAdmission}
+ * rather than grpc-java's default cached pool, which adds a thread whenever all are busy: under a
+ * burst it grew to thousands of threads queued on the backend. The admission queues are bounded
+ * and shed the excess; every call has a deadline that bounds its queue wait and its storage waits.
+ * The backend is wrapped in a {@link FailFastBackend}, so while the storage is known to be down
+ * calls answer UNAVAILABLE at once. Health and reflection run on a small pool of their own, so
+ * probes are answered while a stalled storage holds every call thread.
  */
 public final class RegistryServer {
 
     /** Largest request accepted; larger ones get RESOURCE_EXHAUSTED from gRPC. */
     static final int MAX_INBOUND_MESSAGE_BYTES = 1024 * 1024;
     static final Duration HEALTH_PROBE_INTERVAL = Duration.ofSeconds(1);
-    static final Duration HEALTH_PROBE_TIMEOUT = Duration.ofSeconds(5);
+    /** While the storage is down, probed this often, so calls flow again within a second of it answering. */
+    static final Duration HEALTH_PROBE_DOWN_INTERVAL = StorageAvailability.DEFAULT_TRIAL_INTERVAL;
+    /** A probe still running after this counts as failed, for backends that overstay their own timeout. */
+    static final Duration HEALTH_PROBE_TIMEOUT = Duration.ofMillis(1500);
     /** Calls running at once: calls blocked on storage round trips need threads, the rest need cores. */
     static final int CALL_THREADS = Math.max(16, 2 * Runtime.getRuntime().availableProcessors());
     /** Health checks and reflection never touch the storage. */
@@ -71,7 +75,8 @@ public final class RegistryServer {
     private final HealthStatusManager health = new HealthStatusManager();
     private final InFlightCalls inFlightCalls = new InFlightCalls();
     private final BackendHealthMonitor healthMonitor;
-    private final ExecutorService callExecutor = fixedPool(CALL_THREADS, "registry-call-");
+    private final StorageAvailability availability;
+    private final CallAdmission admission;
     private final ExecutorService serviceExecutor = fixedPool(SERVICE_THREADS, "registry-service-");
     private final Duration shutdownTimeout;
     private final Optional<TransportGuards> transportGuards;
@@ -80,27 +85,36 @@ public final class RegistryServer {
     /** A server on {@code builder}, such as one on an ephemeral port in tests. */
     public RegistryServer(ServerBuilder<?> builder, String backendName, RegistryBackend backend, RegistrySettings settings,
             Duration shutdownTimeout) {
-        this(builder, backendName, backend, settings, shutdownTimeout, Optional.empty());
+        this(builder, backendName, backend, settings, shutdownTimeout, CallLimits.defaults(), Optional.empty());
     }
 
-    private RegistryServer(ServerBuilder<?> builder, String backendName, RegistryBackend backend, RegistrySettings settings,
-            Duration shutdownTimeout, Optional<TransportGuards> transportGuards) {
+    /** A server on {@code builder} whose calls are admitted within {@code limits}, with the transport guarded when guards are given. */
+    RegistryServer(ServerBuilder<?> builder, String backendName, RegistryBackend backend, RegistrySettings settings,
+            Duration shutdownTimeout, CallLimits limits, Optional<TransportGuards> transportGuards) {
         this.transportGuards = transportGuards;
         transportGuards.ifPresent(guards -> guards.interceptors().forEach(builder::intercept));
         this.backendName = backendName;
-        this.backend = backend;
         this.shutdownTimeout = shutdownTimeout;
-        this.healthMonitor = new BackendHealthMonitor(backendName, backend, health, HEALTH_PROBE_INTERVAL, HEALTH_PROBE_TIMEOUT);
+        this.healthMonitor = new BackendHealthMonitor(backendName, health, HEALTH_PROBE_INTERVAL, HEALTH_PROBE_DOWN_INTERVAL,
+                HEALTH_PROBE_TIMEOUT);
+        this.availability = new StorageAvailability(healthMonitor);
+        this.backend = new FailFastBackend(backend, availability);
+        this.admission = new CallAdmission(limits);
         this.server = builder
-                .addService(RequestParsing.parsedInCall(new AeroRegistryService(new RegistryService(backend, settings)).bindService()))
+                .addService(RequestParsing.parsedInCall(
+                        new AeroRegistryService(new RegistryService(this.backend, settings), limits.defaultDeadline()).bindService()))
                 .addService(health.getHealthService())
                 .addService(ProtoReflectionServiceV1.newInstance())
                 .intercept(new FailedCallLogger())
                 .intercept(inFlightCalls)
+                // Outermost: a shed call is answered here, before the per-call log, which would
+                // otherwise write a line for every call shed and slow the server when it can least
+                // afford it; CallAdmission logs a count instead.
+                .intercept(admission)
                 .maxInboundMessageSize(MAX_INBOUND_MESSAGE_BYTES)
-                // Only starting a call (method lookup, interceptors) runs on the transport thread; the
-                // call itself moves to the pool executorFor picks. A pool as the default executor would
-                // make every health check wait for a free call thread to be started.
+                // Registry calls stay on the transport thread until their request is complete (cheap),
+                // then CallAdmission queues them for its threads. Health and reflection move to
+                // their own pool, so a health check never waits for a call thread.
                 .directExecutor()
                 .callExecutor(this::executorFor)
                 .build();
@@ -122,7 +136,7 @@ public final class RegistryServer {
         RegistryBackend backend = config.coalescing().<RegistryBackend>map(options -> new CoalescingBackend(opened, options)).orElse(opened);
         NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(config.listenAddress(), config.listenPort()), credentials);
         TransportGuards guards = TransportGuards.apply(config.transportLimits(), builder);
-        return new RegistryServer(builder, config.backend(), backend, settings, config.shutdownTimeout(), Optional.of(guards));
+        return new RegistryServer(builder, config.backend(), backend, settings, config.shutdownTimeout(), config.callLimits(), Optional.of(guards));
     }
 
     /**
@@ -157,13 +171,13 @@ public final class RegistryServer {
         try {
             server.start();
         } catch (IOException e) {
-            callExecutor.shutdownNow();
+            admission.close();
             serviceExecutor.shutdownNow();
             transportGuards.ifPresent(TransportGuards::close);
             backend.close();
             throw new UncheckedIOException("cannot listen: " + e.getMessage(), e);
         }
-        healthMonitor.start();
+        healthMonitor.start(backend, availability);
         return this;
     }
 
@@ -196,7 +210,7 @@ public final class RegistryServer {
             Thread.currentThread().interrupt();
             server.shutdownNow();
         }
-        callExecutor.shutdownNow();
+        admission.close();
         serviceExecutor.shutdownNow();
         transportGuards.ifPresent(TransportGuards::close);
         backend.close();
@@ -207,9 +221,14 @@ public final class RegistryServer {
         server.awaitTermination();
     }
 
-    /** The call pool for the registry's own calls, the service pool for health and reflection. */
+    /** Calls shed by admission control since start. */
+    long shedCalls() {
+        return admission.shedCount();
+    }
+
+    /** The transport thread for the registry's own calls (see CallAdmission), the service pool for health and reflection. */
     private <Q, R> Executor executorFor(ServerCall<Q, R> call, Metadata headers) {
-        return AeroRegistryGrpc.SERVICE_NAME.equals(call.getMethodDescriptor().getServiceName()) ? callExecutor : serviceExecutor;
+        return AeroRegistryGrpc.SERVICE_NAME.equals(call.getMethodDescriptor().getServiceName()) ? null : serviceExecutor;
     }
 
     /** Threads are daemons: the JVM's exit is decided by {@link #stop()} and Main, never by a stuck call. */

@@ -17,6 +17,7 @@ import java.util.Optional;
  * @param coalescing how concurrent single-agent calls are gathered into batch round trips; empty for not at all
  * @param transportLimits what one client may hold of the server
  * @param warnings settings that were accepted but have no effect, logged at start
+ * @param callLimits deadlines and admission bounds of registry calls
  */
 public record ServerConfig(
         String backend,
@@ -29,7 +30,8 @@ public record ServerConfig(
         Optional<Path> tlsKeyPath,
         Optional<CoalescingBackend.Options> coalescing,
         TransportLimits transportLimits,
-        List<String> warnings) {
+        List<String> warnings,
+        CallLimits callLimits) {
 
     public ServerConfig {
         backendOptions = Map.copyOf(backendOptions);

@@ -17,6 +17,22 @@ final class StatusMapper {
         return toStatus(failure).asRuntimeException();
     }
 
+    /**
+     * A call shed by admission control: UNAVAILABLE, gRPC's "transient, retry with back-off", as
+     * for a storage outage. A stalled storage first shows as calls queueing, so shedding and an
+     * outage look alike to a client and must be retried alike; RESOURCE_EXHAUSTED means a quota or
+     * a size limit that retrying does not cure. The description and the retry pushback trailer
+     * tell overload apart, and health stays SERVING.
+     */
+    static Status overloaded(String reason) {
+        return Status.UNAVAILABLE.withDescription(reason);
+    }
+
+    /** A call whose deadline passed before a thread was free to run it; it was not run. */
+    static Status deadlinePassedInQueue() {
+        return Status.DEADLINE_EXCEEDED.withDescription("deadline passed while the call was queued; it was not run");
+    }
+
     static Status toStatus(Throwable failure) {
         if (failure instanceof RegistryException expected) {
             Status status = switch (expected.kind()) {

@@ -20,8 +20,12 @@ final class RunningRegistry implements AutoCloseable {
     final ManagedChannel channel;
 
     RunningRegistry(RegistryBackend backend, RegistrySettings settings, Duration shutdownTimeout) {
+        this(backend, settings, shutdownTimeout, CallLimits.defaults());
+    }
+
+    RunningRegistry(RegistryBackend backend, RegistrySettings settings, Duration shutdownTimeout, CallLimits limits) {
         server = new RegistryServer(NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)), "test", backend, settings,
-                shutdownTimeout).start();
+                shutdownTimeout, limits, java.util.Optional.empty()).start();
         channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
     }
 

@@ -177,6 +177,18 @@ public interface RegistryBackend extends AutoCloseable {
         return TtlSupport.MILLISECONDS;
     }
 
+    /**
+     * This backend for one call that must end by {@code deadline}: every storage wait of the
+     * returned view is bounded by {@link CallDeadline#bound the lesser of the backend's timeout and
+     * the time left}. The view shares everything with this backend; closing it is not needed.
+     *
+     * <p>The default returns this backend unchanged, bounded by its own timeout only, so backends
+     * written before deadlines existed keep working.
+     */
+    default RegistryBackend boundedBy(CallDeadline deadline) {
+        return this;
+    }
+
     /** Releases connections and threads. Never throws. */
     @Override
     void close();

@@ -223,6 +223,11 @@ public final class EtcdTestServer {
         }
 
         @Override
+        public Optional<LocalServerProcess> localProcess() {
+            return Optional.of(process);
+        }
+
+        @Override
         public Optional<StorageControl> control() {
             return Optional.of(this);
         }

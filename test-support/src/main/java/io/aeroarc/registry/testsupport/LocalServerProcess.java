@@ -73,6 +73,70 @@ public final class LocalServerProcess implements AutoCloseable {
         }
     }
 
+    /**
+     * SIGSTOP to the server and every process it started (PostgreSQL serves each connection from a
+     * child), as a hung host: connections stay open and nothing answers.
+     */
+    public synchronized void freeze() {
+        signalAll("-STOP");
+    }
+
+    /** SIGCONT to the server and its processes, after {@link #freeze()}. */
+    public synchronized void thaw() {
+        signalAll("-CONT");
+    }
+
+    /**
+     * SIGKILL to the server and every process it started, as a crash: no shutdown, files and
+     * locks left as they were. Returns once they are gone and the port refuses connections;
+     * {@link #start()} starts it again on the same port.
+     */
+    public synchronized void kill() {
+        if (process == null) {
+            return;
+        }
+        List<ProcessHandle> all = processTree();
+        all.forEach(ProcessHandle::destroyForcibly);
+        for (ProcessHandle handle : all) {
+            try {
+                handle.onExit().get(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (Exception e) {
+                throw new IllegalStateException(name + " process " + handle.pid() + " did not die after SIGKILL", e);
+            }
+        }
+        process = null;
+        long deadline = System.nanoTime() + STOP_TIMEOUT.toNanos();
+        while (accepts() && System.nanoTime() < deadline) {
+            pause();
+        }
+    }
+
+    private List<ProcessHandle> processTree() {
+        if (process == null) {
+            throw new IllegalStateException(name + " is not running");
+        }
+        List<ProcessHandle> all = new java.util.ArrayList<>();
+        all.add(process.toHandle());
+        process.toHandle().descendants().forEach(all::add);
+        return all;
+    }
+
+    private void signalAll(String signal) {
+        List<String> command = new java.util.ArrayList<>(List.of("kill", signal));
+        processTree().forEach(handle -> command.add(Long.toString(handle.pid())));
+        try {
+            Process kill = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+                throw new IllegalStateException("'" + String.join(" ", command) + "' failed for " + name);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot run kill for " + name, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+
     /** SIGTERM, then SIGKILL if the process has not exited within {@code patience}. */
     public static void terminate(Process process, Duration patience) {
         process.destroy();

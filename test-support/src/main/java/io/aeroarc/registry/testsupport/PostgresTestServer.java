@@ -184,6 +184,11 @@ public final class PostgresTestServer {
         }
 
         @Override
+        public Optional<LocalServerProcess> localProcess() {
+            return Optional.of(process);
+        }
+
+        @Override
         public Optional<StorageControl> control() {
             return Optional.of(this);
         }

@@ -141,6 +141,11 @@ public final class RedisTestServer {
         }
 
         @Override
+        public Optional<LocalServerProcess> localProcess() {
+            return Optional.of(process);
+        }
+
+        @Override
         public Optional<StorageControl> control() {
             return Optional.of(this);
         }

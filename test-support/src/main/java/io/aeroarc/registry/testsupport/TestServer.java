@@ -16,6 +16,14 @@ public interface TestServer extends AutoCloseable {
     /** Stop and start on the same address, when this test owns the server; empty for an external one. */
     Optional<StorageControl> control();
 
+    /**
+     * The server's own process when this test started it on this machine, for fault tests that
+     * freeze or kill it; empty for an external server or a container.
+     */
+    default Optional<LocalServerProcess> localProcess() {
+        return Optional.empty();
+    }
+
     /** Stops the server if this test started it and deletes its files. */
     @Override
     void close();

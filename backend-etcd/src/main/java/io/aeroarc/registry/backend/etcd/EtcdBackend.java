@@ -5,6 +5,7 @@ import io.aeroarc.registry.spi.AgentHeartbeat;
 import io.aeroarc.registry.spi.AgentHeartbeatRequest;
 import io.aeroarc.registry.spi.BackendUnavailableException;
 import io.aeroarc.registry.spi.BatchRenewal;
+import io.aeroarc.registry.spi.CallDeadline;
 import io.aeroarc.registry.spi.Fence;
 import io.aeroarc.registry.spi.GoDurations;
 import io.aeroarc.registry.spi.Page;
@@ -67,10 +68,12 @@ public final class EtcdBackend implements RegistryBackend {
     private final KeyLayout keys;
     private final PlacementOps placements;
     private final LeaseBuckets leases;
-    private final WriteTurns writeTurns = new WriteTurns();
+    private final WriteTurns writeTurns;
     private final EtcdBatches batches;
     private final Clock clock;
     private final Duration timeout;
+    /** The call's deadline in a per-call view (see {@link #boundedBy}); null in the backend itself. */
+    private final CallDeadline callDeadline;
 
     EtcdBackend(Client client, EtcdSettings settings, Clock clock) {
         this.client = client;
@@ -78,9 +81,35 @@ public final class EtcdBackend implements RegistryBackend {
         this.keys = new KeyLayout(settings.namespace());
         this.placements = new PlacementOps(keys);
         this.leases = new LeaseBuckets(calls, clock);
+        this.writeTurns = new WriteTurns();
         this.clock = clock;
         this.timeout = settings.timeout();
         this.batches = new EtcdBatches(calls, keys, placements, leases, clock, timeout);
+        this.callDeadline = null;
+    }
+
+    /** A view for one call: shares everything with {@code base}, waits no longer than the call's time left. */
+    private EtcdBackend(EtcdBackend base, CallDeadline callDeadline) {
+        this.client = base.client;
+        this.calls = base.calls;
+        this.keys = base.keys;
+        this.placements = base.placements;
+        this.leases = base.leases;
+        this.writeTurns = base.writeTurns;
+        this.batches = base.batches;
+        this.clock = base.clock;
+        this.timeout = base.timeout;
+        this.callDeadline = callDeadline;
+    }
+
+    @Override
+    public RegistryBackend boundedBy(CallDeadline deadline) {
+        return new EtcdBackend(this, deadline);
+    }
+
+    /** The bound of one call started now: the backend's timeout, or less when the call's deadline is nearer. */
+    private Duration callTimeout() {
+        return callDeadline == null ? timeout : callDeadline.bound(timeout);
     }
 
     // ---------------------------------------------------------------- relays
@@ -125,7 +154,7 @@ public final class EtcdBackend implements RegistryBackend {
 
     @Override
     public Optional<RelayRecord> getRelay(String relayId) {
-        Deadline deadline = Deadline.after(timeout);
+        Deadline deadline = Deadline.after(callTimeout());
         Optional<RelayValue> relay = liveRelay(relayId, deadline);
         if (relay.isEmpty()) {
             return Optional.empty();
@@ -156,7 +185,7 @@ public final class EtcdBackend implements RegistryBackend {
 
     @Override
     public Page<RelayRecord> listRelays(Map<String, String> labelSelector, PageRequest page) {
-        Deadline deadline = Deadline.after(timeout);
+        Deadline deadline = Deadline.after(callTimeout());
         Map<String, RelayValue> matched = new LinkedHashMap<>();
         String after = page.afterId();
         boolean more = true;
@@ -292,7 +321,7 @@ public final class EtcdBackend implements RegistryBackend {
 
     @Override
     public Optional<RelayPlacement> getPlacement(String agentId) {
-        Deadline deadline = Deadline.after(timeout);
+        Deadline deadline = Deadline.after(callTimeout());
         Optional<KeyValue> stored = calls.get(keys.agent(agentId), deadline, "read placement of " + agentId);
         long now = clock.millis();
         Optional<PlacementValue> current = stored.map(PlacementValue::decode).filter(p -> p.isLive(now));
@@ -319,7 +348,7 @@ public final class EtcdBackend implements RegistryBackend {
         if (agentIds.isEmpty()) {
             return List.of();
         }
-        Deadline deadline = Deadline.after(timeout);
+        Deadline deadline = Deadline.after(callTimeout());
         List<Optional<KeyValue>> stored = calls.getAll(agentIds.stream().map(keys::agent).toList(), deadline, "read placements");
         long now = clock.millis();
         Map<String, PlacementValue> live = new LinkedHashMap<>();
@@ -339,7 +368,7 @@ public final class EtcdBackend implements RegistryBackend {
 
     @Override
     public Page<PlacementRecord> listAgents(Optional<String> relayId, PageRequest page) {
-        Deadline deadline = Deadline.after(timeout);
+        Deadline deadline = Deadline.after(callTimeout());
         return relayId.isPresent() ? listAgentsOf(relayId.get(), page, deadline) : listAllAgents(page, deadline);
     }
 
@@ -429,7 +458,7 @@ public final class EtcdBackend implements RegistryBackend {
 
         private final String relayId;
         private final Duration ttl;
-        private final Deadline deadline = Deadline.after(timeout);
+        private final Deadline deadline = Deadline.after(callTimeout());
         private final List<String> lost = new ArrayList<>();
         private long expiresAt = -1;
 
@@ -530,7 +559,7 @@ public final class EtcdBackend implements RegistryBackend {
      * {@link WriteTurns}).
      */
     private <T> T readDecideWrite(String action, String entryId, List<ByteSequence> toRead, Decision<T> decision) {
-        Deadline deadline = Deadline.after(timeout);
+        Deadline deadline = Deadline.after(callTimeout());
         return writeTurns.inTurn(entryId, deadline, action, () -> {
             List<Optional<KeyValue>> stored = calls.getAll(toRead, deadline, action);
             while (true) {

@@ -2,8 +2,11 @@ package io.aeroarc.registry.backend.postgres;
 
 import com.zaxxer.hikari.HikariDataSource;
 import io.aeroarc.registry.spi.BackendUnavailableException;
+import io.aeroarc.registry.spi.CallDeadline;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Runs work on a pooled connection, making sure the schema is migrated first, and turns every
@@ -26,13 +29,33 @@ final class Database implements AutoCloseable {
     private static final String UNDEFINED_TABLE = "42P01";
     private static final String INVALID_SCHEMA_NAME = "3F000";
 
+    /** How much longer than statement_timeout the socket waits, for a live server's own timeout to win. */
+    static final Duration SOCKET_MARGIN = Duration.ofMillis(250);
+
     private final HikariDataSource pool;
     private final SchemaMigrations migrations;
-    private volatile boolean migrated;
+    /** Shared with every per-call view. */
+    private final AtomicBoolean migrated;
+    private final Duration timeout;
+    /** The call's deadline in a per-call view; null for the backend's own timeout only. */
+    private final CallDeadline deadline;
 
-    Database(HikariDataSource pool, SchemaMigrations migrations) {
+    /** @param timeout how long one call may wait for the database once it has a connection */
+    Database(HikariDataSource pool, SchemaMigrations migrations, Duration timeout) {
+        this(pool, migrations, new AtomicBoolean(), timeout, null);
+    }
+
+    private Database(HikariDataSource pool, SchemaMigrations migrations, AtomicBoolean migrated, Duration timeout, CallDeadline deadline) {
         this.pool = pool;
         this.migrations = migrations;
+        this.migrated = migrated;
+        this.timeout = timeout;
+        this.deadline = deadline;
+    }
+
+    /** This database for one call: its reads from the socket wait no longer than the call's time left. */
+    Database boundedBy(CallDeadline callDeadline) {
+        return new Database(pool, migrations, migrated, timeout, callDeadline);
     }
 
     /**
@@ -42,16 +65,32 @@ final class Database implements AutoCloseable {
      */
     <T> T run(String operation, Work<T> work) {
         try (Connection connection = pool.getConnection()) {
-            if (!migrated) {
+            if (!migrated.get()) {
                 migrate(connection);
             }
+            connection.setNetworkTimeout(Runnable::run, (int) Math.min(Integer.MAX_VALUE, socketReadBound().toMillis()));
             return work.run(connection);
         } catch (SQLException e) {
             if (UNDEFINED_TABLE.equals(e.getSQLState()) || INVALID_SCHEMA_NAME.equals(e.getSQLState())) {
-                migrated = false;
+                migrated.set(false);
             }
             throw new BackendUnavailableException("postgres: " + operation + " failed: " + describe(e), e);
         }
+    }
+
+    /**
+     * The socket read timeout of this call alone (the pool resets it when the connection
+     * returns): a frozen or black-holed server cannot hold the call past it, where
+     * statement_timeout, enforced by that very server, would never fire. With the whole timeout
+     * left it runs {@link #SOCKET_MARGIN} longer, so a live server's statement_timeout ends a
+     * stuck statement first and the connection survives; a nearer call deadline is kept exactly.
+     */
+    private Duration socketReadBound() {
+        if (deadline == null) {
+            return timeout.plus(SOCKET_MARGIN);
+        }
+        Duration bound = deadline.bound(timeout);
+        return bound.equals(timeout) ? timeout.plus(SOCKET_MARGIN) : bound;
     }
 
     /** The message, with the cause's when the pool wraps a failed connection attempt. */
@@ -82,7 +121,7 @@ final class Database implements AutoCloseable {
             LOG.log(System.Logger.Level.INFO, "migrated the registry schema from version " + found + " to "
                     + SchemaMigrations.latestVersion());
         }
-        migrated = true;
+        migrated.set(true);
     }
 
     /** The most connections the pool opens. */

@@ -4,6 +4,7 @@ import io.aeroarc.registry.spi.AgentDeregistration;
 import io.aeroarc.registry.spi.AgentHeartbeat;
 import io.aeroarc.registry.spi.AgentHeartbeatRequest;
 import io.aeroarc.registry.spi.BatchRenewal;
+import io.aeroarc.registry.spi.CallDeadline;
 import io.aeroarc.registry.spi.Fence;
 import io.aeroarc.registry.spi.Page;
 import io.aeroarc.registry.spi.PageRequest;
@@ -45,6 +46,12 @@ final class PostgresBackend implements RegistryBackend {
         this.database = database;
         this.sql = sql;
         this.sweeper = sweeper;
+    }
+
+    /** Shares the pool and the sweeper; the view's socket reads end by the call's deadline. */
+    @Override
+    public RegistryBackend boundedBy(CallDeadline deadline) {
+        return new PostgresBackend(database.boundedBy(deadline), sql, sweeper);
     }
 
     @Override

@@ -32,7 +32,7 @@ public final class PostgresBackendProvider implements RegistryBackendProvider {
      */
     static PostgresBackend open(PostgresSettings settings, Duration deleteGrace, Duration sweepInterval) {
         Sql sql = new Sql(settings.schema());
-        Database database = new Database(PostgresPool.open(settings), new SchemaMigrations(settings.schema()));
+        Database database = new Database(PostgresPool.open(settings), new SchemaMigrations(settings.schema()), settings.timeout());
         database.migrateIfReachable();
         ExpirySweeper sweeper = new ExpirySweeper(database, sql, deleteGrace, sweepInterval);
         return new PostgresBackend(database, sql, sweeper);

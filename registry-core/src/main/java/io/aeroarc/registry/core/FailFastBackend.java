@@ -1,0 +1,161 @@
+package io.aeroarc.registry.core;
+
+import io.aeroarc.registry.spi.AgentDeregistration;
+import io.aeroarc.registry.spi.AgentHeartbeat;
+import io.aeroarc.registry.spi.BackendUnavailableException;
+import io.aeroarc.registry.spi.BatchRenewal;
+import io.aeroarc.registry.spi.CallDeadline;
+import io.aeroarc.registry.spi.Fence;
+import io.aeroarc.registry.spi.Page;
+import io.aeroarc.registry.spi.PageRequest;
+import io.aeroarc.registry.spi.PlacementRecord;
+import io.aeroarc.registry.spi.RegistryBackend;
+import io.aeroarc.registry.spi.RelayPlacement;
+import io.aeroarc.registry.spi.RelayRecord;
+import io.aeroarc.registry.spi.RelayRegistration;
+import io.aeroarc.registry.spi.TtlSupport;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.function.Supplier;
+
+/**
+ * A backend that refuses calls at once while {@link StorageAvailability} says the storage is down,
+ * so a storage outage costs each call nothing instead of the backend's timeout, however many calls
+ * are waiting. Every outcome of the calls it lets through updates the availability.
+ *
+ * <p>{@link #probe()} always reaches the storage: the health probe is how recovery is seen when no
+ * trial call comes.
+ */
+public final class FailFastBackend implements RegistryBackend {
+
+    private final RegistryBackend delegate;
+    private final StorageAvailability availability;
+    /** The call's deadline when this is a per-call view; a failure after it passed says nothing about the storage. */
+    private final CallDeadline deadline;
+
+    public FailFastBackend(RegistryBackend delegate, StorageAvailability availability) {
+        this(delegate, availability, null);
+    }
+
+    private FailFastBackend(RegistryBackend delegate, StorageAvailability availability, CallDeadline deadline) {
+        this.delegate = delegate;
+        this.availability = availability;
+        this.deadline = deadline;
+    }
+
+    public StorageAvailability availability() {
+        return availability;
+    }
+
+    @Override
+    public RegistryBackend boundedBy(CallDeadline callDeadline) {
+        return new FailFastBackend(delegate.boundedBy(callDeadline), availability, callDeadline);
+    }
+
+    @Override
+    public long registerRelay(RelayRegistration relay, Duration ttl) {
+        return guarded(() -> delegate.registerRelay(relay, ttl));
+    }
+
+    @Override
+    public OptionalLong heartbeatRelay(String relayId, Duration ttl) {
+        return guarded(() -> delegate.heartbeatRelay(relayId, ttl));
+    }
+
+    @Override
+    public Optional<RelayRecord> getRelay(String relayId) {
+        return guarded(() -> delegate.getRelay(relayId));
+    }
+
+    @Override
+    public boolean deregisterRelay(String relayId) {
+        return guarded(() -> delegate.deregisterRelay(relayId));
+    }
+
+    @Override
+    public Page<RelayRecord> listRelays(Map<String, String> labelSelector, PageRequest page) {
+        return guarded(() -> delegate.listRelays(labelSelector, page));
+    }
+
+    @Override
+    public Optional<PlacementRecord> registerAgent(String agentId, String relayId, Duration ttl) {
+        return guarded(() -> delegate.registerAgent(agentId, relayId, ttl));
+    }
+
+    @Override
+    public AgentHeartbeat heartbeatAgent(String agentId, Fence fence, Duration ttl) {
+        return guarded(() -> delegate.heartbeatAgent(agentId, fence, ttl));
+    }
+
+    @Override
+    public Optional<BatchRenewal> heartbeatAgents(String relayId, List<String> agentIds, Duration ttl) {
+        return guarded(() -> delegate.heartbeatAgents(relayId, agentIds, ttl));
+    }
+
+    @Override
+    public AgentDeregistration deregisterAgent(String agentId, String relayId) {
+        return guarded(() -> delegate.deregisterAgent(agentId, relayId));
+    }
+
+    @Override
+    public Optional<RelayPlacement> getPlacement(String agentId) {
+        return guarded(() -> delegate.getPlacement(agentId));
+    }
+
+    @Override
+    public List<PlacementRecord> getPlacements(List<String> agentIds) {
+        return guarded(() -> delegate.getPlacements(agentIds));
+    }
+
+    @Override
+    public Page<PlacementRecord> listAgents(Optional<String> relayId, PageRequest page) {
+        return guarded(() -> delegate.listAgents(relayId, page));
+    }
+
+    @Override
+    public void probe() {
+        try {
+            delegate.probe();
+        } catch (BackendUnavailableException e) {
+            availability.unavailable("probe: " + e.getMessage());
+            throw e;
+        }
+        availability.answered();
+    }
+
+    @Override
+    public TtlSupport ttlSupport() {
+        return delegate.ttlSupport();
+    }
+
+    @Override
+    public void close() {
+        delegate.close();
+    }
+
+    private <T> T guarded(Supplier<T> call) {
+        if (!availability.tryAdmit()) {
+            throw new BackendUnavailableException("storage known to be unavailable; not tried");
+        }
+        T result;
+        try {
+            result = call.get();
+        } catch (BackendUnavailableException e) {
+            if (deadline != null && deadline.isExpired()) {
+                availability.trialAbandoned();
+            } else {
+                availability.unavailable(e.getMessage());
+            }
+            throw e;
+        } catch (RuntimeException e) {
+            // Any other failure still came from a storage that answered, or from our own code.
+            availability.answered();
+            throw e;
+        }
+        availability.answered();
+        return result;
+    }
+}

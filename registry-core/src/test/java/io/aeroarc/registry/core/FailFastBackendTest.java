@@ -1,0 +1,111 @@
+package io.aeroarc.registry.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.aeroarc.registry.backend.memory.MemoryBackend;
+import io.aeroarc.registry.spi.BackendUnavailableException;
+import io.aeroarc.registry.spi.CallDeadline;
+import io.aeroarc.registry.spi.RelayRecord;
+import io.aeroarc.registry.tck.ForwardingBackend;
+import io.aeroarc.registry.tck.ManualClock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+
+/** The fail-fast state machine: DOWN on an unavailable storage, refusing without a round trip, UP on the first answer. */
+class FailFastBackendTest {
+
+    private final AtomicLong nanos = new AtomicLong(1_000_000_000L);
+    private final List<String> transitions = new ArrayList<>();
+    private final StorageAvailability availability = new StorageAvailability(Duration.ofMillis(250), nanos::get,
+            (state, reason) -> transitions.add(state.name()));
+    private final Outage storage = new Outage(new MemoryBackend(new ManualClock(java.time.Instant.parse("2026-01-01T00:00:00Z")), Duration.ZERO));
+    private final FailFastBackend backend = new FailFastBackend(storage, availability);
+
+    @Test
+    void refuses_without_a_round_trip_while_down_and_tries_once_per_interval() {
+        storage.down = true;
+        assertThatThrownBy(() -> backend.getRelay("relay-a")).isInstanceOf(BackendUnavailableException.class);
+        assertThat(availability.state()).isEqualTo(StorageAvailability.State.DOWN);
+        assertThat(storage.calls.get()).isEqualTo(1);
+
+        for (int i = 0; i < 100; i++) {
+            assertThatThrownBy(() -> backend.getRelay("relay-a")).isInstanceOf(BackendUnavailableException.class);
+        }
+        assertThat(storage.calls.get()).as("refused without touching the storage").isEqualTo(1);
+
+        nanos.addAndGet(Duration.ofMillis(250).toNanos());
+        assertThatThrownBy(() -> backend.getRelay("relay-a")).isInstanceOf(BackendUnavailableException.class);
+        assertThat(storage.calls.get()).as("one trial call per interval").isEqualTo(2);
+
+        storage.down = false;
+        assertThatThrownBy(() -> backend.getRelay("relay-a")).as("still within the interval").isInstanceOf(BackendUnavailableException.class);
+        nanos.addAndGet(Duration.ofMillis(250).toNanos());
+        assertThat(backend.getRelay("relay-a")).isEmpty();
+        assertThat(availability.state()).isEqualTo(StorageAvailability.State.UP);
+        assertThat(backend.getRelay("relay-b")).isEmpty();
+        assertThat(transitions).containsExactly("DOWN", "UP");
+    }
+
+    @Test
+    void the_probe_always_reaches_the_storage_and_brings_it_back_up() {
+        storage.down = true;
+        assertThatThrownBy(backend::probe).isInstanceOf(BackendUnavailableException.class);
+        assertThat(availability.state()).isEqualTo(StorageAvailability.State.DOWN);
+        assertThatThrownBy(backend::probe).isInstanceOf(BackendUnavailableException.class);
+        storage.down = false;
+        backend.probe();
+        assertThat(availability.state()).isEqualTo(StorageAvailability.State.UP);
+        assertThat(transitions).containsExactly("DOWN", "UP");
+    }
+
+    @Test
+    void a_failure_after_the_calls_own_deadline_passed_does_not_mark_the_storage_down() {
+        storage.down = true;
+        assertThatThrownBy(() -> backend.boundedBy(CallDeadline.after(Duration.ZERO)).getRelay("relay-a"))
+                .isInstanceOf(BackendUnavailableException.class);
+        assertThat(availability.state()).isEqualTo(StorageAvailability.State.UP);
+        assertThatThrownBy(() -> backend.boundedBy(CallDeadline.after(Duration.ofMinutes(1))).getRelay("relay-a"))
+                .isInstanceOf(BackendUnavailableException.class);
+        assertThat(availability.state()).isEqualTo(StorageAvailability.State.DOWN);
+    }
+
+    @Test
+    void call_deadlines_bound_a_timeout_by_the_time_left() {
+        assertThat(CallDeadline.after(Duration.ofMinutes(1)).bound(Duration.ofSeconds(2))).isEqualTo(Duration.ofSeconds(2));
+        assertThat(CallDeadline.after(Duration.ofMillis(300)).bound(Duration.ofSeconds(2))).isLessThanOrEqualTo(Duration.ofMillis(300));
+        assertThat(CallDeadline.after(Duration.ofMillis(-5)).bound(Duration.ofSeconds(2))).isEqualTo(Duration.ofMillis(1));
+        assertThat(CallDeadline.after(Duration.ofMillis(-5)).isExpired()).isTrue();
+    }
+
+    /** A storage the test takes down: every call counts, and fails while down. */
+    private static final class Outage extends ForwardingBackend {
+        final AtomicInteger calls = new AtomicInteger();
+        volatile boolean down;
+
+        Outage(MemoryBackend delegate) {
+            super(delegate);
+        }
+
+        @Override
+        public Optional<RelayRecord> getRelay(String relayId) {
+            calls.incrementAndGet();
+            if (down) {
+                throw new BackendUnavailableException("connection refused");
+            }
+            return super.getRelay(relayId);
+        }
+
+        @Override
+        public void probe() {
+            if (down) {
+                throw new BackendUnavailableException("connection refused");
+            }
+        }
+    }
+}

@@ -1,0 +1,38 @@
+package io.aeroarc.registry.server;
+
+import java.time.Duration;
+
+/**
+ * How registry calls are admitted (see {@link CallAdmission}).
+ *
+ * @param defaultDeadline the deadline of a call whose client sent none
+ * @param maxQueuedCalls calls that may wait for a thread, per lane (liveness, other); more are shed
+ * @param maxQueueWait a call that waited longer for a thread is shed instead of run
+ * @param threads calls running at once
+ * @param reservedForLiveness threads that calls other than registers and heartbeats never take
+ */
+record CallLimits(Duration defaultDeadline, int maxQueuedCalls, Duration maxQueueWait, int threads, int reservedForLiveness) {
+
+    static final Duration DEFAULT_DEADLINE = Duration.ofSeconds(5);
+    static final int DEFAULT_MAX_QUEUED_CALLS = 2000;
+    static final Duration DEFAULT_MAX_QUEUE_WAIT = Duration.ofMillis(50);
+
+    CallLimits {
+        if (threads < 2 || reservedForLiveness < 1 || reservedForLiveness >= threads) {
+            throw new IllegalArgumentException("need at least 2 threads and 1 to " + (threads - 1) + " reserved for liveness calls");
+        }
+        if (maxQueuedCalls < 1) {
+            throw new IllegalArgumentException("maxQueuedCalls must be at least 1");
+        }
+    }
+
+    static CallLimits defaults() {
+        return of(DEFAULT_DEADLINE, DEFAULT_MAX_QUEUED_CALLS, DEFAULT_MAX_QUEUE_WAIT);
+    }
+
+    /** The given bounds on {@link RegistryServer#CALL_THREADS} threads, a quarter of them kept for liveness calls. */
+    static CallLimits of(Duration defaultDeadline, int maxQueuedCalls, Duration maxQueueWait) {
+        int threads = RegistryServer.CALL_THREADS;
+        return new CallLimits(defaultDeadline, maxQueuedCalls, maxQueueWait, threads, Math.max(2, threads / 4));
+    }
+}
