@@ -3,10 +3,14 @@ package io.aeroarc.registry.server;
 import io.aeroarc.registry.api.v1.AeroRegistryGrpc;
 import io.aeroarc.registry.core.BackendLoader;
 import io.aeroarc.registry.core.RegistryService;
+import io.aeroarc.registry.core.RegistryException;
 import io.aeroarc.registry.core.RegistrySettings;
+import io.aeroarc.registry.server.security.Security;
+import io.aeroarc.registry.server.security.SecurityConfig;
 import io.aeroarc.registry.spi.BackendContext;
 import io.aeroarc.registry.spi.BackendOptions;
 import io.aeroarc.registry.spi.GoDurations;
+import io.aeroarc.registry.spi.PlacementRecord;
 import io.aeroarc.registry.spi.RegistryBackend;
 import io.grpc.InsecureServerCredentials;
 import io.grpc.Metadata;
@@ -14,7 +18,7 @@ import io.grpc.Server;
 import io.grpc.ServerBuilder;
 import io.grpc.ServerCall;
 import io.grpc.ServerCredentials;
-import io.grpc.TlsServerCredentials;
+import io.grpc.ServerInterceptor;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
@@ -23,6 +27,7 @@ import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -68,21 +73,34 @@ public final class RegistryServer {
     private final ExecutorService callExecutor = fixedPool(CALL_THREADS, "registry-call-");
     private final ExecutorService serviceExecutor = fixedPool(SERVICE_THREADS, "registry-service-");
     private final Duration shutdownTimeout;
+    private final Security security;
     private boolean stopped;
 
     /** A server on {@code builder}, such as one on an ephemeral port in tests. */
     public RegistryServer(ServerBuilder<?> builder, String backendName, RegistryBackend backend, RegistrySettings settings,
             Duration shutdownTimeout) {
+        this(builder, backendName, backend, settings, shutdownTimeout, Security.from(SecurityConfig.none()));
+    }
+
+    RegistryServer(ServerBuilder<?> builder, String backendName, RegistryBackend backend, RegistrySettings settings, Duration shutdownTimeout,
+            Security security) {
         this.backendName = backendName;
         this.backend = backend;
         this.shutdownTimeout = shutdownTimeout;
+        this.security = security;
         this.healthMonitor = new BackendHealthMonitor(backendName, backend, health, HEALTH_PROBE_INTERVAL, HEALTH_PROBE_TIMEOUT);
-        this.server = builder
-                .addService(new AeroRegistryService(new RegistryService(backend, settings)))
+        RegistryService registry = new RegistryService(backend, settings);
+        builder
+                .addService(new AeroRegistryService(registry))
                 .addService(health.getHealthService())
                 .addService(ProtoReflectionServiceV1.newInstance())
                 .intercept(new FailedCallLogger())
-                .intercept(inFlightCalls)
+                .intercept(inFlightCalls);
+        // Added last, so it runs first: calls refused for credentials, policy or rate never take a call slot or a log line.
+        for (ServerInterceptor interceptor : security.interceptors(agentId -> currentPlacement(registry, agentId), StatusMapper::toStatus)) {
+            builder.intercept(interceptor);
+        }
+        this.server = builder
                 .maxInboundMessageSize(MAX_INBOUND_MESSAGE_BYTES)
                 // Only starting a call (method lookup, interceptors) runs on the transport thread; the
                 // call itself moves to the pool executorFor picks. A pool as the default executor would
@@ -100,23 +118,33 @@ public final class RegistryServer {
     public static RegistryServer create(ServerConfig config, BackendLoader backends) {
         RegistrySettings settings = config.settings();
         // Credentials first: a bad key file must not leave an opened backend behind.
-        ServerCredentials credentials = config.tlsEnabled()
-                ? tlsCredentials(config)
-                : InsecureServerCredentials.create();
-        BackendContext context = new BackendContext(Clock.systemUTC(), settings.relayTtl(), settings.agentTtl());
-        RegistryBackend backend = backends.open(config.backend(), BackendOptions.of(config.backend(), config.backendOptions()), context, settings);
+        Security security = Security.from(config.security());
+        ServerCredentials credentials;
+        RegistryBackend backend;
+        try {
+            credentials = config.tlsEnabled()
+                    ? security.tlsCredentials(config.tlsCertPath().orElseThrow(), config.tlsKeyPath().orElseThrow())
+                    : InsecureServerCredentials.create();
+            BackendContext context = new BackendContext(Clock.systemUTC(), settings.relayTtl(), settings.agentTtl());
+            backend = backends.open(config.backend(), BackendOptions.of(config.backend(), config.backendOptions()), context, settings);
+        } catch (RuntimeException e) {
+            security.close();
+            throw e;
+        }
         NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(config.listenAddress(), config.listenPort()), credentials)
                 // Relays keep one connection open for their heartbeats; let their keepalive pings through.
                 .permitKeepAliveTime(10, TimeUnit.SECONDS)
                 .permitKeepAliveWithoutCalls(true);
-        return new RegistryServer(builder, config.backend(), backend, settings, config.shutdownTimeout());
+        return new RegistryServer(builder, config.backend(), backend, settings, config.shutdownTimeout(), security);
     }
 
-    private static ServerCredentials tlsCredentials(ServerConfig config) {
+    /** The agent's placement now, for the security rules and audit lines that depend on it. */
+    private static Optional<PlacementRecord> currentPlacement(RegistryService registry, String agentId) {
         try {
-            return TlsServerCredentials.create(config.tlsCertPath().orElseThrow().toFile(), config.tlsKeyPath().orElseThrow().toFile());
-        } catch (IOException | IllegalArgumentException e) {
-            throw new IllegalArgumentException("cannot load --tls-cert-path/--tls-key-path: " + e.getMessage(), e);
+            return Optional.of(registry.getAgentPlacement(agentId).placement());
+        } catch (RegistryException e) {
+            // Not placed, or an invalid id that the call itself will report.
+            return Optional.empty();
         }
     }
 
@@ -127,6 +155,7 @@ public final class RegistryServer {
             callExecutor.shutdownNow();
             serviceExecutor.shutdownNow();
             backend.close();
+            security.close();
             throw new UncheckedIOException("cannot listen: " + e.getMessage(), e);
         }
         healthMonitor.start();
@@ -165,6 +194,7 @@ public final class RegistryServer {
         callExecutor.shutdownNow();
         serviceExecutor.shutdownNow();
         backend.close();
+        security.close();
         LOG.info("stopped; backend {} closed", backendName);
     }
 

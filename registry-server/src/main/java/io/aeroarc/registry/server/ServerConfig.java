@@ -1,6 +1,7 @@
 package io.aeroarc.registry.server;
 
 import io.aeroarc.registry.core.RegistrySettings;
+import io.aeroarc.registry.server.security.SecurityConfig;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -14,6 +15,7 @@ import java.util.Optional;
  * @param listenPort 0 picks a free port (tests)
  * @param tlsCertPath present exactly when TLS is enabled
  * @param warnings settings that were accepted but have no effect, logged at start
+ * @param security client authentication, authorization, rate limits, audit
  */
 public record ServerConfig(
         String backend,
@@ -24,7 +26,8 @@ public record ServerConfig(
         Duration shutdownTimeout,
         Optional<Path> tlsCertPath,
         Optional<Path> tlsKeyPath,
-        List<String> warnings) {
+        List<String> warnings,
+        SecurityConfig security) {
 
     public ServerConfig {
         backendOptions = Map.copyOf(backendOptions);
