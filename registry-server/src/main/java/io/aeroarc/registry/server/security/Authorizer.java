@@ -21,8 +21,11 @@ import java.util.Set;
  *   <li>{@code relay-no-fleet-reads}: relays may not call Get or List RPCs unless the policy sets relays_may_read;
  *   <li>{@code relay-own-relay}: a relay may register, heartbeat and deregister only the relay its identity names;
  *   <li>{@code relay-own-agents}: a relay may register, heartbeat and deregister agents only with its own relay_id; a
- *       HeartbeatAgent without relay_id only for an agent placed on its relay (and the call is then fenced on that relay,
- *       so an agent moved meanwhile is not renewed);
+ *       HeartbeatAgent without relay_id, or a DeregisterAgent, only for an agent placed on its relay (an unfenced
+ *       HeartbeatAgent is then fenced on that relay, so an agent moved meanwhile is not renewed);
+ *   <li>{@code relay-no-takeover}: a relay may RegisterAgent only agents that are not placed, or placed on its own relay,
+ *       unless the policy sets relays_may_take_over_agents: moving a live agent away from another relay is the hijack
+ *       this policy exists to stop. A relay that lost its drone deregisters the agent, or the placement expires;
  *   <li>{@code relay-methods}: any other AeroRegistry method is closed to relays.
  * </ul>
  */
@@ -38,10 +41,12 @@ final class Authorizer {
     record Deny(String rule, String reason) implements Decision {}
 
     private final boolean relaysMayRead;
+    private final boolean relaysMayTakeOver;
     private final CurrentPlacement placements;
 
-    Authorizer(boolean relaysMayRead, CurrentPlacement placements) {
+    Authorizer(boolean relaysMayRead, boolean relaysMayTakeOver, CurrentPlacement placements) {
         this.relaysMayRead = relaysMayRead;
+        this.relaysMayTakeOver = relaysMayTakeOver;
         this.placements = placements;
     }
 
@@ -75,13 +80,22 @@ final class Authorizer {
             return ownRelay(own, r.getRelayId(), method, request);
         }
         if (request instanceof RegisterAgentRequest r) {
-            return ownAgents(own, r.getRelayId(), method, request);
+            Decision decision = ownAgents(own, r.getRelayId(), method, request);
+            if (decision instanceof Allow && !relaysMayTakeOver && placedElsewhere(r.getAgent().getAgentId(), own)) {
+                return new Deny("relay-no-takeover", "agent " + r.getAgent().getAgentId() + " is placed on another relay; relay " + own
+                        + " may register it once that placement is deregistered or expired");
+            }
+            return decision;
         }
         if (request instanceof HeartbeatAgentsRequest r) {
             return ownAgents(own, r.getRelayId(), method, request);
         }
         if (request instanceof DeregisterAgentRequest r) {
-            return ownAgents(own, r.getRelayId(), method, request);
+            Decision decision = ownAgents(own, r.getRelayId(), method, request);
+            if (decision instanceof Allow && placedElsewhere(r.getAgentId(), own)) {
+                return new Deny("relay-own-agents", "agent " + r.getAgentId() + " is not placed on relay " + own);
+            }
+            return decision;
         }
         if (request instanceof HeartbeatAgentRequest r) {
             return heartbeatAgent(own, r);
@@ -103,14 +117,17 @@ final class Authorizer {
         if (!request.getRelayId().isEmpty()) {
             return ownAgents(own, request.getRelayId(), "HeartbeatAgent", request);
         }
-        if (request.getAgentId().isEmpty()) {
-            // Validation names the missing field; nothing to look up.
-            return new Allow(request.toBuilder().setRelayId(own).build());
-        }
-        Optional<PlacementRecord> current = placements.of(request.getAgentId());
-        if (current.isPresent() && !current.get().relayId().equals(own)) {
+        if (placedElsewhere(request.getAgentId(), own)) {
             return new Deny("relay-own-agents", "agent " + request.getAgentId() + " is not placed on relay " + own);
         }
         return new Allow(request.toBuilder().setRelayId(own).build());
+    }
+
+    private boolean placedElsewhere(String agentId, String own) {
+        if (agentId.isEmpty()) {
+            return false;
+        }
+        Optional<PlacementRecord> current = placements.of(agentId);
+        return current.isPresent() && !current.get().relayId().equals(own);
     }
 }

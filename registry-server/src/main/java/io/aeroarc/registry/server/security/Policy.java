@@ -8,11 +8,13 @@ import java.util.regex.Pattern;
 
 /**
  * The {@code --auth-policy} file, parsed: which certificate identities have which role, whether
- * relays may read the fleet, whether reflection is served, and the rate limits.
+ * relays may read the fleet or take over agents placed on other relays, whether reflection is
+ * served, and the rate limits.
  *
  * @param identities tried in order; the first that matches gives the role
  */
-public record Policy(List<IdentityRule> identities, boolean relaysMayRead, boolean reflection, RateLimits rateLimits) {
+public record Policy(List<IdentityRule> identities, boolean relaysMayRead, boolean relaysMayTakeOverAgents, boolean reflection,
+        RateLimits rateLimits) {
 
     public Policy {
         identities = List.copyOf(identities);
@@ -20,7 +22,7 @@ public record Policy(List<IdentityRule> identities, boolean relaysMayRead, boole
 
     /** Without a policy file: no certificate identity has a role; tokens bring their own. */
     public static Policy defaults() {
-        return new Policy(List.of(), false, true, RateLimits.defaults());
+        return new Policy(List.of(), false, false, true, RateLimits.defaults());
     }
 
     /**

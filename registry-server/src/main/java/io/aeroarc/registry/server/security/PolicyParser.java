@@ -28,6 +28,7 @@ import java.util.TreeSet;
  *     {"match": "spiffe://fleet/ops/admin", "role": "admin"}
  *   ],
  *   "relays_may_read": false,
+ *   "relays_may_take_over_agents": false,
  *   "reflection": true,
  *   "rate_limits": {
  *     "relay": {"writes_per_second": 100, "write_burst": 1000, "reads_per_second": 10, "read_burst": 100},
@@ -38,7 +39,7 @@ import java.util.TreeSet;
  */
 public final class PolicyParser {
 
-    private static final Set<String> TOP_LEVEL = Set.of("identities", "relays_may_read", "reflection", "rate_limits");
+    private static final Set<String> TOP_LEVEL = Set.of("identities", "relays_may_read", "relays_may_take_over_agents", "reflection", "rate_limits");
     private static final Set<String> LIMIT_FIELDS = Set.of("writes_per_second", "write_burst", "reads_per_second", "read_burst");
 
     private PolicyParser() {}
@@ -96,10 +97,11 @@ public final class PolicyParser {
             }
         }
         boolean relaysMayRead = bool(policy, "relays_may_read", false);
+        boolean takeOver = bool(policy, "relays_may_take_over_agents", false);
         boolean reflection = bool(policy, "reflection", true);
         Policy.RateLimits limits = policy.has("rate_limits") ? rateLimits(object(policy.get("rate_limits"), "rate_limits"))
                 : Policy.RateLimits.defaults();
-        return new Policy(identities, relaysMayRead, reflection, limits);
+        return new Policy(identities, relaysMayRead, takeOver, reflection, limits);
     }
 
     private static Policy.RateLimits rateLimits(JsonObject section) {

@@ -57,7 +57,7 @@ final class SecurityInterceptor implements ServerInterceptor {
         this.tokens = tokens;
         this.policy = policy;
         this.rateLimiter = rateLimiter;
-        this.authorizer = new Authorizer(policy.relaysMayRead(), placements);
+        this.authorizer = new Authorizer(policy.relaysMayRead(), policy.relaysMayTakeOverAgents(), placements);
         this.placements = placements;
         this.audit = audit;
         this.toStatus = toStatus;
