@@ -40,7 +40,7 @@ import java.util.TreeSet;
 public final class PolicyParser {
 
     private static final Set<String> TOP_LEVEL = Set.of("identities", "relays_may_read", "relays_may_take_over_agents", "reflection", "rate_limits");
-    private static final Set<String> LIMIT_FIELDS = Set.of("writes_per_second", "write_burst", "reads_per_second", "read_burst");
+    private static final List<String> LIMIT_FIELDS = List.of("writes_per_second", "write_burst", "reads_per_second", "read_burst");
 
     private PolicyParser() {}
 
@@ -133,7 +133,7 @@ public final class PolicyParser {
 
     private static Policy.RateLimit limit(JsonElement element, Policy.RateLimit defaults, String path) {
         JsonObject fields = object(element, path);
-        requireOnly(fields, LIMIT_FIELDS, path + ".");
+        requireOnly(fields, Set.copyOf(LIMIT_FIELDS), path + ".");
         return new Policy.RateLimit(
                 fields.has("writes_per_second") ? positive(fields, "writes_per_second", path) : defaults.writesPerSecond(),
                 fields.has("write_burst") ? (int) whole(fields, "write_burst", path) : defaults.writeBurst(),
