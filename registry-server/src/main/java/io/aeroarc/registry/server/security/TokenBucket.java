@@ -19,7 +19,11 @@ final class TokenBucket {
         this.lastRefillNanos = nowNanos;
     }
 
-    /** The outcome of one attempt; {@code startedRefusing} is true for the first refusal after a taken token. */
+    /**
+     * The outcome of one attempt. {@code startedRefusing} is true for the first refusal of an episode,
+     * which ends when the bucket has filled up again: a client held to its rate takes a token now and
+     * then without starting a new episode each time.
+     */
     record Take(boolean taken, long retryAfterMillis, boolean startedRefusing) {}
 
     synchronized Take take(long nowNanos) {
@@ -28,9 +32,11 @@ final class TokenBucket {
             tokens = Math.min(capacity, tokens + elapsed * perNano);
             lastRefillNanos = nowNanos;
         }
+        if (tokens >= capacity) {
+            refusing = false;
+        }
         if (tokens >= 1) {
             tokens -= 1;
-            refusing = false;
             return new Take(true, 0, false);
         }
         long retryAfterMillis = Math.max(1, (long) Math.ceil((1 - tokens) / perNano / 1e6));

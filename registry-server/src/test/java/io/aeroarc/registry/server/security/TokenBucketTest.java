@@ -26,14 +26,17 @@ class TokenBucketTest {
         assertThat(bucket.take(nanos.get()).retryAfterMillis()).isEqualTo(60);
         nanos.addAndGet(60_000_000L);
         assertThat(bucket.take(nanos.get()).taken()).isTrue();
-        assertThat(bucket.take(nanos.get()).startedRefusing()).isTrue();
+        // Held to its rate, the client is still in the same episode of refusals.
+        assertThat(bucket.take(nanos.get()).startedRefusing()).isFalse();
 
-        // A long quiet spell refills to the burst, not beyond.
+        // A long quiet spell refills to the burst, not beyond, and ends the episode.
         nanos.addAndGet(60_000_000_000L);
         for (int i = 0; i < 3; i++) {
             assertThat(bucket.take(nanos.get()).taken()).isTrue();
         }
-        assertThat(bucket.take(nanos.get()).taken()).isFalse();
+        TokenBucket.Take again = bucket.take(nanos.get());
+        assertThat(again.taken()).isFalse();
+        assertThat(again.startedRefusing()).isTrue();
     }
 
     @Test
