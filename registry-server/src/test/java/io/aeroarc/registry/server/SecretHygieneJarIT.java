@@ -33,23 +33,18 @@ class SecretHygieneJarIT {
         // Malformed URLs and bad values next to passwords: refused with status 2, the secret masked.
         assertClean(exitOutput(List.of("--backend", "postgres", "--backend-option", "url=postgresql://fleet:" + SECRET + "@db.internal/registry")), 2);
         assertClean(exitOutput(List.of("--backend", "etcd", "--backend-option", "endpoints=http://root:" + SECRET + "@127.0.0.1:1")), 2);
-        assertClean(exitOutput(List.of("--backend", "redis", "--backend-option", "url=redis://:" + SECRET + "@127.0.0.1:notaport/0")), 2);
         assertClean(exitOutput(List.of("--backend", "postgres", "--backend-option", "url=jdbc:postgresql://127.0.0.1:1/r?user=u&password=" + SECRET,
                 "--backend-option", "pool-size=0")), 2);
-        assertClean(exitOutput(List.of("--backend", "memory", "--backend-option", "password=" + SECRET)), 2);
     }
 
     @Test
     void failing_calls_against_unreachable_storage_do_not_echo_a_password(@TempDir Path dir) throws Exception {
         Path passwordFile = Files.writeString(dir.resolve("password"), SECRET + "\n");
         List<List<String>> backends = List.of(
-                List.of("--backend", "redis", "--backend-option", "url=redis://fleet:" + SECRET + "@127.0.0.1:1/0", "--backend-option", "timeout=300ms"),
                 List.of("--backend", "redis", "--redis-addr", "127.0.0.1", "--redis-port", "1", "--redis-password-file", passwordFile.toString(),
                         "--backend-option", "timeout=300ms"),
                 List.of("--backend", "postgres", "--backend-option", "url=jdbc:postgresql://127.0.0.1:1/registry?user=fleet&password=" + SECRET,
                         "--backend-option", "timeout=300ms"),
-                List.of("--backend", "postgres", "--backend-option", "url=jdbc:postgresql://127.0.0.1:1/registry", "--backend-option", "user=fleet",
-                        "--backend-option", "password-file=" + passwordFile, "--backend-option", "timeout=300ms"),
                 List.of("--backend", "etcd", "--backend-option", "endpoints=http://127.0.0.1:1", "--backend-option", "user=root",
                         "--backend-option", "password=" + SECRET, "--backend-option", "timeout=300ms"));
         for (List<String> backend : backends) {
