@@ -67,6 +67,7 @@ public final class Main {
                 config.listenAddress(), server.port(), config.tlsEnabled() ? "TLS" : "plaintext", config.backend(),
                 GoDurations.format(config.settings().relayTtl()), GoDurations.format(config.settings().agentTtl()),
                 config.settings().maxPageSize());
+        LOG.info(config.security().describe());
 
         awaitStopSignal();
         server.stop();

@@ -31,6 +31,19 @@ public record SecurityConfig(
         return new SecurityConfig(Optional.empty(), ClientAuth.NONE, Optional.empty(), Optional.empty(), false, true);
     }
 
+    /** One line for the start-up log: what clients must show and what is recorded. */
+    public String describe() {
+        if (!authenticates()) {
+            return "security: no client authentication" + policyFile.map(path -> ", rate limits from " + path).orElse("")
+                    + (audit ? ", audit log on" : ", audit log off");
+        }
+        return "security: client certificates " + clientAuth.name().toLowerCase(java.util.Locale.ROOT)
+                + clientCa.map(path -> " (CA " + path + ")").orElse("")
+                + tokenFile.map(path -> ", bearer tokens from " + path).orElse("")
+                + policyFile.map(path -> ", policy " + path).orElse(", default policy")
+                + (audit ? ", audit log on" : ", audit log off");
+    }
+
     /** Whether clients must prove who they are. */
     public boolean authenticates() {
         return clientAuth != ClientAuth.NONE || tokenFile.isPresent();
