@@ -2,6 +2,7 @@ package io.aeroarc.registry.tck;
 
 import io.aeroarc.registry.spi.AgentDeregistration;
 import io.aeroarc.registry.spi.AgentHeartbeat;
+import io.aeroarc.registry.spi.AgentHeartbeatRequest;
 import io.aeroarc.registry.spi.BatchRenewal;
 import io.aeroarc.registry.spi.Fence;
 import io.aeroarc.registry.spi.Page;
@@ -88,6 +89,21 @@ public class ForwardingBackend implements RegistryBackend {
     @Override
     public Page<PlacementRecord> listAgents(Optional<String> relayId, PageRequest page) {
         return delegate.listAgents(relayId, page);
+    }
+
+    @Override
+    public List<AgentHeartbeat> heartbeatAgentBatch(List<AgentHeartbeatRequest> requests, Duration ttl) {
+        return delegate.heartbeatAgentBatch(requests, ttl);
+    }
+
+    @Override
+    public List<Optional<RelayPlacement>> getPlacementBatch(List<String> agentIds) {
+        return delegate.getPlacementBatch(agentIds);
+    }
+
+    @Override
+    public int batchConcurrency() {
+        return delegate.batchConcurrency();
     }
 
     @Override

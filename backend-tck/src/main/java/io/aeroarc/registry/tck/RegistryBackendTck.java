@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.aeroarc.registry.spi.AgentDeregistration;
 import io.aeroarc.registry.spi.AgentHeartbeat;
+import io.aeroarc.registry.spi.AgentHeartbeatRequest;
 import io.aeroarc.registry.spi.BackendUnavailableException;
 import io.aeroarc.registry.spi.BatchRenewal;
 import io.aeroarc.registry.spi.Fence;
@@ -43,7 +44,8 @@ import org.junit.jupiter.api.Timeout;
  * The contract every registry backend keeps. Extend it in your backend's tests and implement
  * {@link #createBackend}; see {@link BackendTckSupport} for the timing hooks.
  *
- * <p>Rule names start with the area they pin down: {@code relay_}, {@code agent_}, {@code ttl_},
+ * <p>Rule names start with the area they pin down: {@code relay_}, {@code agent_}, {@code batch_}
+ * (batches of single-agent calls answer each item as its single call would), {@code ttl_},
  * {@code paging_}, {@code concurrency_}, {@code shared_} (skipped for embedded backends) and
  * {@code outage_} (skipped unless the test can stop the storage).
  */
@@ -610,6 +612,158 @@ public abstract class RegistryBackendTck extends BackendTckSupport {
         }
     }
 
+    // ---------------------------------------------------------------- batches of single calls
+
+    @Test
+    public void batch_heartbeat_answers_each_item_as_a_single_call_would() throws InterruptedException {
+        registerRelay("relay-a");
+        registerRelay("relay-b");
+        PlacementRecord one = registerAgent("agent-1", "relay-a");
+        registerAgent("agent-2", "relay-a");
+        PlacementRecord moved = registerAgent("agent-2", "relay-b");
+        List<AgentHeartbeatRequest> requests = List.of(
+                new AgentHeartbeatRequest("agent-1", new Fence(Optional.of("relay-a"), one.epoch())),
+                new AgentHeartbeatRequest("agent-2", new Fence(Optional.of("relay-a"), 0)),
+                new AgentHeartbeatRequest("agent-unknown", Fence.NONE),
+                new AgentHeartbeatRequest("agent-2", Fence.NONE));
+        Thread.sleep(30); // let the clock move, so a renewal is visible
+
+        long before = now();
+        List<AgentHeartbeat> batched = backend.heartbeatAgentBatch(requests, LONG_TTL);
+        long between = now();
+        List<AgentHeartbeat> single = requests.stream().map(r -> backend.heartbeatAgent(r.agentId(), r.fence(), LONG_TTL)).toList();
+        long after = now();
+
+        assertThat(batched).hasSize(requests.size());
+        for (int i = 0; i < requests.size(); i++) {
+            AgentHeartbeat b = batched.get(i);
+            AgentHeartbeat s = single.get(i);
+            assertThat(b.getClass()).as("outcome of item %d, %s", i, requests.get(i)).isEqualTo(s.getClass());
+            if (b instanceof AgentHeartbeat.Renewed renewed) {
+                assertExpiry(renewed.expiresAtMs(), before, between, LONG_TTL);
+                assertExpiry(((AgentHeartbeat.Renewed) s).expiresAtMs(), between, after, LONG_TTL);
+            } else {
+                assertThat(b).as("item %d", i).isEqualTo(s);
+            }
+        }
+        assertThat(batched.get(1)).isEqualTo(new AgentHeartbeat.Fenced("relay-b", moved.epoch()));
+        assertThat(backend.heartbeatAgentBatch(List.of(), LONG_TTL)).isEmpty();
+    }
+
+    @Test
+    public void batch_heartbeat_mixes_live_expired_moved_and_unknown_agents_in_one_batch() throws InterruptedException {
+        registerRelay("relay-a");
+        registerRelay("relay-b");
+        registerRelay("relay-gone");
+        PlacementRecord live = registerAgent("agent-live", "relay-a");
+        assertThat(backend.registerAgent("agent-expired", "relay-a", shortTtl())).isPresent();
+        registerAgent("agent-moved", "relay-a");
+        PlacementRecord moved = registerAgent("agent-moved", "relay-b");
+        registerAgent("agent-on-gone-relay", "relay-gone");
+        assertThat(backend.deregisterRelay("relay-gone")).isTrue();
+        awaitExpiry(shortTtl(), () -> backend.getPlacement("agent-expired").isEmpty());
+
+        long before = now();
+        List<AgentHeartbeat> outcomes = backend.heartbeatAgentBatch(List.of(
+                new AgentHeartbeatRequest("agent-expired", Fence.NONE),
+                new AgentHeartbeatRequest("agent-live", new Fence(Optional.of("relay-a"), live.epoch())),
+                new AgentHeartbeatRequest("agent-moved", new Fence(Optional.of("relay-a"), 0)),
+                new AgentHeartbeatRequest("agent-unknown", Fence.NONE),
+                new AgentHeartbeatRequest("agent-on-gone-relay", Fence.NONE)), LONG_TTL);
+        long after = now();
+
+        assertThat(outcomes).hasSize(5);
+        assertThat(outcomes.get(0)).as("expired").isInstanceOf(AgentHeartbeat.NotFound.class);
+        assertThat(outcomes.get(1)).as("live").isInstanceOf(AgentHeartbeat.Renewed.class);
+        assertExpiry(((AgentHeartbeat.Renewed) outcomes.get(1)).expiresAtMs(), before, after, LONG_TTL);
+        assertThat(outcomes.get(2)).as("moved").isEqualTo(new AgentHeartbeat.Fenced("relay-b", moved.epoch()));
+        assertThat(outcomes.get(3)).as("unknown").isInstanceOf(AgentHeartbeat.NotFound.class);
+        assertThat(outcomes.get(4)).as("on an ended relay").isInstanceOf(AgentHeartbeat.NotFound.class);
+        assertThat(backend.getPlacement("agent-expired")).as("an expired placement stays ended").isEmpty();
+        assertThat(backend.getPlacement("agent-on-gone-relay")).isEmpty();
+        assertThat(backend.getPlacement("agent-moved").orElseThrow().placement())
+                .as("a fenced item is left alone").isEqualTo(moved);
+    }
+
+    @Test
+    public void batch_heartbeat_applies_each_items_own_fence() {
+        registerRelay("relay-a");
+        registerRelay("relay-b");
+        PlacementRecord oldOne = registerAgent("agent-1", "relay-a");
+        PlacementRecord one = registerAgent("agent-1", "relay-b");
+        PlacementRecord two = registerAgent("agent-2", "relay-a");
+        PlacementRecord three = registerAgent("agent-3", "relay-b");
+
+        List<AgentHeartbeat> outcomes = backend.heartbeatAgentBatch(List.of(
+                new AgentHeartbeatRequest("agent-1", new Fence(Optional.empty(), oldOne.epoch())),
+                new AgentHeartbeatRequest("agent-2", new Fence(Optional.of("relay-a"), two.epoch())),
+                new AgentHeartbeatRequest("agent-3", new Fence(Optional.of("relay-a"), three.epoch())),
+                new AgentHeartbeatRequest("agent-2", new Fence(Optional.of("relay-a"), two.epoch() + 1000))), LONG_TTL);
+
+        assertThat(outcomes.get(0)).isEqualTo(new AgentHeartbeat.Fenced("relay-b", one.epoch()));
+        assertThat(outcomes.get(1)).isInstanceOf(AgentHeartbeat.Renewed.class);
+        assertThat(outcomes.get(2)).isEqualTo(new AgentHeartbeat.Fenced("relay-b", three.epoch()));
+        assertThat(outcomes.get(3)).isEqualTo(new AgentHeartbeat.Fenced("relay-a", two.epoch()));
+        assertThat(backend.getPlacement("agent-1").orElseThrow().placement()).as("fenced: not renewed").isEqualTo(one);
+        assertThat(backend.getPlacement("agent-3").orElseThrow().placement()).as("fenced: not renewed").isEqualTo(three);
+        assertThat(backend.getPlacement("agent-2").orElseThrow().placement().expiresAtMs())
+                .isEqualTo(((AgentHeartbeat.Renewed) outcomes.get(1)).expiresAtMs());
+    }
+
+    @Test
+    public void batch_duplicates_are_answered_once_per_occurrence() {
+        registerRelay("relay-a");
+        registerRelay("relay-b");
+        registerAgent("agent-1", "relay-a");
+        PlacementRecord one = registerAgent("agent-1", "relay-b");
+
+        List<AgentHeartbeat> outcomes = backend.heartbeatAgentBatch(List.of(
+                new AgentHeartbeatRequest("agent-1", Fence.NONE),
+                new AgentHeartbeatRequest("agent-1", new Fence(Optional.of("relay-a"), 0)),
+                new AgentHeartbeatRequest("agent-1", new Fence(Optional.of("relay-b"), one.epoch())),
+                new AgentHeartbeatRequest("agent-x", Fence.NONE),
+                new AgentHeartbeatRequest("agent-1", Fence.NONE),
+                new AgentHeartbeatRequest("agent-x", Fence.NONE)), LONG_TTL);
+
+        assertThat(outcomes).hasSize(6);
+        assertThat(outcomes.get(0)).isInstanceOf(AgentHeartbeat.Renewed.class);
+        assertThat(outcomes.get(1)).isEqualTo(new AgentHeartbeat.Fenced("relay-b", one.epoch()));
+        assertThat(outcomes.get(2)).isInstanceOf(AgentHeartbeat.Renewed.class);
+        assertThat(outcomes.get(3)).isInstanceOf(AgentHeartbeat.NotFound.class);
+        assertThat(outcomes.get(4)).isInstanceOf(AgentHeartbeat.Renewed.class);
+        assertThat(outcomes.get(5)).isInstanceOf(AgentHeartbeat.NotFound.class);
+        assertThat(backend.getPlacement("agent-1").orElseThrow().placement().epoch()).isEqualTo(one.epoch());
+
+        List<Optional<RelayPlacement>> found = backend.getPlacementBatch(List.of("agent-1", "agent-x", "agent-1"));
+        assertThat(found).hasSize(3);
+        assertThat(found.get(0)).isPresent().isEqualTo(found.get(2));
+        assertThat(found.get(1)).isEmpty();
+    }
+
+    @Test
+    public void batch_lookup_answers_each_id_as_get_placement_would() throws InterruptedException {
+        backend.registerRelay(new RelayRegistration("relay-a", "10.1.1.1", 7001, Map.of("zone", "a")), LONG_TTL);
+        registerRelay("relay-b");
+        registerRelay("relay-gone");
+        registerAgent("agent-1", "relay-a");
+        registerAgent("agent-2", "relay-a");
+        registerAgent("agent-2", "relay-b");
+        registerAgent("agent-3", "relay-gone");
+        backend.deregisterRelay("relay-gone");
+        assertThat(backend.registerAgent("agent-expired", "relay-b", shortTtl())).isPresent();
+        awaitExpiry(shortTtl(), () -> backend.getPlacement("agent-expired").isEmpty());
+        List<String> ids = List.of("agent-unknown", "agent-2", "agent-expired", "agent-1", "agent-3");
+
+        List<Optional<RelayPlacement>> batched = backend.getPlacementBatch(ids);
+        List<Optional<RelayPlacement>> single = ids.stream().map(backend::getPlacement).toList();
+
+        assertThat(batched).isEqualTo(single);
+        assertThat(batched.get(1)).map(found -> found.relay().relayId()).contains("relay-b");
+        assertThat(batched.get(3)).map(found -> found.relay().labels()).contains(Map.of("zone", "a"));
+        assertThat(batched.get(3)).map(found -> found.relay().agentCount()).contains(1);
+        assertThat(backend.getPlacementBatch(List.of())).isEmpty();
+    }
+
     // ---------------------------------------------------------------- concurrency
 
     @Test
@@ -700,6 +854,67 @@ public abstract class RegistryBackendTck extends BackendTckSupport {
     @Test
     public void shared_racing_moves_through_two_instances_leave_one_placement_with_increasing_epochs() throws Exception {
         assertRacingMovesKeepOnePlacement(List.of(backend, peerInstance()));
+    }
+
+    @Test
+    public void shared_concurrent_batches_through_two_instances_answer_every_item() throws Exception {
+        List<RegistryBackend> instances = List.of(backend, peerInstance());
+        registerRelay("relay-a");
+        registerRelay("relay-b");
+        int agents = 120;
+        Map<String, PlacementRecord> placed = new HashMap<>();
+        for (int i = 0; i < agents; i++) {
+            String agentId = String.format("agent-%03d", i);
+            placed.put(agentId, registerAgent(agentId, i % 2 == 0 ? "relay-a" : "relay-b"));
+        }
+        int threads = Math.max(4, concurrencyThreads());
+        int rounds = Math.max(5, concurrencyRoundsPerThread() / 4);
+
+        List<Integer> checked = runConcurrently(threads, thread -> {
+            RegistryBackend on = instances.get(thread % 2);
+            int count = 0;
+            for (int round = 0; round < rounds; round++) {
+                List<AgentHeartbeatRequest> requests = new ArrayList<>();
+                List<AgentHeartbeat> expected = new ArrayList<>();
+                for (int i = 0; i < 60; i++) {
+                    int n = ThreadLocalRandom.current().nextInt(agents + 10);
+                    String agentId = String.format("agent-%03d", n);
+                    PlacementRecord placement = placed.get(agentId);
+                    if (placement == null) {
+                        requests.add(new AgentHeartbeatRequest(agentId, Fence.NONE));
+                        expected.add(new AgentHeartbeat.NotFound());
+                    } else if (ThreadLocalRandom.current().nextBoolean()) {
+                        requests.add(new AgentHeartbeatRequest(agentId, new Fence(Optional.of(placement.relayId()), placement.epoch())));
+                        expected.add(null); // renewed
+                    } else {
+                        String other = placement.relayId().equals("relay-a") ? "relay-b" : "relay-a";
+                        requests.add(new AgentHeartbeatRequest(agentId, new Fence(Optional.of(other), 0)));
+                        expected.add(new AgentHeartbeat.Fenced(placement.relayId(), placement.epoch()));
+                    }
+                }
+                List<AgentHeartbeat> outcomes = on.heartbeatAgentBatch(requests, LONG_TTL);
+                assertThat(outcomes).hasSize(requests.size());
+                for (int i = 0; i < requests.size(); i++) {
+                    if (expected.get(i) == null) {
+                        assertThat(outcomes.get(i)).as("%s", requests.get(i)).isInstanceOf(AgentHeartbeat.Renewed.class);
+                    } else {
+                        assertThat(outcomes.get(i)).as("%s", requests.get(i)).isEqualTo(expected.get(i));
+                    }
+                    count++;
+                }
+                List<String> ids = requests.stream().map(AgentHeartbeatRequest::agentId).toList();
+                List<Optional<RelayPlacement>> found = on.getPlacementBatch(ids);
+                for (int i = 0; i < ids.size(); i++) {
+                    PlacementRecord placement = placed.get(ids.get(i));
+                    assertThat(found.get(i).map(p -> p.placement().epoch())).as("lookup of %s", ids.get(i))
+                            .isEqualTo(Optional.ofNullable(placement).map(PlacementRecord::epoch));
+                }
+            }
+            return count;
+        });
+
+        assertThat(checked.stream().mapToInt(Integer::intValue).sum()).isEqualTo(threads * rounds * 60);
+        assertThat(allAgentIds(backend, Optional.empty(), 50)).hasSize(agents);
     }
 
     // ---------------------------------------------------------------- health and outages

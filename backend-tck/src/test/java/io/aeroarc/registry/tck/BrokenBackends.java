@@ -1,6 +1,7 @@
 package io.aeroarc.registry.tck;
 
 import io.aeroarc.registry.spi.AgentHeartbeat;
+import io.aeroarc.registry.spi.AgentHeartbeatRequest;
 import io.aeroarc.registry.spi.BatchRenewal;
 import io.aeroarc.registry.spi.Fence;
 import io.aeroarc.registry.spi.Page;
@@ -11,6 +12,8 @@ import io.aeroarc.registry.spi.RelayPlacement;
 import io.aeroarc.registry.spi.RelayRecord;
 import io.aeroarc.registry.spi.RelayRegistration;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -115,6 +118,38 @@ final class BrokenBackends {
             }
             char last = id.charAt(id.length() - 1);
             return id.substring(0, id.length() - 1) + (char) (last - 1) + "~";
+        }
+    }
+
+    /** Batches heartbeats as if every item came without a fence, as a batch that forgot them would. */
+    static final class BatchFenceIgnoring extends ForwardingBackend {
+
+        BatchFenceIgnoring(RegistryBackend delegate) {
+            super(delegate);
+        }
+
+        @Override
+        public List<AgentHeartbeat> heartbeatAgentBatch(List<AgentHeartbeatRequest> requests, Duration ttl) {
+            return delegate.heartbeatAgentBatch(
+                    requests.stream().map(request -> new AgentHeartbeatRequest(request.agentId(), Fence.NONE)).toList(), ttl);
+        }
+    }
+
+    /**
+     * Answers a lookup batch with the found placements first and the misses after them, as a batch
+     * built on an unordered multi-get would: each answer lands on another caller.
+     */
+    static final class BatchLookupOutOfOrder extends ForwardingBackend {
+
+        BatchLookupOutOfOrder(RegistryBackend delegate) {
+            super(delegate);
+        }
+
+        @Override
+        public List<Optional<RelayPlacement>> getPlacementBatch(List<String> agentIds) {
+            List<Optional<RelayPlacement>> answers = new ArrayList<>(delegate.getPlacementBatch(agentIds));
+            answers.sort(Comparator.comparing(Optional::isEmpty));
+            return answers;
         }
     }
 }

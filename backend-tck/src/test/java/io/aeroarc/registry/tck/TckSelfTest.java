@@ -67,6 +67,18 @@ class TckSelfTest {
         }
     }
 
+    static class BatchFenceIgnoringVerification extends BrokenVerification {
+        BatchFenceIgnoringVerification() {
+            super(BrokenBackends.BatchFenceIgnoring::new);
+        }
+    }
+
+    static class BatchLookupOutOfOrderVerification extends BrokenVerification {
+        BatchLookupOutOfOrderVerification() {
+            super(BrokenBackends.BatchLookupOutOfOrder::new);
+        }
+    }
+
     @Test
     void the_reference_backend_passes_every_rule() {
         Events tests = EngineTestKit.engine("junit-jupiter").selectors(selectClass(ReferenceVerification.class)).execute().testEvents();
@@ -102,6 +114,24 @@ class TckSelfTest {
         assertFails(InclusivePagingVerification.class,
                 "paging_a_pass_returns_every_entry_once_in_order_whatever_the_page_size",
                 "paging_while_entries_change_never_repeats_an_entry_in_one_pass");
+    }
+
+    @Test
+    void a_backend_whose_heartbeat_batches_ignore_fences_fails_the_batch_heartbeat_rules() {
+        assertFails(BatchFenceIgnoringVerification.class,
+                "batch_heartbeat_answers_each_item_as_a_single_call_would",
+                "batch_heartbeat_mixes_live_expired_moved_and_unknown_agents_in_one_batch",
+                "batch_heartbeat_applies_each_items_own_fence",
+                "batch_duplicates_are_answered_once_per_occurrence",
+                "shared_concurrent_batches_through_two_instances_answer_every_item");
+    }
+
+    @Test
+    void a_backend_whose_lookup_batches_reorder_answers_fails_the_batch_lookup_rules() {
+        assertFails(BatchLookupOutOfOrderVerification.class,
+                "batch_lookup_answers_each_id_as_get_placement_would",
+                "batch_duplicates_are_answered_once_per_occurrence",
+                "shared_concurrent_batches_through_two_instances_answer_every_item");
     }
 
     private static void assertFails(Class<? extends RegistryBackendTck> verification, String... rules) {

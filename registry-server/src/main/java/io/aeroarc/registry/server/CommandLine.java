@@ -1,5 +1,6 @@
 package io.aeroarc.registry.server;
 
+import io.aeroarc.registry.core.CoalescingBackend;
 import io.aeroarc.registry.core.RegistrySettings;
 import io.aeroarc.registry.server.security.SecurityConfig;
 import io.aeroarc.registry.spi.GoDurations;
@@ -110,9 +111,14 @@ final class CommandLine {
         if (address.isBlank()) {
             throw new IllegalArgumentException("--grpc-listen-address must not be empty");
         }
+        int coalesceBatchSize = parseInt(settings, Flag.COALESCE_BATCH_SIZE, 0, 100_000);
+        int coalesceInFlight = parseInt(settings, Flag.COALESCE_MAX_IN_FLIGHT, 1, 1024);
+        Optional<CoalescingBackend.Options> coalescing = coalesceBatchSize == 0
+                ? Optional.empty()
+                : Optional.of(new CoalescingBackend.Options(coalesceBatchSize, coalesceInFlight));
         SecurityConfig security = securityConfig(settings, tls, address, warnings);
         return new Run(new ServerConfig(backend, backendOptions, address, parseInt(settings, Flag.GRPC_LISTEN_PORT, 0, 65535), registry,
-                parseDuration(settings, Flag.SHUTDOWN_TIMEOUT), certPath, keyPath, warnings, security));
+                parseDuration(settings, Flag.SHUTDOWN_TIMEOUT), certPath, keyPath, coalescing, warnings, security));
     }
 
     private static SecurityConfig securityConfig(Map<Flag, Setting> settings, boolean tls, String address, List<String> warnings) {

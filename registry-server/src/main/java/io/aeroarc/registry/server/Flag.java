@@ -24,6 +24,10 @@ enum Flag {
     AUTH_ALLOW_PLAINTEXT_LOOPBACK("auth-allow-plaintext-loopback", "false", "accept bearer tokens without TLS on a loopback address"),
     AUDIT_LOG("audit-log", "true", "audit lines (ownership changes, deregistrations, denied calls) on logger io.aeroarc.registry.audit"),
     MAX_PAGE_SIZE("max-page-size", "10000", "most entries in one list response; page_size 0 means this many"),
+    COALESCE_BATCH_SIZE("coalesce-batch-size", "1000",
+            "most concurrent HeartbeatAgent or GetAgentPlacement calls gathered into one storage round trip; 0 turns gathering off"),
+    COALESCE_MAX_IN_FLIGHT("coalesce-max-in-flight", "2",
+            "most gathered round trips of one kind at once (the backend may allow fewer)"),
     HEARTBEAT_INTERVAL("heartbeat-interval", "1s", "accepted for compatibility with the Go registry; no effect"),
     HELP("help", "", "print this help and exit");
 

@@ -2,6 +2,7 @@ package io.aeroarc.registry.server;
 
 import io.aeroarc.registry.api.v1.AeroRegistryGrpc;
 import io.aeroarc.registry.core.BackendLoader;
+import io.aeroarc.registry.core.CoalescingBackend;
 import io.aeroarc.registry.core.RegistryService;
 import io.aeroarc.registry.core.RegistryException;
 import io.aeroarc.registry.core.RegistrySettings;
@@ -126,7 +127,8 @@ public final class RegistryServer {
                     ? security.tlsCredentials(config.tlsCertPath().orElseThrow(), config.tlsKeyPath().orElseThrow())
                     : InsecureServerCredentials.create();
             BackendContext context = new BackendContext(Clock.systemUTC(), settings.relayTtl(), settings.agentTtl());
-            backend = backends.open(config.backend(), BackendOptions.of(config.backend(), config.backendOptions()), context, settings);
+            RegistryBackend opened = backends.open(config.backend(), BackendOptions.of(config.backend(), config.backendOptions()), context, settings);
+            backend = config.coalescing().<RegistryBackend>map(options -> new CoalescingBackend(opened, options)).orElse(opened);
         } catch (RuntimeException e) {
             security.close();
             throw e;

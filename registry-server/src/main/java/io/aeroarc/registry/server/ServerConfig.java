@@ -1,5 +1,6 @@
 package io.aeroarc.registry.server;
 
+import io.aeroarc.registry.core.CoalescingBackend;
 import io.aeroarc.registry.core.RegistrySettings;
 import io.aeroarc.registry.server.security.SecurityConfig;
 import java.nio.file.Path;
@@ -14,6 +15,7 @@ import java.util.Optional;
  * @param backendOptions handed to the selected backend as they are
  * @param listenPort 0 picks a free port (tests)
  * @param tlsCertPath present exactly when TLS is enabled
+ * @param coalescing how concurrent single-agent calls are gathered into batch round trips; empty for not at all
  * @param warnings settings that were accepted but have no effect, logged at start
  * @param security client authentication, authorization, rate limits, audit
  */
@@ -26,6 +28,7 @@ public record ServerConfig(
         Duration shutdownTimeout,
         Optional<Path> tlsCertPath,
         Optional<Path> tlsKeyPath,
+        Optional<CoalescingBackend.Options> coalescing,
         List<String> warnings,
         SecurityConfig security) {
 

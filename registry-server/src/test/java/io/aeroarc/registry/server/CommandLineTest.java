@@ -3,6 +3,7 @@ package io.aeroarc.registry.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.aeroarc.registry.core.CoalescingBackend;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -33,6 +34,16 @@ class CommandLineTest {
         assertThat(config.warnings()).singleElement().asString()
                 .startsWith("listening on 0.0.0.0 without client authentication: anyone who reaches the port can register, move and deregister");
         assertThat(run("--grpc-listen-address", "127.0.0.1").warnings()).isEmpty();
+        assertThat(config.coalescing()).contains(CoalescingBackend.Options.DEFAULT).contains(new CoalescingBackend.Options(1000, 2));
+    }
+
+    @Test
+    void coalescing_is_sized_by_flags_and_turned_off_by_a_batch_size_of_zero() {
+        assertThat(run("--coalesce-batch-size", "200", "--coalesce-max-in-flight=2").coalescing())
+                .contains(new CoalescingBackend.Options(200, 2));
+        assertThat(run("--coalesce-batch-size=0").coalescing()).isEmpty();
+        assertThatThrownBy(() -> run("--coalesce-max-in-flight", "0")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("--coalesce-max-in-flight");
     }
 
     @Test

@@ -1,6 +1,7 @@
 package io.aeroarc.registry.spi;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -120,6 +121,56 @@ public interface RegistryBackend extends AutoCloseable {
      * @throws BackendUnavailableException when the storage does not answer
      */
     void probe();
+
+    /**
+     * Independent single-agent heartbeats in one round trip, as the core's coalescing gathers them
+     * from concurrent callers. Item {@code i} of the result is exactly what
+     * {@link #heartbeatAgent}{@code (requests[i].agentId(), requests[i].fence(), ttl)} would have
+     * answered, each with its own fence, outcome and expiry; an agent may appear more than once
+     * (with the same or different fences), and each occurrence is answered as if the items had run
+     * one after the other in list order. Items need not be atomic together.
+     *
+     * <p>The default calls {@link #heartbeatAgent} per item, so a backend without a native batch
+     * keeps working unchanged.
+     *
+     * @throws BackendUnavailableException when the storage fails; the whole batch fails then
+     */
+    default List<AgentHeartbeat> heartbeatAgentBatch(List<AgentHeartbeatRequest> requests, Duration ttl) {
+        List<AgentHeartbeat> results = new ArrayList<>(requests.size());
+        for (AgentHeartbeatRequest request : requests) {
+            results.add(heartbeatAgent(request.agentId(), request.fence(), ttl));
+        }
+        return results;
+    }
+
+    /**
+     * Independent {@link #getPlacement} lookups in one round trip: item {@code i} of the result is
+     * what {@code getPlacement(agentIds[i])} would have answered. Ids may repeat.
+     *
+     * <p>The default calls {@link #getPlacement} per id.
+     *
+     * @throws BackendUnavailableException when the storage fails; the whole batch fails then
+     */
+    default List<Optional<RelayPlacement>> getPlacementBatch(List<String> agentIds) {
+        List<Optional<RelayPlacement>> results = new ArrayList<>(agentIds.size());
+        for (String agentId : agentIds) {
+            results.add(getPlacement(agentId));
+        }
+        return results;
+    }
+
+    /**
+     * How many batch round trips ({@link #heartbeatAgentBatch}, {@link #getPlacementBatch}) the
+     * storage serves usefully at the same time, such as the size of the connection pool. The core's
+     * coalescing never runs more batches of one kind at once, and gathers the calls that arrive
+     * meanwhile into the next batch.
+     *
+     * <p>The default, {@link Integer#MAX_VALUE}, never holds a call back: with the looping default
+     * batch methods above, gathering calls would only serialise them.
+     */
+    default int batchConcurrency() {
+        return Integer.MAX_VALUE;
+    }
 
     /** What TTLs this backend can honour; the core rejects shorter configured TTLs at start-up. */
     default TtlSupport ttlSupport() {

@@ -2,6 +2,7 @@ package io.aeroarc.registry.backend.etcd;
 
 import io.aeroarc.registry.spi.AgentDeregistration;
 import io.aeroarc.registry.spi.AgentHeartbeat;
+import io.aeroarc.registry.spi.AgentHeartbeatRequest;
 import io.aeroarc.registry.spi.BackendUnavailableException;
 import io.aeroarc.registry.spi.BatchRenewal;
 import io.aeroarc.registry.spi.Fence;
@@ -59,6 +60,7 @@ public final class EtcdBackend implements RegistryBackend {
     static final TtlSupport TTL_SUPPORT = new TtlSupport(Duration.ofSeconds(1), Duration.ofMillis(1));
 
     private static final int MIN_FETCH = 100;
+    private static final int BATCH_CONCURRENCY = 4;
 
     private final Client client;
     private final EtcdCalls calls;
@@ -66,6 +68,7 @@ public final class EtcdBackend implements RegistryBackend {
     private final PlacementOps placements;
     private final LeaseBuckets leases;
     private final WriteTurns writeTurns = new WriteTurns();
+    private final EtcdBatches batches;
     private final Clock clock;
     private final Duration timeout;
 
@@ -77,6 +80,7 @@ public final class EtcdBackend implements RegistryBackend {
         this.leases = new LeaseBuckets(calls, clock);
         this.clock = clock;
         this.timeout = settings.timeout();
+        this.batches = new EtcdBatches(calls, keys, placements, leases, clock, timeout);
     }
 
     // ---------------------------------------------------------------- relays
@@ -240,6 +244,25 @@ public final class EtcdBackend implements RegistryBackend {
     @Override
     public Optional<BatchRenewal> heartbeatAgents(String relayId, List<String> agentIds, Duration ttl) {
         return new BatchHeartbeat(relayId, ttl).run(agentIds);
+    }
+
+    @Override
+    public List<AgentHeartbeat> heartbeatAgentBatch(List<AgentHeartbeatRequest> requests, Duration ttl) {
+        return batches.heartbeat(requests, ttl);
+    }
+
+    @Override
+    public List<Optional<RelayPlacement>> getPlacementBatch(List<String> agentIds) {
+        return batches.lookup(agentIds);
+    }
+
+    /**
+     * One client channel carries every call and etcd applies writes one after another, so a few
+     * batches at once keep it busy; more would only queue there.
+     */
+    @Override
+    public int batchConcurrency() {
+        return BATCH_CONCURRENCY;
     }
 
     @Override

@@ -1,7 +1,13 @@
 package io.aeroarc.registry.backend.etcd;
 
+import io.aeroarc.registry.spi.BackendUnavailableException;
+import io.aeroarc.registry.spi.GoDurations;
 import java.time.Clock;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * The etcd leases that remove keys nobody renews: one lease per second of expiry time, shared by
@@ -14,6 +20,11 @@ import java.util.concurrent.ConcurrentHashMap;
  * lease is ever kept alive, none is revoked, and an instance grants at most one lease per second
  * while it renews anything; a lease per agent would cost a grant per registration and a lease per
  * relay would keep dead agents of a live relay forever.
+ *
+ * <p>One grant per second at most: the first call that needs a second's lease grants it, and the
+ * calls that need it meanwhile wait for that grant instead of granting their own. (Under load
+ * every calling thread used to grant at each second's turn, each grant a write etcd has to commit
+ * and later expire: ten or more per second instead of one.)
  */
 final class LeaseBuckets {
 
@@ -26,7 +37,8 @@ final class LeaseBuckets {
 
     private final EtcdCalls calls;
     private final Clock clock;
-    private final ConcurrentHashMap<Long, Long> leaseByBucket = new ConcurrentHashMap<>();
+    /** The grant of each second's lease, done or in flight; a failed grant is removed before it completes. */
+    private final ConcurrentHashMap<Long, CompletableFuture<Long>> leaseByBucket = new ConcurrentHashMap<>();
 
     LeaseBuckets(EtcdCalls calls, Clock clock) {
         this.calls = calls;
@@ -36,19 +48,57 @@ final class LeaseBuckets {
     /** A lease that lives at least until {@code expiresAtMs}, granted now if this second has none yet. */
     long leaseFor(long expiresAtMs, Deadline deadline) {
         long bucket = Math.floorDiv(expiresAtMs, BUCKET_MS) + 1;
-        Long known = leaseByBucket.get(bucket);
-        if (known != null) {
-            return known;
+        while (true) {
+            CompletableFuture<Long> known = leaseByBucket.get(bucket);
+            if (known == null) {
+                CompletableFuture<Long> mine = new CompletableFuture<>();
+                known = leaseByBucket.putIfAbsent(bucket, mine);
+                if (known == null) {
+                    return grant(bucket, mine, deadline);
+                }
+            }
+            Long lease = awaitGrant(known, deadline);
+            if (lease != null) {
+                return lease;
+            }
+            // That grant failed and was removed: grant again while this call has time.
         }
+    }
+
+    private long grant(long bucket, CompletableFuture<Long> grant, Deadline deadline) {
         long nowMs = clock.millis();
         long bucketEndMs = bucket * BUCKET_MS;
         long ttlSeconds = Math.max(1, ceilDiv(bucketEndMs - nowMs, 1000)) + MARGIN_SECONDS;
-        long granted = calls.grantLease(ttlSeconds, deadline);
+        long granted;
+        try {
+            granted = calls.grantLease(ttlSeconds, deadline);
+        } catch (RuntimeException e) {
+            leaseByBucket.remove(bucket, grant);
+            grant.completeExceptionally(e);
+            throw e;
+        }
+        grant.complete(granted);
         leaseByBucket.keySet().removeIf(past -> past * BUCKET_MS <= nowMs);
-        // Two threads may grant for the same second at once: both leases are valid, one is kept
-        // and the other simply expires unused.
-        Long raced = leaseByBucket.putIfAbsent(bucket, granted);
-        return raced == null ? granted : raced;
+        return granted;
+    }
+
+    /** The lease another call is granting, or null when that grant failed. */
+    private static Long awaitGrant(CompletableFuture<Long> grant, Deadline deadline) {
+        try {
+            return grant.get(deadline.remainingNanos(), TimeUnit.NANOSECONDS);
+        } catch (ExecutionException e) {
+            if (deadline.isExpired()) {
+                throw new BackendUnavailableException("etcd did not grant a lease within the timeout of "
+                        + GoDurations.format(deadline.timeout()) + ": " + e.getCause().getMessage(), e.getCause());
+            }
+            return null;
+        } catch (TimeoutException e) {
+            throw new BackendUnavailableException("etcd did not grant a lease within the timeout of "
+                    + GoDurations.format(deadline.timeout()), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new BackendUnavailableException("interrupted while waiting for etcd to grant a lease", e);
+        }
     }
 
     /** Forgets every lease, after etcd said it lost one (as after a restore from a backup). */

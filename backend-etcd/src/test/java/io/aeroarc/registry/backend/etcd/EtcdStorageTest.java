@@ -3,12 +3,16 @@ package io.aeroarc.registry.backend.etcd;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.aeroarc.registry.spi.AgentHeartbeat;
+import io.aeroarc.registry.spi.AgentHeartbeatRequest;
 import io.aeroarc.registry.spi.BackendContext;
 import io.aeroarc.registry.spi.BackendOptions;
 import io.aeroarc.registry.spi.BatchRenewal;
+import io.aeroarc.registry.spi.Fence;
 import io.aeroarc.registry.spi.PageRequest;
 import io.aeroarc.registry.spi.PlacementRecord;
 import io.aeroarc.registry.spi.RegistryBackend;
+import io.aeroarc.registry.spi.RelayPlacement;
 import io.aeroarc.registry.spi.RelayRegistration;
 import io.aeroarc.registry.tck.ManualClock;
 import io.aeroarc.registry.testsupport.EtcdTestServer;
@@ -160,6 +164,40 @@ class EtcdStorageTest {
     }
 
     @Test
+    void batches_of_single_calls_are_split_to_the_servers_max_txn_ops() {
+        RegistryBackend backend = backend(Clock.systemUTC(), Map.of("max-txn-ops", "8"));
+        List<String> relays = List.of("relay-a", "relay-b", "relay-c");
+        relays.forEach(relayId -> backend.registerRelay(relay(relayId), LONG_TTL));
+        List<String> agentIds = IntStream.range(0, 60).mapToObj(i -> "agent-" + i).toList();
+        Map<String, PlacementRecord> placed = new HashMap<>();
+        for (int i = 0; i < agentIds.size(); i++) {
+            placed.put(agentIds.get(i), backend.registerAgent(agentIds.get(i), relays.get(i % 3), Duration.ofSeconds(30)).orElseThrow());
+        }
+        List<AgentHeartbeatRequest> requests = new ArrayList<>();
+        for (int i = 0; i < agentIds.size(); i++) {
+            PlacementRecord placement = placed.get(agentIds.get(i));
+            String relayId = i % 2 == 0 ? placement.relayId() : "relay-other";
+            requests.add(new AgentHeartbeatRequest(agentIds.get(i), new Fence(Optional.of(relayId), placement.epoch())));
+        }
+
+        List<AgentHeartbeat> outcomes = backend.heartbeatAgentBatch(requests, LONG_TTL);
+        List<Optional<RelayPlacement>> found = backend.getPlacementBatch(agentIds);
+
+        for (int i = 0; i < agentIds.size(); i++) {
+            PlacementRecord placement = placed.get(agentIds.get(i));
+            if (i % 2 == 0) {
+                assertThat(outcomes.get(i)).as("item %d", i).isInstanceOf(AgentHeartbeat.Renewed.class);
+                assertThat(found.get(i).orElseThrow().placement().expiresAtMs())
+                        .isEqualTo(((AgentHeartbeat.Renewed) outcomes.get(i)).expiresAtMs());
+            } else {
+                assertThat(outcomes.get(i)).as("item %d", i).isEqualTo(new AgentHeartbeat.Fenced(placement.relayId(), placement.epoch()));
+                assertThat(found.get(i).orElseThrow().placement()).isEqualTo(placement);
+            }
+            assertThat(found.get(i).orElseThrow().relay().agentCount()).isEqualTo(20);
+        }
+    }
+
+    @Test
     void relay_ids_with_slashes_keep_their_own_placements() {
         RegistryBackend backend = backend(Clock.systemUTC(), Map.of());
         backend.registerRelay(relay("eu"), LONG_TTL);
@@ -201,6 +239,31 @@ class EtcdStorageTest {
 
         assertThat(backend.getRelay("relay-b")).isPresent();
         assertThat(kv("relays/relay-b").getLease()).isNotEqualTo(lease);
+    }
+
+    @Test
+    void concurrent_writes_into_one_expiry_second_share_one_lease_grant() throws Exception {
+        ManualClock clock = ManualClock.startingAt(System.currentTimeMillis());
+        RegistryBackend backend = backend(clock, Map.of());
+        backend.registerRelay(relay("relay-a"), LONG_TTL);
+        ExecutorService pool = Executors.newFixedThreadPool(16);
+        try {
+            List<Future<?>> registrations = new ArrayList<>();
+            for (int i = 0; i < 64; i++) {
+                String agentId = "agent-" + i;
+                // The clock stands still: every placement expires in the same second.
+                registrations.add(pool.submit(() -> backend.registerAgent(agentId, "relay-a", Duration.ofSeconds(30)).orElseThrow()));
+            }
+            for (Future<?> registration : registrations) {
+                registration.get(30, TimeUnit.SECONDS);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+
+        // Racing grants would each hand their own lease to their caller.
+        assertThat(IntStream.range(0, 64).mapToObj(i -> kv("agents/agent-" + i).getLease()).distinct().count())
+                .as("leases of placements expiring in one second").isEqualTo(1);
     }
 
     private RegistryBackend backend(Clock clock, Map<String, String> extraOptions) {

@@ -2,6 +2,7 @@ package io.aeroarc.registry.backend.memory;
 
 import io.aeroarc.registry.spi.AgentDeregistration;
 import io.aeroarc.registry.spi.AgentHeartbeat;
+import io.aeroarc.registry.spi.AgentHeartbeatRequest;
 import io.aeroarc.registry.spi.BatchRenewal;
 import io.aeroarc.registry.spi.Fence;
 import io.aeroarc.registry.spi.Page;
@@ -194,6 +195,37 @@ public final class MemoryBackend implements RegistryBackend {
         }
     }
 
+    /**
+     * Never hold a call back: there is no round trip to save, a call holds the lock for well under
+     * a microsecond, and handing calls to another thread would cost more than it saves.
+     */
+    @Override
+    public int batchConcurrency() {
+        return Integer.MAX_VALUE;
+    }
+
+    /** Every item under one hold of the lock, each judged exactly as {@link #heartbeatAgent} would. */
+    @Override
+    public List<AgentHeartbeat> heartbeatAgentBatch(List<AgentHeartbeatRequest> requests, Duration ttl) {
+        List<AgentHeartbeat> results = new ArrayList<>(requests.size());
+        synchronized (lock) {
+            long now = clock.millis();
+            long ttlMillis = ttl.toMillis();
+            for (AgentHeartbeatRequest request : requests) {
+                AgentEntry agent = visibleAgent(request.agentId(), now);
+                if (agent == null) {
+                    results.add(new AgentHeartbeat.NotFound());
+                } else if (!request.fence().admits(agent.relay.relayId, agent.epoch)) {
+                    results.add(new AgentHeartbeat.Fenced(agent.relay.relayId, agent.epoch));
+                } else {
+                    agent.renew(now, ttlMillis);
+                    results.add(new AgentHeartbeat.Renewed(agent.expiresAtMs));
+                }
+            }
+        }
+        return results;
+    }
+
     @Override
     public Optional<BatchRenewal> heartbeatAgents(String relayId, List<String> agentIds, Duration ttl) {
         synchronized (lock) {
@@ -241,6 +273,21 @@ public final class MemoryBackend implements RegistryBackend {
             }
             return Optional.of(new RelayPlacement(agent.toRecord(), toRecord(agent.relay, now)));
         }
+    }
+
+    @Override
+    public List<Optional<RelayPlacement>> getPlacementBatch(List<String> agentIds) {
+        List<Optional<RelayPlacement>> results = new ArrayList<>(agentIds.size());
+        synchronized (lock) {
+            long now = clock.millis();
+            for (String agentId : agentIds) {
+                AgentEntry agent = visibleAgent(agentId, now);
+                results.add(agent == null
+                        ? Optional.empty()
+                        : Optional.of(new RelayPlacement(agent.toRecord(), toRecord(agent.relay, now))));
+            }
+        }
+        return results;
     }
 
     @Override

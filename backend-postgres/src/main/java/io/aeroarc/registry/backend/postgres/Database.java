@@ -85,6 +85,11 @@ final class Database implements AutoCloseable {
         migrated = true;
     }
 
+    /** The most connections the pool opens. */
+    int poolSize() {
+        return pool.getMaximumPoolSize();
+    }
+
     @Override
     public void close() {
         pool.close();

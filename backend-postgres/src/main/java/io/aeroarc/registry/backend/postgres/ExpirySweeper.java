@@ -2,6 +2,7 @@ package io.aeroarc.registry.backend.postgres;
 
 import io.aeroarc.registry.spi.BackendUnavailableException;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.time.Duration;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -23,10 +24,14 @@ final class ExpirySweeper implements AutoCloseable {
      * rows for longer than two timeouts rules that out.
      */
     static final Duration DELETE_GRACE = Duration.ofMinutes(1);
-    /** Rows per delete statement, so a sweep never holds many locks or runs long. */
+    /** Rows per delete statement of relays, so a sweep never holds many locks or runs long. */
     static final int BATCH_SIZE = 1000;
-    /** Statements per table and sweep; what is left waits for the next sweep. */
+    /** Relay delete statements per sweep; what is left waits for the next sweep. */
     static final int MAX_BATCHES = 50;
+    /** Placement rows one delete statement examines: a bounded key range, so it stays short. */
+    static final int PLACEMENT_CHUNK = 1000;
+    /** Placement chunks per sweep; a larger table is walked over several sweeps. */
+    static final int MAX_PLACEMENT_CHUNKS = 200;
 
     private static final System.Logger LOG = System.getLogger(ExpirySweeper.class.getName());
     /** Each sweep scans the placements table, so not more often than this. */
@@ -38,6 +43,8 @@ final class ExpirySweeper implements AutoCloseable {
     private final Duration deleteGrace;
     private final ScheduledExecutorService scheduler;
     private boolean failing;
+    /** The last placement id the walk examined; "" starts from the beginning of the table. */
+    private String placementCursor = "";
 
     /**
      * @param interval time between sweeps; {@link Duration#ZERO} for none (tests call {@link #sweep()})
@@ -65,8 +72,8 @@ final class ExpirySweeper implements AutoCloseable {
      * @return the rows deleted
      * @throws BackendUnavailableException when the database fails
      */
-    int sweep() {
-        return inBatches(this::deleteExpiredRelays) + inBatches(this::deleteEndedPlacements);
+    synchronized int sweep() {
+        return inBatches(this::deleteExpiredRelays) + deleteEndedPlacements();
     }
 
     /** Runs {@code batch} until it deletes less than a full batch, at most {@link #MAX_BATCHES} times. */
@@ -91,15 +98,38 @@ final class ExpirySweeper implements AutoCloseable {
         });
     }
 
+    /**
+     * Walks the placements table in key order, one chunk per statement, continuing where the last
+     * sweep stopped, until the end of the table or {@link #MAX_PLACEMENT_CHUNKS} chunks.
+     */
     private int deleteEndedPlacements() {
-        return database.run("delete ended placements", connection -> {
-            try (PreparedStatement delete = connection.prepareStatement(sql.deleteEndedPlacements)) {
-                delete.setLong(1, deleteGrace.toMillis());
-                delete.setInt(2, BATCH_SIZE);
-                return delete.executeUpdate();
+        int deleted = 0;
+        for (int i = 0; i < MAX_PLACEMENT_CHUNKS; i++) {
+            String after = placementCursor;
+            Chunk chunk = database.run("delete ended placements", connection -> {
+                try (PreparedStatement delete = connection.prepareStatement(sql.deleteEndedPlacements)) {
+                    delete.setLong(1, deleteGrace.toMillis());
+                    delete.setString(2, after);
+                    delete.setInt(3, PLACEMENT_CHUNK);
+                    delete.setLong(4, deleteGrace.toMillis());
+                    try (ResultSet row = delete.executeQuery()) {
+                        row.next();
+                        return new Chunk(row.getString(1), row.getInt(2));
+                    }
+                }
+            });
+            deleted += chunk.deleted();
+            if (chunk.lastId() == null) {
+                placementCursor = "";
+                break;
             }
-        });
+            placementCursor = chunk.lastId();
+        }
+        return deleted;
     }
+
+    /** What one chunk statement did: the last id it examined (null past the end), and the rows it deleted. */
+    private record Chunk(String lastId, int deleted) {}
 
     private void sweepQuietly() {
         try {

@@ -2,6 +2,7 @@ package io.aeroarc.registry.backend.postgres;
 
 import io.aeroarc.registry.spi.AgentDeregistration;
 import io.aeroarc.registry.spi.AgentHeartbeat;
+import io.aeroarc.registry.spi.AgentHeartbeatRequest;
 import io.aeroarc.registry.spi.BatchRenewal;
 import io.aeroarc.registry.spi.Fence;
 import io.aeroarc.registry.spi.Page;
@@ -19,6 +20,7 @@ import java.sql.Types;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -177,6 +179,67 @@ final class PostgresBackend implements RegistryBackend {
         });
     }
 
+    /**
+     * One statement for the batch, or one per round when an agent appears more than once: round
+     * {@code k} holds the {@code k}-th occurrence of each agent, so every statement touches each
+     * row once and the occurrences are judged in list order.
+     */
+    @Override
+    public List<AgentHeartbeat> heartbeatAgentBatch(List<AgentHeartbeatRequest> requests, Duration ttl) {
+        if (requests.isEmpty()) {
+            return List.of();
+        }
+        return database.run("heartbeat agent batch", connection -> {
+            AgentHeartbeat[] results = new AgentHeartbeat[requests.size()];
+            for (List<Integer> round : distinctRounds(requests)) {
+                List<String> agentIds = new ArrayList<>(round.size());
+                List<String> relayIds = new ArrayList<>(round.size());
+                Long[] epochs = new Long[round.size()];
+                for (int i = 0; i < round.size(); i++) {
+                    AgentHeartbeatRequest request = requests.get(round.get(i));
+                    agentIds.add(request.agentId());
+                    relayIds.add(request.fence().relayId().orElse(null));
+                    epochs[i] = request.fence().epoch();
+                }
+                Map<String, AgentHeartbeat> outcomes = new HashMap<>();
+                try (PreparedStatement statement = connection.prepareStatement(sql.heartbeatAgentBatch)) {
+                    java.sql.Array ids = textArray(connection, agentIds);
+                    statement.setArray(1, ids);
+                    statement.setLong(2, ttl.toMillis());
+                    statement.setArray(3, ids);
+                    statement.setArray(4, textArray(connection, relayIds));
+                    statement.setArray(5, connection.createArrayOf("bigint", epochs));
+                    statement.setArray(6, ids);
+                    try (ResultSet rows = statement.executeQuery()) {
+                        while (rows.next()) {
+                            outcomes.put(rows.getString(1), rows.getBoolean(5)
+                                    ? new AgentHeartbeat.Renewed(Rows.millis(rows, 4))
+                                    : new AgentHeartbeat.Fenced(rows.getString(2), rows.getLong(3)));
+                        }
+                    }
+                }
+                for (int index : round) {
+                    results[index] = outcomes.getOrDefault(requests.get(index).agentId(), new AgentHeartbeat.NotFound());
+                }
+            }
+            return List.of(results);
+        });
+    }
+
+    /** Indexes of {@code requests} in rounds in which no agent appears twice; one round without duplicates. */
+    private static List<List<Integer>> distinctRounds(List<AgentHeartbeatRequest> requests) {
+        List<List<Integer>> rounds = new ArrayList<>();
+        Map<String, Integer> seen = new HashMap<>();
+        for (int i = 0; i < requests.size(); i++) {
+            int round = seen.merge(requests.get(i).agentId(), 0, (before, zero) -> before + 1);
+            if (round == rounds.size()) {
+                rounds.add(new ArrayList<>());
+            }
+            rounds.get(round).add(i);
+        }
+        return rounds;
+    }
+
     @Override
     public AgentDeregistration deregisterAgent(String agentId, String relayId) {
         return database.run("deregister agent", connection -> {
@@ -210,6 +273,37 @@ final class PostgresBackend implements RegistryBackend {
                 }
             }
         });
+    }
+
+    @Override
+    public List<Optional<RelayPlacement>> getPlacementBatch(List<String> agentIds) {
+        if (agentIds.isEmpty()) {
+            return List.of();
+        }
+        return database.run("get placement batch", connection -> {
+            Map<String, RelayPlacement> found = new HashMap<>();
+            try (PreparedStatement statement = connection.prepareStatement(sql.getPlacementBatch)) {
+                statement.setArray(1, textArray(connection, agentIds));
+                try (ResultSet rows = statement.executeQuery()) {
+                    while (rows.next()) {
+                        RelayPlacement placement = new RelayPlacement(
+                                Rows.placement(rows, 1), Rows.relay(rows, Rows.PLACEMENT_COLUMN_COUNT + 1));
+                        found.put(placement.placement().agentId(), placement);
+                    }
+                }
+            }
+            List<Optional<RelayPlacement>> results = new ArrayList<>(agentIds.size());
+            for (String agentId : agentIds) {
+                results.add(Optional.ofNullable(found.get(agentId)));
+            }
+            return results;
+        });
+    }
+
+    /** A batch holds one pooled connection for its statement; more batches than connections would only wait. */
+    @Override
+    public int batchConcurrency() {
+        return database.poolSize();
     }
 
     @Override

@@ -37,6 +37,16 @@ final class Sql {
 
     private static final String TTL = "? * interval '1 millisecond'";
 
+    /**
+     * Makes the statement's own (autocommit) transaction commit without waiting for its WAL to be
+     * flushed. Only renewals use it: a renewal lost in a database crash costs at most one
+     * heartbeat interval of expiry, well inside a TTL, and the next heartbeat renews again. Every
+     * ownership change (registration, deregistration, moves, epochs) still commits synchronously.
+     * Set inside the statement so a renewal stays one round trip; synchronous_commit is read at
+     * commit, and the transaction-local setting ends with it.
+     */
+    private static final String ASYNC_COMMIT = "(SELECT set_config('synchronous_commit', 'off', true)) AS async_commit";
+
     final String registerRelay;
     final String heartbeatRelay;
     final String getRelay;
@@ -45,9 +55,11 @@ final class Sql {
     final String registerAgent;
     final String heartbeatAgent;
     final String heartbeatAgents;
+    final String heartbeatAgentBatch;
     final String deregisterAgent;
     final String getPlacement;
     final String getPlacements;
+    final String getPlacementBatch;
     final String listAgents;
     final String listAgentsOfRelay;
     final String probe;
@@ -73,8 +85,9 @@ final class Sql {
 
         heartbeatRelay = inSchema("""
                 UPDATE {s}.relays SET last_heartbeat = now(), expires_at = now() + %s
+                FROM %s
                 WHERE relay_id = ? AND expires_at > now()
-                RETURNING expires_at""".formatted(TTL), schema);
+                RETURNING expires_at""".formatted(TTL, ASYNC_COMMIT), schema);
 
         getRelay = inSchema("SELECT " + RELAY_COLUMNS + """
 
@@ -126,14 +139,34 @@ final class Sql {
                 UPDATE {s}.placements p SET
                     last_heartbeat = CASE WHEN %1$s THEN now() ELSE p.last_heartbeat END,
                     expires_at     = CASE WHEN %1$s THEN now() + fence.ttl_ms * interval '1 millisecond' ELSE p.expires_at END
-                FROM (VALUES (?::text, ?::bigint, ?::bigint)) AS fence (relay_id, epoch, ttl_ms)
+                FROM (VALUES (?::text, ?::bigint, ?::bigint)) AS fence (relay_id, epoch, ttl_ms), %3$s
                 WHERE p.agent_id = ? AND p.expires_at > now() AND %2$s
-                RETURNING p.relay_id, p.epoch, p.expires_at, %1$s AS renewed""".formatted(admitted, ON_LIVE_RELAY), schema);
+                RETURNING p.relay_id, p.epoch, p.expires_at, %1$s AS renewed""".formatted(admitted, ON_LIVE_RELAY, ASYNC_COMMIT), schema);
+
+        // heartbeatAgent for many distinct agents, each with its own fence: a row per visible
+        // placement, renewed or left alone as that statement would. The rows are locked in id order
+        // first (the count makes the CTE run whole before the update), so two batches on
+        // overlapping agents (two registry servers) never deadlock. The ids are also given as
+        // "= ANY" to the update itself, so it finds its rows through the primary key.
+        heartbeatAgentBatch = inSchema("""
+                WITH locked AS MATERIALIZED (
+                    SELECT p.agent_id FROM {s}.placements p
+                    WHERE p.agent_id = ANY (?::text[])
+                    ORDER BY p.agent_id
+                    FOR UPDATE
+                )
+                UPDATE {s}.placements p SET
+                    last_heartbeat = CASE WHEN %1$s THEN now() ELSE p.last_heartbeat END,
+                    expires_at     = CASE WHEN %1$s THEN now() + ?::bigint * interval '1 millisecond' ELSE p.expires_at END
+                FROM unnest(?::text[], ?::text[], ?::bigint[]) AS fence (agent_id, relay_id, epoch), %3$s
+                WHERE (SELECT count(*) FROM locked) >= 0
+                  AND p.agent_id = ANY (?::text[]) AND p.agent_id = fence.agent_id AND p.expires_at > now() AND %2$s
+                RETURNING p.agent_id, p.relay_id, p.epoch, p.expires_at, %1$s AS renewed""".formatted(admitted, ON_LIVE_RELAY, ASYNC_COMMIT), schema);
 
         // No row when the relay is not live; otherwise the new expiry and the ids renewed.
         heartbeatAgents = inSchema("""
                 WITH relay AS (
-                    SELECT relay_id, incarnation, now() + %s AS renewed_until FROM {s}.relays
+                    SELECT relay_id, incarnation, now() + %s AS renewed_until FROM {s}.relays, %s
                     WHERE relay_id = ? AND expires_at > now()
                 ), renewed AS (
                     UPDATE {s}.placements p SET last_heartbeat = now(), expires_at = relay.renewed_until
@@ -142,7 +175,7 @@ final class Sql {
                       AND p.relay_incarnation = relay.incarnation AND p.expires_at > now()
                     RETURNING p.agent_id
                 )
-                SELECT relay.renewed_until, ARRAY(SELECT agent_id FROM renewed) FROM relay""".formatted(TTL), schema);
+                SELECT relay.renewed_until, ARRAY(SELECT agent_id FROM renewed) FROM relay""".formatted(TTL, ASYNC_COMMIT), schema);
 
         // '-infinity' rather than now(): an ended placement stays ended whatever the clock does.
         // A fenced call rewrites the row unchanged, for the same reason as heartbeatAgent.
@@ -162,6 +195,19 @@ final class Sql {
 
                 FROM %s
                 WHERE p.agent_id = ANY (?::text[]) AND p.expires_at > now()""".formatted(VISIBLE_PLACEMENTS), schema);
+
+        // getPlacement for many agents: each visible placement with its relay, whose record (and
+        // its agent count) is built once per relay rather than once per agent.
+        getPlacementBatch = inSchema("""
+                WITH found AS MATERIALIZED (
+                    SELECT %s FROM %s
+                    WHERE p.agent_id = ANY (?::text[]) AND p.expires_at > now()
+                ), live AS MATERIALIZED (
+                    SELECT %s FROM {s}.relays r
+                    WHERE r.relay_id = ANY (ARRAY(SELECT DISTINCT relay_id FROM found)) AND r.expires_at > now()
+                )
+                SELECT found.*, live.* FROM found JOIN live ON live.relay_id = found.relay_id"""
+                .formatted(PLACEMENT_COLUMNS, VISIBLE_PLACEMENTS, RELAY_COLUMNS), schema);
 
         listAgents = inSchema("SELECT " + PLACEMENT_COLUMNS + """
 
@@ -194,14 +240,27 @@ final class Sql {
                     LIMIT ?
                     FOR UPDATE SKIP LOCKED))""", schema);
 
-        // Rows invisible (expired, ended, or on an ended relay incarnation) and untouched for the grace.
+        // Rows invisible (expired, ended, or on an ended relay incarnation) and untouched for the
+        // grace, among the next chunk of the table in key order: each statement reads a bounded
+        // range through the primary key instead of scanning the whole table, so it stays short
+        // whatever the table's size. The chunk is read once; only its ended rows are locked (their
+        // condition checked again on the locked row) and deleted. "= ANY (ARRAY(...))" goes through
+        // the primary key (a join gets planned as a hash of the whole table). Returns the chunk's
+        // last id (null past the end) and the rows deleted.
+        String ended = "p.last_heartbeat < now() - %s AND (p.expires_at <= now() OR NOT %s)".formatted(TTL, ON_LIVE_RELAY);
         deleteEndedPlacements = inSchema("""
-                DELETE FROM {s}.placements WHERE agent_id = ANY (ARRAY(
+                WITH chunk AS (
+                    SELECT p.agent_id, %1$s AS ended FROM {s}.placements p
+                    WHERE p.agent_id > ? ORDER BY p.agent_id LIMIT ?
+                ), locked AS (
                     SELECT p.agent_id FROM {s}.placements p
-                    WHERE p.last_heartbeat < now() - %s
-                      AND (p.expires_at <= now() OR NOT %s)
-                    LIMIT ?
-                    FOR UPDATE SKIP LOCKED))""".formatted(TTL, ON_LIVE_RELAY), schema);
+                    WHERE p.agent_id = ANY (ARRAY(SELECT agent_id FROM chunk WHERE ended)) AND %1$s
+                    FOR UPDATE OF p SKIP LOCKED
+                ), deleted AS (
+                    DELETE FROM {s}.placements WHERE agent_id = ANY (ARRAY(SELECT agent_id FROM locked))
+                    RETURNING 1
+                )
+                SELECT (SELECT max(agent_id) FROM chunk), (SELECT count(*) FROM deleted)""".formatted(ended), schema);
     }
 
     /** The template with its tables in {@code schema}, quoted so that even a keyword works as a name. */

@@ -6,6 +6,7 @@ import static io.aeroarc.registry.backend.redis.Replies.toText;
 
 import io.aeroarc.registry.spi.AgentDeregistration;
 import io.aeroarc.registry.spi.AgentHeartbeat;
+import io.aeroarc.registry.spi.AgentHeartbeatRequest;
 import io.aeroarc.registry.spi.BatchRenewal;
 import io.aeroarc.registry.spi.Fence;
 import io.aeroarc.registry.spi.Page;
@@ -97,8 +98,12 @@ final class RedisBackend implements RegistryBackend {
 
     @Override
     public AgentHeartbeat heartbeatAgent(String agentId, Fence fence, Duration ttl) {
-        List<Object> reply = toList(scripts.run(RegistryScript.HEARTBEAT_AGENT,
-                args(agentId, fence.relayId().orElse(""), Long.toString(fence.epoch()), millis(ttl))));
+        return heartbeat(toList(scripts.run(RegistryScript.HEARTBEAT_AGENT,
+                args(agentId, fence.relayId().orElse(""), Long.toString(fence.epoch()), millis(ttl)))));
+    }
+
+    /** {@code {0}} not found, {@code {1, relay id, epoch}} fenced, {@code {2, expiry}} renewed. */
+    private static AgentHeartbeat heartbeat(List<Object> reply) {
         return switch ((int) toLong(reply.get(0))) {
             case 0 -> new AgentHeartbeat.NotFound();
             case 1 -> new AgentHeartbeat.Fenced(toText(reply.get(1)), toLong(reply.get(2)));
@@ -135,6 +140,27 @@ final class RedisBackend implements RegistryBackend {
         return Optional.of(new BatchRenewal(expiresAt, lost));
     }
 
+    /** One script call per {@value #IDS_PER_CALL} items, each answered as {@link #heartbeatAgent} would. */
+    @Override
+    public List<AgentHeartbeat> heartbeatAgentBatch(List<AgentHeartbeatRequest> requests, Duration ttl) {
+        List<AgentHeartbeat> results = new ArrayList<>(requests.size());
+        for (int from = 0; from < requests.size(); from += IDS_PER_CALL) {
+            List<AgentHeartbeatRequest> chunk = requests.subList(from, Math.min(from + IDS_PER_CALL, requests.size()));
+            List<String> args = new ArrayList<>(2 + 3 * chunk.size());
+            args.add(keyPrefix);
+            args.add(millis(ttl));
+            for (AgentHeartbeatRequest request : chunk) {
+                args.add(request.agentId());
+                args.add(request.fence().relayId().orElse(""));
+                args.add(Long.toString(request.fence().epoch()));
+            }
+            for (Object reply : toList(scripts.run(RegistryScript.HEARTBEAT_AGENT_BATCH, args))) {
+                results.add(heartbeat(toList(reply)));
+            }
+        }
+        return results;
+    }
+
     @Override
     public AgentDeregistration deregisterAgent(String agentId, String relayId) {
         List<Object> reply = toList(scripts.run(RegistryScript.DEREGISTER_AGENT, args(agentId, relayId)));
@@ -151,8 +177,33 @@ final class RedisBackend implements RegistryBackend {
         if (reply == null) {
             return Optional.empty();
         }
+        return Optional.of(relayPlacement(reply));
+    }
+
+    /** {@code {placement record, relay record}}. */
+    private static RelayPlacement relayPlacement(Object reply) {
         List<Object> both = toList(reply);
-        return Optional.of(new RelayPlacement(Replies.placement(both.get(0)), Replies.relay(both.get(1))));
+        return new RelayPlacement(Replies.placement(both.get(0)), Replies.relay(both.get(1)));
+    }
+
+    /** One script call per {@value #IDS_PER_CALL} ids, each answered as {@link #getPlacement} would. */
+    @Override
+    public List<Optional<RelayPlacement>> getPlacementBatch(List<String> agentIds) {
+        List<Optional<RelayPlacement>> results = new ArrayList<>(agentIds.size());
+        for (int from = 0; from < agentIds.size(); from += IDS_PER_CALL) {
+            List<String> args = args();
+            args.addAll(agentIds.subList(from, Math.min(from + IDS_PER_CALL, agentIds.size())));
+            for (Object reply : toList(scripts.run(RegistryScript.GET_PLACEMENT_BATCH, args))) {
+                results.add(reply == null ? Optional.empty() : Optional.of(relayPlacement(reply)));
+            }
+        }
+        return results;
+    }
+
+    /** Each batch call holds {@value #IDS_PER_CALL} items; more of them at once than connections would only queue. */
+    @Override
+    public int batchConcurrency() {
+        return scripts.poolSize();
     }
 
     @Override
@@ -184,7 +235,7 @@ final class RedisBackend implements RegistryBackend {
     }
 
     /** One bounded sweep of expired index entries now; the background sweeper calls the same. */
-    int sweepExpired() {
+    int sweepExpired() throws InterruptedException {
         return sweeper.sweepOnce();
     }
 

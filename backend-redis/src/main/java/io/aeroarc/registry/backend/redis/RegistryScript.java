@@ -25,6 +25,8 @@ enum RegistryScript {
     GET_PLACEMENT("get_placement.lua"),
     GET_PLACEMENTS("get_placements.lua"),
     LIST_AGENTS("list_agents.lua"),
+    HEARTBEAT_AGENT_BATCH("heartbeat_agent_batch.lua"),
+    GET_PLACEMENT_BATCH("get_placement_batch.lua"),
     SWEEP_EXPIRED("sweep_expired.lua"),
     SWEEP_RELAY_INDEXES("sweep_relay_indexes.lua");
 

@@ -27,6 +27,7 @@ final class ScriptRunner implements AutoCloseable {
 
     private final RedisClient client;
     private final String description;
+    private final int poolSize;
 
     ScriptRunner(RedisSettings settings) {
         int timeoutMillis = (int) settings.timeout().toMillis();
@@ -50,6 +51,7 @@ final class ScriptRunner implements AutoCloseable {
                 .poolConfig(poolConfig)
                 .build();
         this.description = settings.describe();
+        this.poolSize = settings.poolSize();
     }
 
     /** Runs {@code script} with {@code args} as ARGV (the key prefix first) and returns its reply. */
@@ -64,6 +66,11 @@ final class ScriptRunner implements AutoCloseable {
         } catch (JedisException e) {
             throw unavailable(script.fileName(), e);
         }
+    }
+
+    /** The most connections, so the most scripts this client runs at once. */
+    int poolSize() {
+        return poolSize;
     }
 
     /** A real round trip. */

@@ -12,4 +12,5 @@ local expires = int(now + ttl)
 redis.call('HSET', agent_key(agent_id), 'heartbeat', int(now), 'expires', expires)
 redis.call('PEXPIREAT', agent_key(agent_id), expires)
 redis.call('ZADD', relay_agent_expiries_key(placement[1]), 'XX', expires, agent_id)
+redis.call('ZADD', AGENT_EXPIRIES, 'XX', expires, agent_id)
 return {2, now + ttl}

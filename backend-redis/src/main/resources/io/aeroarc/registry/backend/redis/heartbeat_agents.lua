@@ -26,5 +26,6 @@ if #ARGV >= 4 then
 end
 if #renewed > 0 then
   redis.call('ZADD', expiries, 'XX', unpack(renewed))
+  redis.call('ZADD', AGENT_EXPIRIES, 'XX', unpack(renewed))
 end
 return {now + ttl, lost}

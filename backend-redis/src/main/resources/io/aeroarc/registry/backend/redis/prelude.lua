@@ -4,8 +4,9 @@ local P = ARGV[1]
 local RELAYS = P .. 'relays'                  -- zset, score 0: relay ids in byte order, for paging
 local RELAY_EXPIRIES = P .. 'relay-expiries'  -- zset, score expiry: relay ids, for the sweep
 local AGENTS = P .. 'agents'                  -- zset, score 0: agent ids in byte order, for paging
--- zset, score: a time before which the agent's placement cannot end (its expiry when registered).
--- Heartbeats leave it alone to stay small; the sweep moves it on for placements still visible.
+-- zset, score: the agent's placement expiry. Registration and every renewal write it with the
+-- hash's expiry, so the sweep only ever finds placements that ended. (Scores written by older
+-- versions may lag behind a renewal; the sweep moves those on.)
 local AGENT_EXPIRIES = P .. 'agent-expiries'
 local EPOCH = P .. 'epoch'                    -- counter: the last fencing token handed out
 local INCARNATION = P .. 'incarnation'        -- counter: the last relay incarnation started

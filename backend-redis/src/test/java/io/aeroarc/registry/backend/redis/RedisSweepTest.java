@@ -1,0 +1,210 @@
+package io.aeroarc.registry.backend.redis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.aeroarc.registry.spi.BackendContext;
+import io.aeroarc.registry.spi.BackendOptions;
+import io.aeroarc.registry.spi.RelayRegistration;
+import io.aeroarc.registry.testsupport.RedisTestServer;
+import io.aeroarc.registry.testsupport.TestServer;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import redis.clients.jedis.AbstractPipeline;
+import redis.clients.jedis.Protocol;
+import redis.clients.jedis.Response;
+import redis.clients.jedis.resps.Slowlog;
+
+/**
+ * The sweep at fleet scale (1,000 relays x 100 agents) on a real Redis: renewals keep the expiry
+ * indexes exact, so a renewed fleet costs a sweep almost nothing, and a large backlog is worked
+ * off in short scripts with every index getting its turn. Script durations come from Redis' own
+ * slow log, which times each command inside Redis.
+ */
+class RedisSweepTest {
+
+    private static final Duration LONG_TTL = Duration.ofMinutes(5);
+    /** Long context TTLs put the first background sweep 30s out, so only the tests sweep. */
+    private static final BackendContext CONTEXT = new BackendContext(Clock.systemUTC(), LONG_TTL, LONG_TTL);
+    private static final int RELAYS = 1_000;
+    private static final int AGENTS_PER_RELAY = 100;
+    /**
+     * The longest a sweep script may run. The scripts are sized for well under 1 ms; the slack
+     * absorbs a Redis descheduled on a loaded machine (the old sweep ran 200 scripts of 2.7 ms).
+     */
+    private static final long SCRIPT_BOUND_MICROS = 15_000;
+
+    private static TestServer server;
+    private static RawRedis raw;
+
+    private String prefix;
+    private RedisBackend backend;
+
+    @BeforeAll
+    static void startRedis() {
+        server = RedisTestServer.start();
+        raw = new RawRedis(server);
+    }
+
+    @AfterAll
+    static void stopRedis() {
+        if (raw != null) {
+            raw.close();
+        }
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    @BeforeEach
+    void createBackend() {
+        assumeTrue(server.control().isPresent(), "watches server-wide counters and the slow log");
+        prefix = "aeroarc:registry:sweep:" + UUID.randomUUID() + ":";
+        Map<String, String> options = new HashMap<>(server.backendOptions());
+        options.put(RedisSettings.KEY_PREFIX, prefix);
+        backend = (RedisBackend) new RedisBackendProvider().create(BackendOptions.of("redis", options), CONTEXT);
+    }
+
+    @AfterEach
+    void closeBackendAndDeleteKeys() {
+        if (backend != null) {
+            backend.close();
+            raw.deleteAll(prefix);
+        }
+        raw.client.configSet("slowlog-log-slower-than", "10000");
+    }
+
+    @Test
+    void renewals_keep_the_agent_expiry_index_exact_so_sweeping_a_renewed_fleet_is_a_few_calls() throws Exception {
+        Duration registrationTtl = Duration.ofSeconds(15);
+        Map<String, List<String>> fleet = placeFleet(registrationTtl);
+        long registeredBy = (long) raw.client.zrangeWithScores(prefix + "agent-expiries", -1, -1).get(0).getScore();
+        renewFleet(fleet, LONG_TTL);
+        await().atMost(registrationTtl.plusSeconds(5)).until(() -> System.currentTimeMillis() > registeredBy + 100);
+
+        long scriptsBefore = raw.calls("evalsha");
+        startSlowLog();
+        long started = System.nanoTime();
+        int removed = backend.sweepExpired();
+        long tookMicros = (System.nanoTime() - started) / 1000;
+        long scripts = raw.calls("evalsha") - scriptsBefore;
+        List<Long> micros = sweepScriptMicros();
+        System.out.printf("sweep of %d renewed agents: %d scripts, %d us in scripts, max %d us, sweep took %d us%n",
+                RELAYS * AGENTS_PER_RELAY, micros.size(), micros.stream().mapToLong(Long::longValue).sum(),
+                micros.stream().mapToLong(Long::longValue).max().orElse(0), tookMicros);
+
+        assertThat(removed).isZero();
+        // one global call, then the per-relay pass at 100 relays a call: nothing to re-score
+        assertThat(scripts).as("script calls of the sweep").isLessThanOrEqualTo(2 + RELAYS / RedisSweeper.RELAY_INDEXES_PER_CALL);
+        assertThat(raw.client.zcount(prefix + "agent-expiries", "-inf", Long.toString(registeredBy + 1_000)))
+                .as("agent index entries still scored at their registration").isZero();
+    }
+
+    @Test
+    void a_large_backlog_is_swept_in_short_scripts_and_the_relay_indexes_get_their_own_budget() throws Exception {
+        Duration shortTtl = Duration.ofMillis(500);
+        placeFleet(shortTtl);
+        await().atMost(Duration.ofSeconds(5)).until(() -> raw.client.zcount(prefix + "agent-expiries", "-inf",
+                Long.toString(System.currentTimeMillis() - 50)) == (long) RELAYS * AGENTS_PER_RELAY);
+        startSlowLog();
+
+        int removed = backend.sweepExpired();
+
+        List<Long> micros = sweepScriptMicros();
+        micros.sort(null);
+        System.out.printf("sweep of %d agents: %d scripts, median %d us, max %d us, %d entries removed%n",
+                RELAYS * AGENTS_PER_RELAY, micros.size(), micros.get(micros.size() / 2), micros.get(micros.size() - 1), removed);
+        assertThat(micros).as("sweep scripts in the slow log").hasSizeGreaterThan(RedisSweeper.MAX_CALLS_PER_INDEX);
+        assertThat(micros.get(micros.size() - 1)).as("longest sweep script, us").isLessThanOrEqualTo(SCRIPT_BOUND_MICROS);
+        long now = System.currentTimeMillis();
+        assertThat(raw.client.zcount(prefix + "agent-expiries", "-inf", Long.toString(now)))
+                .as("ended agents left for later sweeps").isGreaterThan(0);
+        assertThat(expiredInRelayIndexes(now)).as("expired entries left in per-relay indexes").isZero();
+
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+            backend.sweepExpired();
+            assertThat(raw.client.zcard(prefix + "agent-expiries")).isZero();
+        });
+        assertThat(raw.client.zcard(prefix + "agents")).isZero();
+    }
+
+    /** Relays on a long TTL, each with its agents placed on {@code agentTtl}, registered through the real script. */
+    private Map<String, List<String>> placeFleet(Duration agentTtl) {
+        Map<String, List<String>> fleet = new HashMap<>();
+        for (int r = 0; r < RELAYS; r++) {
+            String relayId = String.format("relay-%04d", r);
+            backend.registerRelay(new RelayRegistration(relayId, relayId + ".test", 7443, Map.of()), LONG_TTL);
+            List<String> agents = new ArrayList<>();
+            for (int a = 0; a < AGENTS_PER_RELAY; a++) {
+                agents.add(relayId + "-agent-" + a);
+            }
+            fleet.put(relayId, agents);
+        }
+        raw.client.scriptLoad(RegistryScript.REGISTER_AGENT.source());
+        try (AbstractPipeline pipeline = raw.client.pipelined()) {
+            fleet.forEach((relayId, agents) -> agents.forEach(agentId -> pipeline.evalsha(RegistryScript.REGISTER_AGENT.sha1(),
+                    List.of(), List.of(prefix, agentId, relayId, Long.toString(agentTtl.toMillis())))));
+            pipeline.sync();
+        }
+        assertThat(raw.client.zcard(prefix + "agents")).isEqualTo((long) RELAYS * AGENTS_PER_RELAY);
+        return fleet;
+    }
+
+    /** Renews every relay's agents through the batch heartbeat script, pipelined so it takes well under the registration TTL. */
+    private void renewFleet(Map<String, List<String>> fleet, Duration ttl) {
+        raw.client.scriptLoad(RegistryScript.HEARTBEAT_AGENTS.source());
+        List<Response<Object>> replies = new ArrayList<>();
+        try (AbstractPipeline pipeline = raw.client.pipelined()) {
+            fleet.forEach((relayId, agents) -> {
+                List<String> args = new ArrayList<>(List.of(prefix, relayId, Long.toString(ttl.toMillis())));
+                args.addAll(agents);
+                replies.add(pipeline.evalsha(RegistryScript.HEARTBEAT_AGENTS.sha1(), List.of(), args));
+            });
+            pipeline.sync();
+        }
+        for (Response<Object> reply : replies) {
+            assertThat(Replies.toList(Replies.toList(reply.get()).get(1))).as("agents lost before their renewal").isEmpty();
+        }
+    }
+
+    private long expiredInRelayIndexes(long now) {
+        long expired = 0;
+        for (String key : raw.keys(prefix + "relay-agent-expiries:")) {
+            expired += raw.client.zcount(key, "-inf", Long.toString(now));
+        }
+        return expired;
+    }
+
+    /** Every command from now on goes to the slow log, with its time inside Redis. */
+    private static void startSlowLog() {
+        raw.client.configSet("slowlog-max-len", "100000");
+        raw.client.configSet("slowlog-log-slower-than", "0");
+        raw.client.slowlogReset();
+    }
+
+    /** The slow log's times of the sweep scripts since {@link #startSlowLog}, which it ends. */
+    private static List<Long> sweepScriptMicros() {
+        raw.client.configSet("slowlog-log-slower-than", "10000");
+        List<String> sweepShas = List.of(RegistryScript.SWEEP_EXPIRED.sha1(), RegistryScript.SWEEP_RELAY_INDEXES.sha1());
+        List<Long> micros = new ArrayList<>();
+        @SuppressWarnings("unchecked")
+        List<Object> log = (List<Object>) raw.client.sendCommand(Protocol.Command.SLOWLOG, "GET", "100000");
+        for (Slowlog entry : Slowlog.from(log)) {
+            if (entry.getArgs().size() > 1 && sweepShas.contains(entry.getArgs().get(1))) {
+                micros.add(entry.getExecutionTime());
+            }
+        }
+        return micros;
+    }
+}

@@ -1,0 +1,195 @@
+package io.aeroarc.registry.core;
+
+import io.aeroarc.registry.spi.AgentDeregistration;
+import io.aeroarc.registry.spi.AgentHeartbeat;
+import io.aeroarc.registry.spi.AgentHeartbeatRequest;
+import io.aeroarc.registry.spi.BatchRenewal;
+import io.aeroarc.registry.spi.Fence;
+import io.aeroarc.registry.spi.Page;
+import io.aeroarc.registry.spi.PageRequest;
+import io.aeroarc.registry.spi.PlacementRecord;
+import io.aeroarc.registry.spi.RegistryBackend;
+import io.aeroarc.registry.spi.RelayPlacement;
+import io.aeroarc.registry.spi.RelayRecord;
+import io.aeroarc.registry.spi.RelayRegistration;
+import io.aeroarc.registry.spi.TtlSupport;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+
+/**
+ * A backend that gathers concurrent single-agent {@code heartbeatAgent} and {@code getPlacement}
+ * calls into the backend's batch methods ({@link RegistryBackend#heartbeatAgentBatch},
+ * {@link RegistryBackend#getPlacementBatch}), one {@link CallBatcher} per operation, so a busy
+ * server makes one storage round trip for many calls. Every other method is forwarded as it is.
+ *
+ * <p>RegisterAgent and HeartbeatRelay are not gathered: in the fleets this registry serves they are
+ * a small share of the calls (a relay renews itself once per interval, agents register once).
+ */
+public final class CoalescingBackend implements RegistryBackend {
+
+    /**
+     * @param maxBatchSize the most calls one round trip carries
+     * @param maxInFlight the most round trips of one operation at once; the backend's
+     *     {@link RegistryBackend#batchConcurrency()} lowers it further
+     */
+    public record Options(int maxBatchSize, int maxInFlight) {
+
+        public static final Options DEFAULT = new Options(1000, 2);
+
+        public Options {
+            if (maxBatchSize < 1) {
+                throw new IllegalArgumentException("maxBatchSize must be positive, was " + maxBatchSize);
+            }
+            if (maxInFlight < 1) {
+                throw new IllegalArgumentException("maxInFlight must be positive, was " + maxInFlight);
+            }
+        }
+    }
+
+    /** One gathered heartbeat; the TTL travels with it because the SPI takes it per call. */
+    private record HeartbeatCall(AgentHeartbeatRequest request, Duration ttl) {}
+
+    private final RegistryBackend delegate;
+    private final CallBatcher<HeartbeatCall, AgentHeartbeat> heartbeats;
+    private final CallBatcher<String, Optional<RelayPlacement>> lookups;
+
+    public CoalescingBackend(RegistryBackend delegate, Options options) {
+        this.delegate = delegate;
+        int inFlight = Math.max(1, Math.min(options.maxInFlight(), delegate.batchConcurrency()));
+        this.heartbeats = new CallBatcher<>("heartbeatAgent",
+                call -> delegate.heartbeatAgent(call.request().agentId(), call.request().fence(), call.ttl()),
+                this::heartbeatBatch, options.maxBatchSize(), inFlight);
+        this.lookups = new CallBatcher<>("getPlacement", delegate::getPlacement, delegate::getPlacementBatch,
+                options.maxBatchSize(), inFlight);
+    }
+
+    /** Storage round trips made for heartbeatAgent and getPlacement calls so far. */
+    public long coalescedRoundTrips() {
+        return heartbeats.roundTrips() + lookups.roundTrips();
+    }
+
+    /** Calls waiting to be gathered right now. */
+    int queuedCalls() {
+        return heartbeats.queuedCalls() + lookups.queuedCalls();
+    }
+
+    @Override
+    public AgentHeartbeat heartbeatAgent(String agentId, Fence fence, Duration ttl) {
+        return heartbeats.call(new HeartbeatCall(new AgentHeartbeatRequest(agentId, fence), ttl));
+    }
+
+    @Override
+    public Optional<RelayPlacement> getPlacement(String agentId) {
+        return lookups.call(agentId);
+    }
+
+    /** Calls with the same TTL (all of them, with one configured agent TTL) share one batch call. */
+    private List<AgentHeartbeat> heartbeatBatch(List<HeartbeatCall> calls) {
+        Map<Duration, List<Integer>> byTtl = new LinkedHashMap<>();
+        for (int i = 0; i < calls.size(); i++) {
+            byTtl.computeIfAbsent(calls.get(i).ttl(), ttl -> new ArrayList<>()).add(i);
+        }
+        AgentHeartbeat[] results = new AgentHeartbeat[calls.size()];
+        byTtl.forEach((ttl, indexes) -> {
+            List<AgentHeartbeatRequest> requests = new ArrayList<>(indexes.size());
+            for (int index : indexes) {
+                requests.add(calls.get(index).request());
+            }
+            List<AgentHeartbeat> answered = delegate.heartbeatAgentBatch(requests, ttl);
+            if (answered.size() != requests.size()) {
+                throw new IllegalStateException("heartbeatAgentBatch of " + requests.size() + " answered " + answered.size());
+            }
+            for (int i = 0; i < indexes.size(); i++) {
+                results[indexes.get(i)] = answered.get(i);
+            }
+        });
+        return List.of(results);
+    }
+
+    // ---- forwarded as they are ----
+
+    @Override
+    public long registerRelay(RelayRegistration relay, Duration ttl) {
+        return delegate.registerRelay(relay, ttl);
+    }
+
+    @Override
+    public OptionalLong heartbeatRelay(String relayId, Duration ttl) {
+        return delegate.heartbeatRelay(relayId, ttl);
+    }
+
+    @Override
+    public Optional<RelayRecord> getRelay(String relayId) {
+        return delegate.getRelay(relayId);
+    }
+
+    @Override
+    public boolean deregisterRelay(String relayId) {
+        return delegate.deregisterRelay(relayId);
+    }
+
+    @Override
+    public Page<RelayRecord> listRelays(Map<String, String> labelSelector, PageRequest page) {
+        return delegate.listRelays(labelSelector, page);
+    }
+
+    @Override
+    public Optional<PlacementRecord> registerAgent(String agentId, String relayId, Duration ttl) {
+        return delegate.registerAgent(agentId, relayId, ttl);
+    }
+
+    @Override
+    public Optional<BatchRenewal> heartbeatAgents(String relayId, List<String> agentIds, Duration ttl) {
+        return delegate.heartbeatAgents(relayId, agentIds, ttl);
+    }
+
+    @Override
+    public AgentDeregistration deregisterAgent(String agentId, String relayId) {
+        return delegate.deregisterAgent(agentId, relayId);
+    }
+
+    @Override
+    public List<PlacementRecord> getPlacements(List<String> agentIds) {
+        return delegate.getPlacements(agentIds);
+    }
+
+    @Override
+    public Page<PlacementRecord> listAgents(Optional<String> relayId, PageRequest page) {
+        return delegate.listAgents(relayId, page);
+    }
+
+    @Override
+    public List<AgentHeartbeat> heartbeatAgentBatch(List<AgentHeartbeatRequest> requests, Duration ttl) {
+        return delegate.heartbeatAgentBatch(requests, ttl);
+    }
+
+    @Override
+    public List<Optional<RelayPlacement>> getPlacementBatch(List<String> agentIds) {
+        return delegate.getPlacementBatch(agentIds);
+    }
+
+    @Override
+    public int batchConcurrency() {
+        return delegate.batchConcurrency();
+    }
+
+    @Override
+    public void probe() {
+        delegate.probe();
+    }
+
+    @Override
+    public TtlSupport ttlSupport() {
+        return delegate.ttlSupport();
+    }
+
+    @Override
+    public void close() {
+        delegate.close();
+    }
+}

@@ -1,0 +1,437 @@
+package io.aeroarc.registry.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.aeroarc.registry.backend.memory.MemoryBackend;
+import io.aeroarc.registry.spi.AgentHeartbeat;
+import io.aeroarc.registry.spi.AgentHeartbeatRequest;
+import io.aeroarc.registry.spi.BackendUnavailableException;
+import io.aeroarc.registry.spi.Fence;
+import io.aeroarc.registry.spi.PlacementRecord;
+import io.aeroarc.registry.spi.RegistryBackend;
+import io.aeroarc.registry.spi.RelayPlacement;
+import io.aeroarc.registry.spi.RelayRegistration;
+import io.aeroarc.registry.tck.ForwardingBackend;
+import io.aeroarc.registry.tck.ManualClock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Coalescing over the memory backend, counted by a forwarding backend that can hold the first
+ * round trip, so calls arriving meanwhile must gather behind it.
+ */
+class CoalescingBackendTest {
+
+    private static final Duration TTL = Duration.ofSeconds(20);
+    private static final long START = 1_700_000_000_000L;
+
+    private final ManualClock clock = ManualClock.startingAt(START);
+    private final MemoryBackend memory = new MemoryBackend(clock, Duration.ZERO);
+    private final CountingBackend counting = new CountingBackend(memory);
+    private final ExecutorService callers = Executors.newFixedThreadPool(40);
+
+    @AfterEach
+    void close() {
+        callers.shutdownNow();
+        memory.close();
+    }
+
+    @Test
+    void a_lone_call_is_one_single_round_trip_on_the_callers_own_thread() {
+        CoalescingBackend coalescing = new CoalescingBackend(counting, new CoalescingBackend.Options(1000, 1));
+        placeAgents(3);
+
+        for (int i = 0; i < 100; i++) {
+            assertThat(coalescing.heartbeatAgent("agent-1", Fence.NONE, TTL)).isInstanceOf(AgentHeartbeat.Renewed.class);
+            assertThat(coalescing.getPlacement("agent-2")).isPresent();
+        }
+
+        assertThat(counting.singleCalls.get()).isEqualTo(200);
+        assertThat(counting.batchCalls.get()).isZero();
+        assertThat(counting.callingThreads).as("no hand-off to a timer or another thread").containsOnly(Thread.currentThread());
+        assertThat(coalescing.coalescedRoundTrips()).isEqualTo(200);
+    }
+
+    @Test
+    void calls_arriving_during_a_round_trip_share_the_next_one() throws Exception {
+        CoalescingBackend coalescing = new CoalescingBackend(counting, new CoalescingBackend.Options(1000, 1));
+        placeAgents(30);
+        counting.holdNextCall();
+
+        Future<AgentHeartbeat> first = callers.submit(() -> coalescing.heartbeatAgent("agent-0", Fence.NONE, TTL));
+        counting.awaitHeld();
+        List<Future<AgentHeartbeat>> gathered = new ArrayList<>();
+        for (int i = 1; i < 30; i++) {
+            String agentId = "agent-" + i;
+            gathered.add(callers.submit(() -> coalescing.heartbeatAgent(agentId, Fence.NONE, TTL)));
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> coalescing.queuedCalls() == 29);
+        counting.release();
+
+        assertThat(first.get(10, TimeUnit.SECONDS)).isEqualTo(new AgentHeartbeat.Renewed(START + TTL.toMillis()));
+        for (Future<AgentHeartbeat> call : gathered) {
+            assertThat(call.get(10, TimeUnit.SECONDS)).isEqualTo(new AgentHeartbeat.Renewed(START + TTL.toMillis()));
+        }
+        assertThat(counting.singleCalls.get()).isEqualTo(1);
+        assertThat(counting.batchSizes).containsExactly(29);
+        assertThat(coalescing.coalescedRoundTrips()).as("30 calls, 2 round trips").isEqualTo(2);
+    }
+
+    @Test
+    void batches_are_bounded_and_never_more_run_at_once_than_allowed() throws Exception {
+        CoalescingBackend coalescing = new CoalescingBackend(counting, new CoalescingBackend.Options(10, 2));
+        placeAgents(200);
+
+        List<Future<Optional<RelayPlacement>>> calls = new ArrayList<>();
+        for (int i = 0; i < 2000; i++) {
+            String agentId = "agent-" + (i % 200);
+            calls.add(callers.submit(() -> coalescing.getPlacement(agentId)));
+        }
+        for (Future<Optional<RelayPlacement>> call : calls) {
+            assertThat(call.get(30, TimeUnit.SECONDS)).isPresent();
+        }
+
+        assertThat(counting.batchSizes).allSatisfy(size -> assertThat(size).isBetween(2, 10));
+        assertThat(counting.mostAtOnce.get()).isLessThanOrEqualTo(2);
+        assertThat(counting.singleCalls.get() + counting.batchSizes.stream().mapToInt(Integer::intValue).sum()).isEqualTo(2000);
+    }
+
+    @Test
+    void the_backends_declared_concurrency_lowers_the_round_trips_in_flight() throws Exception {
+        RegistryBackend oneAtATime = new ForwardingBackend(counting) {
+            @Override
+            public int batchConcurrency() {
+                return 1;
+            }
+        };
+        CoalescingBackend coalescing = new CoalescingBackend(oneAtATime, new CoalescingBackend.Options(1000, 8));
+        placeAgents(50);
+
+        List<Future<AgentHeartbeat>> calls = new ArrayList<>();
+        for (int i = 0; i < 1000; i++) {
+            String agentId = "agent-" + (i % 50);
+            calls.add(callers.submit(() -> coalescing.heartbeatAgent(agentId, Fence.NONE, TTL)));
+        }
+        for (Future<AgentHeartbeat> call : calls) {
+            assertThat(call.get(30, TimeUnit.SECONDS)).isInstanceOf(AgentHeartbeat.Renewed.class);
+        }
+        assertThat(counting.mostAtOnce.get()).isEqualTo(1);
+    }
+
+    @Test
+    void each_caller_in_a_mixed_batch_gets_what_its_call_alone_would_get() throws Exception {
+        memory.registerRelay(new RelayRegistration("relay-a", "10.0.0.1", 7000, Map.of()), Duration.ofMinutes(5));
+        memory.registerRelay(new RelayRegistration("relay-b", "10.0.0.2", 7000, Map.of()), Duration.ofMinutes(5));
+        memory.registerRelay(new RelayRegistration("relay-gone", "10.0.0.3", 7000, Map.of()), Duration.ofMinutes(5));
+        PlacementRecord live = memory.registerAgent("agent-live", "relay-a", TTL).orElseThrow();
+        memory.registerAgent("agent-expired", "relay-a", Duration.ofSeconds(1)).orElseThrow();
+        PlacementRecord before = memory.registerAgent("agent-moved", "relay-a", TTL).orElseThrow();
+        memory.registerAgent("agent-moved", "relay-b", TTL).orElseThrow();
+        memory.registerAgent("agent-orphan", "relay-gone", TTL).orElseThrow();
+        memory.deregisterRelay("relay-gone");
+        clock.advance(Duration.ofSeconds(2));
+        List<AgentHeartbeatRequest> requests = List.of(
+                new AgentHeartbeatRequest("agent-live", new Fence(Optional.of("relay-a"), live.epoch())),
+                new AgentHeartbeatRequest("agent-expired", Fence.NONE),
+                new AgentHeartbeatRequest("agent-moved", new Fence(Optional.of("relay-a"), before.epoch())),
+                new AgentHeartbeatRequest("agent-unknown", Fence.NONE),
+                new AgentHeartbeatRequest("agent-orphan", Fence.NONE),
+                new AgentHeartbeatRequest("agent-live", Fence.NONE),
+                new AgentHeartbeatRequest("agent-moved", Fence.NONE));
+        List<String> lookups = List.of("agent-live", "agent-expired", "agent-moved", "agent-unknown", "agent-orphan");
+        // What each call gets alone; the clock stands still, so the renewals' expiries match too.
+        List<AgentHeartbeat> alone = requests.stream().map(r -> memory.heartbeatAgent(r.agentId(), r.fence(), TTL)).toList();
+        List<Optional<RelayPlacement>> aloneLookups = lookups.stream().map(memory::getPlacement).toList();
+        assertThat(alone).extracting(outcome -> outcome.getClass().getSimpleName())
+                .containsExactly("Renewed", "NotFound", "Fenced", "NotFound", "NotFound", "Renewed", "Renewed");
+
+        CoalescingBackend coalescing = new CoalescingBackend(counting, new CoalescingBackend.Options(1000, 1));
+        counting.holdNextCall();
+        Future<Optional<RelayPlacement>> holder = callers.submit(() -> coalescing.getPlacement("agent-live"));
+        Future<AgentHeartbeat> heartbeatHolder = callers.submit(() -> coalescing.heartbeatAgent("agent-unknown", Fence.NONE, TTL));
+        counting.awaitHeld(2);
+        List<Future<AgentHeartbeat>> heartbeats = new ArrayList<>();
+        for (AgentHeartbeatRequest request : requests) {
+            heartbeats.add(callers.submit(() -> coalescing.heartbeatAgent(request.agentId(), request.fence(), TTL)));
+        }
+        List<Future<Optional<RelayPlacement>>> found = new ArrayList<>();
+        for (String agentId : lookups) {
+            found.add(callers.submit(() -> coalescing.getPlacement(agentId)));
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> coalescing.queuedCalls() == requests.size() + lookups.size());
+        counting.release();
+
+        assertThat(heartbeatHolder.get(10, TimeUnit.SECONDS)).isInstanceOf(AgentHeartbeat.NotFound.class);
+        for (int i = 0; i < requests.size(); i++) {
+            assertThat(heartbeats.get(i).get(10, TimeUnit.SECONDS)).as("caller %d, %s", i, requests.get(i)).isEqualTo(alone.get(i));
+        }
+        for (int i = 0; i < lookups.size(); i++) {
+            assertThat(found.get(i).get(10, TimeUnit.SECONDS)).as("lookup of %s", lookups.get(i)).isEqualTo(aloneLookups.get(i));
+        }
+        assertThat(holder.get(10, TimeUnit.SECONDS)).isEqualTo(aloneLookups.get(0));
+        assertThat(counting.batchSizes).as("one batch of heartbeats, one of lookups")
+                .containsExactlyInAnyOrder(requests.size(), lookups.size());
+    }
+
+    @Test
+    void through_the_service_each_caller_of_a_gathered_batch_gets_its_own_status() throws Exception {
+        memory.registerRelay(new RelayRegistration("relay-a", "10.0.0.1", 7000, Map.of()), Duration.ofMinutes(5));
+        memory.registerRelay(new RelayRegistration("relay-b", "10.0.0.2", 7000, Map.of()), Duration.ofMinutes(5));
+        PlacementRecord live = memory.registerAgent("agent-live", "relay-a", TTL).orElseThrow();
+        memory.registerAgent("agent-expired", "relay-a", Duration.ofSeconds(1)).orElseThrow();
+        PlacementRecord before = memory.registerAgent("agent-moved", "relay-a", TTL).orElseThrow();
+        memory.registerAgent("agent-moved", "relay-b", TTL).orElseThrow();
+        clock.advance(Duration.ofSeconds(2));
+        RegistrySettings settings = new RegistrySettings(Duration.ofMinutes(5), TTL, 100);
+        List<String[]> calls = List.of(
+                new String[] {"agent-live", "relay-a", Long.toString(live.epoch())},
+                new String[] {"agent-expired", "", "0"},
+                new String[] {"agent-moved", "relay-a", Long.toString(before.epoch())},
+                new String[] {"agent-unknown", "", "0"});
+        RegistryService alone = new RegistryService(memory, settings);
+        List<String> expected = calls.stream().map(call -> outcome(alone, call)).toList();
+        String renewed = Long.toString(clock.millis() + TTL.toMillis());
+        assertThat(expected).containsExactly(renewed, "NOT_FOUND", "FAILED_PRECONDITION", "NOT_FOUND");
+
+        CoalescingBackend coalescing = new CoalescingBackend(counting, new CoalescingBackend.Options(1000, 1));
+        RegistryService gathered = new RegistryService(coalescing, settings);
+        counting.holdNextCall();
+        Future<String> holder = callers.submit(() -> outcome(gathered, new String[] {"agent-live", "", "0"}));
+        counting.awaitHeld();
+        List<Future<String>> answers = new ArrayList<>();
+        for (String[] call : calls) {
+            answers.add(callers.submit(() -> outcome(gathered, call)));
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> coalescing.queuedCalls() == calls.size());
+        counting.release();
+
+        assertThat(holder.get(10, TimeUnit.SECONDS)).isEqualTo(renewed);
+        for (int i = 0; i < calls.size(); i++) {
+            assertThat(answers.get(i).get(10, TimeUnit.SECONDS)).as("caller %d", i).isEqualTo(expected.get(i));
+        }
+        assertThat(counting.batchSizes).containsExactly(calls.size());
+    }
+
+    /** The expiry a HeartbeatAgent call returns, or the kind of error it fails with. */
+    private static String outcome(RegistryService registry, String[] call) {
+        try {
+            return Long.toString(registry.heartbeatAgent(call[0], call[1], Long.parseLong(call[2])));
+        } catch (RegistryException e) {
+            return e.kind().name();
+        }
+    }
+
+    @Test
+    void heartbeats_of_one_batch_with_their_fences_get_their_own_answers() throws Exception {
+        memory.registerRelay(new RelayRegistration("relay-a", "10.0.0.1", 7000, Map.of()), Duration.ofMinutes(5));
+        memory.registerRelay(new RelayRegistration("relay-b", "10.0.0.2", 7000, Map.of()), Duration.ofMinutes(5));
+        PlacementRecord onA = memory.registerAgent("agent-1", "relay-a", TTL).orElseThrow();
+        PlacementRecord onB = memory.registerAgent("agent-1", "relay-b", TTL).orElseThrow();
+        CoalescingBackend coalescing = new CoalescingBackend(counting, new CoalescingBackend.Options(1000, 1));
+        counting.holdNextCall();
+        Future<AgentHeartbeat> holder = callers.submit(() -> coalescing.heartbeatAgent("agent-1", Fence.NONE, TTL));
+        counting.awaitHeld();
+
+        Future<AgentHeartbeat> stale = callers.submit(() -> coalescing.heartbeatAgent("agent-1", new Fence(Optional.of("relay-a"), onA.epoch()), TTL));
+        Future<AgentHeartbeat> current = callers.submit(() -> coalescing.heartbeatAgent("agent-1", new Fence(Optional.of("relay-b"), onB.epoch()), TTL));
+        Future<AgentHeartbeat> unknown = callers.submit(() -> coalescing.heartbeatAgent("agent-2", Fence.NONE, TTL));
+        await().atMost(Duration.ofSeconds(10)).until(() -> coalescing.queuedCalls() == 3);
+        counting.release();
+
+        assertThat(holder.get(10, TimeUnit.SECONDS)).isInstanceOf(AgentHeartbeat.Renewed.class);
+        assertThat(stale.get(10, TimeUnit.SECONDS)).isEqualTo(new AgentHeartbeat.Fenced("relay-b", onB.epoch()));
+        assertThat(current.get(10, TimeUnit.SECONDS)).isEqualTo(new AgentHeartbeat.Renewed(START + TTL.toMillis()));
+        assertThat(unknown.get(10, TimeUnit.SECONDS)).isInstanceOf(AgentHeartbeat.NotFound.class);
+        assertThat(counting.batchSizes).containsExactly(3);
+    }
+
+    @Test
+    void a_failed_round_trip_fails_each_of_its_callers_as_unavailable() throws Exception {
+        placeAgents(10);
+        RegistryBackend failingBatches = new ForwardingBackend(counting) {
+            @Override
+            public List<Optional<RelayPlacement>> getPlacementBatch(List<String> agentIds) {
+                throw new BackendUnavailableException("storage timed out");
+            }
+        };
+        CoalescingBackend coalescing = new CoalescingBackend(failingBatches, new CoalescingBackend.Options(1000, 1));
+        counting.holdNextCall();
+        Future<Optional<RelayPlacement>> holder = callers.submit(() -> coalescing.getPlacement("agent-0"));
+        counting.awaitHeld();
+        List<Future<Optional<RelayPlacement>>> gathered = new ArrayList<>();
+        for (int i = 1; i < 10; i++) {
+            String agentId = "agent-" + i;
+            gathered.add(callers.submit(() -> coalescing.getPlacement(agentId)));
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> coalescing.queuedCalls() == 9);
+        counting.release();
+
+        assertThat(holder.get(10, TimeUnit.SECONDS)).isPresent();
+        for (Future<Optional<RelayPlacement>> call : gathered) {
+            assertThatThrownBy(() -> call.get(10, TimeUnit.SECONDS)).cause()
+                    .isInstanceOf(BackendUnavailableException.class).hasMessageContaining("storage timed out");
+        }
+        assertThat(coalescing.getPlacement("agent-1")).as("the next lone call works").isPresent();
+    }
+
+    @Test
+    void one_bad_id_never_fails_the_others() throws Exception {
+        placeAgents(10);
+        RegistryBackend chokingOnOneId = new ForwardingBackend(counting) {
+            @Override
+            public Optional<RelayPlacement> getPlacement(String agentId) {
+                if (agentId.equals("agent-bad")) {
+                    throw new IllegalArgumentException("cannot encode agent-bad");
+                }
+                return delegate.getPlacement(agentId);
+            }
+
+            @Override
+            public List<Optional<RelayPlacement>> getPlacementBatch(List<String> agentIds) {
+                if (agentIds.contains("agent-bad")) {
+                    throw new IllegalArgumentException("cannot encode agent-bad");
+                }
+                return delegate.getPlacementBatch(agentIds);
+            }
+        };
+        CoalescingBackend coalescing = new CoalescingBackend(chokingOnOneId, new CoalescingBackend.Options(1000, 1));
+        counting.holdNextCall();
+        Future<Optional<RelayPlacement>> holder = callers.submit(() -> coalescing.getPlacement("agent-0"));
+        counting.awaitHeld();
+        List<Future<Optional<RelayPlacement>>> good = new ArrayList<>();
+        for (int i = 1; i < 5; i++) {
+            String agentId = "agent-" + i;
+            good.add(callers.submit(() -> coalescing.getPlacement(agentId)));
+        }
+        Future<Optional<RelayPlacement>> bad = callers.submit(() -> coalescing.getPlacement("agent-bad"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> coalescing.queuedCalls() == 5);
+        counting.release();
+
+        assertThat(holder.get(10, TimeUnit.SECONDS)).isPresent();
+        for (Future<Optional<RelayPlacement>> call : good) {
+            assertThat(call.get(10, TimeUnit.SECONDS)).isPresent();
+        }
+        assertThatThrownBy(() -> bad.get(10, TimeUnit.SECONDS)).cause().isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void every_method_it_does_not_gather_is_forwarded() {
+        CoalescingBackend coalescing = new CoalescingBackend(counting, CoalescingBackend.Options.DEFAULT);
+        coalescing.registerRelay(new RelayRegistration("relay-a", "10.0.0.1", 7000, Map.of()), TTL);
+        assertThat(coalescing.registerAgent("agent-1", "relay-a", TTL)).isPresent();
+        assertThat(coalescing.getRelay("relay-a")).isPresent();
+        assertThat(coalescing.heartbeatRelay("relay-a", TTL)).isPresent();
+        assertThat(coalescing.heartbeatAgents("relay-a", List.of("agent-1"), TTL)).isPresent();
+        assertThat(coalescing.getPlacements(List.of("agent-1"))).hasSize(1);
+        assertThat(coalescing.heartbeatAgentBatch(List.of(new AgentHeartbeatRequest("agent-1", Fence.NONE)), TTL)).hasSize(1);
+        assertThat(coalescing.getPlacementBatch(List.of("agent-1", "agent-2"))).hasSize(2);
+        assertThat(coalescing.ttlSupport()).isEqualTo(memory.ttlSupport());
+        assertThat(coalescing.batchConcurrency()).isEqualTo(memory.batchConcurrency());
+        assertThat(counting.batchCalls.get()).as("batch methods called directly are forwarded").isEqualTo(2);
+    }
+
+    private void placeAgents(int count) {
+        memory.registerRelay(new RelayRegistration("relay-a", "10.0.0.1", 7000, Map.of()), Duration.ofMinutes(5));
+        for (int i = 0; i < count; i++) {
+            memory.registerAgent("agent-" + i, "relay-a", TTL).orElseThrow();
+        }
+    }
+
+    /** Counts round trips and what they carried; can hold the next one until released. */
+    private static final class CountingBackend extends ForwardingBackend {
+
+        final AtomicInteger singleCalls = new AtomicInteger();
+        final AtomicInteger batchCalls = new AtomicInteger();
+        final List<Integer> batchSizes = new CopyOnWriteArrayList<>();
+        final List<Thread> callingThreads = new CopyOnWriteArrayList<>();
+        final AtomicInteger atOnce = new AtomicInteger();
+        final AtomicInteger mostAtOnce = new AtomicInteger();
+        final AtomicInteger held = new AtomicInteger();
+        private volatile CountDownLatch gate;
+
+        CountingBackend(RegistryBackend delegate) {
+            super(delegate);
+        }
+
+        /** Holds every round trip that starts from now until {@link #release()}. */
+        void holdNextCall() {
+            gate = new CountDownLatch(1);
+        }
+
+        void awaitHeld() {
+            awaitHeld(1);
+        }
+
+        void awaitHeld(int roundTrips) {
+            await().atMost(Duration.ofSeconds(10)).until(() -> held.get() == roundTrips);
+        }
+
+        void release() {
+            gate.countDown();
+        }
+
+        @Override
+        public AgentHeartbeat heartbeatAgent(String agentId, Fence fence, Duration ttl) {
+            return single(() -> delegate.heartbeatAgent(agentId, fence, ttl));
+        }
+
+        @Override
+        public Optional<RelayPlacement> getPlacement(String agentId) {
+            return single(() -> delegate.getPlacement(agentId));
+        }
+
+        @Override
+        public List<AgentHeartbeat> heartbeatAgentBatch(List<AgentHeartbeatRequest> requests, Duration ttl) {
+            return batch(requests.size(), () -> delegate.heartbeatAgentBatch(requests, ttl));
+        }
+
+        @Override
+        public List<Optional<RelayPlacement>> getPlacementBatch(List<String> agentIds) {
+            return batch(agentIds.size(), () -> delegate.getPlacementBatch(agentIds));
+        }
+
+        private <T> T single(Supplier<T> call) {
+            singleCalls.incrementAndGet();
+            callingThreads.add(Thread.currentThread());
+            return roundTrip(call);
+        }
+
+        private <T> T batch(int size, Supplier<T> call) {
+            batchCalls.incrementAndGet();
+            batchSizes.add(size);
+            return roundTrip(call);
+        }
+
+        private <T> T roundTrip(Supplier<T> call) {
+            mostAtOnce.accumulateAndGet(atOnce.incrementAndGet(), Math::max);
+            try {
+                CountDownLatch closed = gate;
+                if (closed != null && closed.getCount() > 0) {
+                    held.incrementAndGet();
+                    closed.await(30, TimeUnit.SECONDS);
+                }
+                return call.get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            } finally {
+                atOnce.decrementAndGet();
+            }
+        }
+    }
+}
