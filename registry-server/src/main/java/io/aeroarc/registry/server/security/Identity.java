@@ -11,8 +11,4 @@ import java.util.Optional;
  * @param relayId the one relay a {@link Role#RELAY} acts for
  */
 public record Identity(String name, String source, Optional<Role> role, Optional<String> relayId) {
-
-    public String describe() {
-        return name + " (" + source + ", role " + role.map(Role::wireName).orElse("none") + relayId.map(id -> ", relay " + id).orElse("") + ")";
-    }
 }
