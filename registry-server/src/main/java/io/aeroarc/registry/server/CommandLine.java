@@ -2,7 +2,10 @@ package io.aeroarc.registry.server;
 
 import io.aeroarc.registry.core.CoalescingBackend;
 import io.aeroarc.registry.core.RegistrySettings;
+import io.aeroarc.registry.server.security.SecurityConfig;
 import io.aeroarc.registry.spi.GoDurations;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -130,8 +133,74 @@ final class CommandLine {
         Optional<CoalescingBackend.Options> coalescing = coalesceBatchSize == 0
                 ? Optional.empty()
                 : Optional.of(new CoalescingBackend.Options(coalesceBatchSize, coalesceInFlight));
+        SecurityConfig security = securityConfig(settings, tls, address, warnings);
         return new Run(new ServerConfig(backend, backendOptions, address, parseInt(settings, Flag.GRPC_LISTEN_PORT, 0, 65535), registry,
-                parseDuration(settings, Flag.SHUTDOWN_TIMEOUT), certPath, keyPath, coalescing, limits, warnings, callLimits));
+                parseDuration(settings, Flag.SHUTDOWN_TIMEOUT), certPath, keyPath, coalescing, limits, warnings, callLimits, security));
+    }
+
+    private static SecurityConfig securityConfig(Map<Flag, Setting> settings, boolean tls, String address, List<String> warnings) {
+        Optional<Path> clientCa = optionalFile(settings, Flag.TLS_CLIENT_CA);
+        String authText = text(settings, Flag.TLS_CLIENT_AUTH).trim().toLowerCase(Locale.ROOT);
+        SecurityConfig.ClientAuth clientAuth = switch (authText) {
+            case "" -> clientCa.isPresent() ? SecurityConfig.ClientAuth.REQUIRE : SecurityConfig.ClientAuth.NONE;
+            case "none" -> SecurityConfig.ClientAuth.NONE;
+            case "optional" -> SecurityConfig.ClientAuth.OPTIONAL;
+            case "require" -> SecurityConfig.ClientAuth.REQUIRE;
+            default -> throw new IllegalArgumentException("invalid " + source(settings, Flag.TLS_CLIENT_AUTH) + " '"
+                    + text(settings, Flag.TLS_CLIENT_AUTH) + "': expected none, optional or require");
+        };
+        if (clientAuth != SecurityConfig.ClientAuth.NONE && clientCa.isEmpty()) {
+            throw new IllegalArgumentException("--tls-client-auth " + authText + " needs --tls-client-ca");
+        }
+        if (clientAuth == SecurityConfig.ClientAuth.NONE && clientCa.isPresent()) {
+            throw new IllegalArgumentException("--tls-client-ca is set but --tls-client-auth is none; drop one of them");
+        }
+        if (clientCa.isPresent() && !tls) {
+            throw new IllegalArgumentException("--tls-client-ca needs --tls-enabled: client certificates are part of TLS");
+        }
+        Optional<Path> tokenFile = optionalFile(settings, Flag.AUTH_TOKEN_FILE);
+        Optional<Path> policyFile = optionalFile(settings, Flag.AUTH_POLICY);
+        if (clientCa.isPresent() && policyFile.isEmpty()) {
+            throw new IllegalArgumentException("--tls-client-ca needs --auth-policy: its identities give certificate holders their roles");
+        }
+        boolean allowPlaintext = parseBoolean(settings, Flag.AUTH_ALLOW_PLAINTEXT_LOOPBACK);
+        boolean loopback = isLoopback(address);
+        if (tokenFile.isPresent() && !tls) {
+            if (!allowPlaintext) {
+                throw new IllegalArgumentException("--auth-token-file without --tls-enabled would let tokens cross the network in plaintext; "
+                        + "enable TLS, or listen on a loopback address with --auth-allow-plaintext-loopback");
+            }
+            if (!loopback) {
+                throw new IllegalArgumentException("--auth-allow-plaintext-loopback needs a loopback --grpc-listen-address, not " + address);
+            }
+        }
+        SecurityConfig security = new SecurityConfig(clientCa, clientAuth, tokenFile, policyFile, allowPlaintext,
+                parseBoolean(settings, Flag.AUDIT_LOG));
+        if (!security.authenticates() && !loopback) {
+            warnings.add("listening on " + address + " without client authentication: anyone who reaches the port can register, move and "
+                    + "deregister relays and agents and read the fleet (see --tls-client-ca and --auth-token-file)");
+        }
+        return security;
+    }
+
+    private static boolean isLoopback(String address) {
+        try {
+            return InetAddress.getByName(address).isLoopbackAddress();
+        } catch (UnknownHostException e) {
+            return false;
+        }
+    }
+
+    private static Optional<Path> optionalFile(Map<Flag, Setting> settings, Flag flag) {
+        String value = text(settings, flag);
+        if (value.isBlank()) {
+            return Optional.empty();
+        }
+        Path path = Path.of(value);
+        if (!Files.isReadable(path) || Files.isDirectory(path)) {
+            throw new IllegalArgumentException("invalid " + source(settings, flag) + " '" + value + "': not a readable file");
+        }
+        return Optional.of(path);
     }
 
     static String help(Collection<String> backendNames) {

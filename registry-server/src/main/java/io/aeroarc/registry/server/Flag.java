@@ -17,6 +17,12 @@ enum Flag {
     TLS_ENABLED("tls-enabled", "false", "serve TLS (--tls-enabled or --tls-enabled=true)"),
     TLS_CERT_PATH("tls-cert-path", "", "PEM certificate chain, required with --tls-enabled"),
     TLS_KEY_PATH("tls-key-path", "", "PEM private key (PKCS#8), required with --tls-enabled"),
+    TLS_CLIENT_CA("tls-client-ca", "", "PEM bundle of the CAs whose client certificates identify clients (mutual TLS)"),
+    TLS_CLIENT_AUTH("tls-client-auth", "", "none, optional or require a client certificate; require when --tls-client-ca is set"),
+    AUTH_TOKEN_FILE("auth-token-file", "", "bearer tokens, lines 'sha256:<hex> <role> <identity>'; re-read when it changes"),
+    AUTH_POLICY("auth-policy", "", "JSON policy: roles of certificate identities, rate limits, reflection"),
+    AUTH_ALLOW_PLAINTEXT_LOOPBACK("auth-allow-plaintext-loopback", "false", "accept bearer tokens without TLS on a loopback address"),
+    AUDIT_LOG("audit-log", "true", "audit lines (ownership changes, deregistrations, denied calls) on logger io.aeroarc.registry.audit"),
     MAX_PAGE_SIZE("max-page-size", "10000", "most entries in one list response; page_size 0 means this many"),
     COALESCE_BATCH_SIZE("coalesce-batch-size", "1000",
             "most concurrent HeartbeatAgent or GetAgentPlacement calls gathered into one storage round trip; 0 turns gathering off"),
@@ -61,7 +67,7 @@ enum Flag {
     }
 
     boolean isBoolean() {
-        return this == TLS_ENABLED || this == HELP;
+        return this == TLS_ENABLED || this == HELP || this == AUTH_ALLOW_PLAINTEXT_LOOPBACK || this == AUDIT_LOG;
     }
 
     static Flag named(String name) {

@@ -1,6 +1,7 @@
 package io.aeroarc.registry.server;
 
 import io.aeroarc.registry.core.BackendLoader;
+import io.aeroarc.registry.server.security.SecretRedactor;
 import io.aeroarc.registry.spi.GoDurations;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -47,13 +48,18 @@ public final class Main {
         }
 
         RegistryServer server;
+        SecretRedactor redactor = SecretRedactor.of(config.backendOptions());
         try {
             server = RegistryServer.create(config, backends).start();
         } catch (IllegalArgumentException e) {
-            err.println("relay-registry: " + e.getMessage());
+            err.println("relay-registry: " + redactor.redact(String.valueOf(e.getMessage())));
             return 2;
         } catch (UncheckedIOException e) {
-            err.println("relay-registry: " + e.getMessage() + " (" + config.listenAddress() + ":" + config.listenPort() + ")");
+            err.println("relay-registry: " + redactor.redact(e.getMessage()) + " (" + config.listenAddress() + ":" + config.listenPort() + ")");
+            return 1;
+        } catch (RuntimeException e) {
+            // A backend's own failure: its message and stack may carry the options it was given.
+            err.println("relay-registry: cannot start: " + e.getClass().getName() + ": " + redactor.redact(String.valueOf(e.getMessage())));
             return 1;
         }
         config.warnings().forEach(warning -> LOG.warn(warning));
@@ -61,6 +67,7 @@ public final class Main {
                 config.listenAddress(), server.port(), config.tlsEnabled() ? "TLS" : "plaintext", config.backend(),
                 GoDurations.format(config.settings().relayTtl()), GoDurations.format(config.settings().agentTtl()),
                 config.settings().maxPageSize());
+        LOG.info(config.security().describe());
 
         awaitStopSignal();
         server.stop();

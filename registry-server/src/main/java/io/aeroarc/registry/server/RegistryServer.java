@@ -5,11 +5,15 @@ import io.aeroarc.registry.core.BackendLoader;
 import io.aeroarc.registry.core.CoalescingBackend;
 import io.aeroarc.registry.core.FailFastBackend;
 import io.aeroarc.registry.core.RegistryService;
+import io.aeroarc.registry.core.RegistryException;
 import io.aeroarc.registry.core.RegistrySettings;
 import io.aeroarc.registry.core.StorageAvailability;
+import io.aeroarc.registry.server.security.Security;
+import io.aeroarc.registry.server.security.SecurityConfig;
 import io.aeroarc.registry.spi.BackendContext;
 import io.aeroarc.registry.spi.BackendOptions;
 import io.aeroarc.registry.spi.GoDurations;
+import io.aeroarc.registry.spi.PlacementRecord;
 import io.aeroarc.registry.spi.RegistryBackend;
 import io.grpc.InsecureServerCredentials;
 import io.grpc.Metadata;
@@ -17,7 +21,8 @@ import io.grpc.Server;
 import io.grpc.ServerBuilder;
 import io.grpc.ServerCall;
 import io.grpc.ServerCredentials;
-import io.grpc.TlsServerCredentials;
+import io.grpc.ServerInterceptor;
+import io.grpc.ServerInterceptors;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
@@ -30,6 +35,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
@@ -80,18 +86,24 @@ public final class RegistryServer {
     private final ExecutorService serviceExecutor = fixedPool(SERVICE_THREADS, "registry-service-");
     private final Duration shutdownTimeout;
     private final Optional<TransportGuards> transportGuards;
+    private final Security security;
     private boolean stopped;
 
     /** A server on {@code builder}, such as one on an ephemeral port in tests. */
     public RegistryServer(ServerBuilder<?> builder, String backendName, RegistryBackend backend, RegistrySettings settings,
             Duration shutdownTimeout) {
-        this(builder, backendName, backend, settings, shutdownTimeout, CallLimits.defaults(), Optional.empty());
+        this(builder, backendName, backend, settings, shutdownTimeout, CallLimits.defaults(), Optional.empty(),
+                Security.from(SecurityConfig.none()));
     }
 
-    /** A server on {@code builder} whose calls are admitted within {@code limits}, with the transport guarded when guards are given. */
+    /**
+     * A server on {@code builder} whose calls are admitted within {@code limits}, with the transport
+     * guarded when guards are given, and clients authenticated, authorized and limited by {@code security}.
+     */
     RegistryServer(ServerBuilder<?> builder, String backendName, RegistryBackend backend, RegistrySettings settings,
-            Duration shutdownTimeout, CallLimits limits, Optional<TransportGuards> transportGuards) {
+            Duration shutdownTimeout, CallLimits limits, Optional<TransportGuards> transportGuards, Security security) {
         this.transportGuards = transportGuards;
+        this.security = security;
         transportGuards.ifPresent(guards -> guards.interceptors().forEach(builder::intercept));
         this.backendName = backendName;
         this.shutdownTimeout = shutdownTimeout;
@@ -100,11 +112,16 @@ public final class RegistryServer {
         this.availability = new StorageAvailability(healthMonitor);
         this.backend = new FailFastBackend(backend, availability);
         this.admission = new CallAdmission(limits);
+        RegistryService registry = new RegistryService(this.backend, settings);
+        // Security sits inside request parsing, on the typed requests its rules read. It refuses bad
+        // credentials and over-limit clients when the call starts; the rules that need the storage
+        // run when the request is complete, on a call thread.
+        List<ServerInterceptor> guards = security.interceptors(agentId -> currentPlacement(registry, agentId), StatusMapper::toStatus);
         this.server = builder
-                .addService(RequestParsing.parsedInCall(
-                        new AeroRegistryService(new RegistryService(this.backend, settings), limits.defaultDeadline()).bindService()))
+                .addService(RequestParsing.parsedInCall(ServerInterceptors.intercept(
+                        new AeroRegistryService(registry, limits.defaultDeadline()).bindService(), guards)))
                 .addService(health.getHealthService())
-                .addService(ProtoReflectionServiceV1.newInstance())
+                .addService(ServerInterceptors.intercept(ProtoReflectionServiceV1.newInstance(), guards))
                 .intercept(new FailedCallLogger())
                 .intercept(inFlightCalls)
                 // Outermost: a shed call is answered here, before the per-call log, which would
@@ -128,22 +145,44 @@ public final class RegistryServer {
     public static RegistryServer create(ServerConfig config, BackendLoader backends) {
         RegistrySettings settings = config.settings();
         // Credentials first: a bad key file must not leave an opened backend behind.
-        ServerCredentials credentials = config.tlsEnabled()
-                ? tlsCredentials(config)
-                : InsecureServerCredentials.create();
-        BackendContext context = new BackendContext(Clock.systemUTC(), settings.relayTtl(), settings.agentTtl());
-        RegistryBackend opened = backends.open(config.backend(), BackendOptions.of(config.backend(), config.backendOptions()), context, settings);
-        RegistryBackend backend = config.coalescing().<RegistryBackend>map(options -> new CoalescingBackend(opened, options)).orElse(opened);
+        Security security = Security.from(config.security());
+        ServerCredentials credentials;
+        RegistryBackend backend;
+        try {
+            if (config.tlsEnabled()) {
+                checkKeyAndCertificate(config);
+                credentials = security.tlsCredentials(config.tlsCertPath().orElseThrow(), config.tlsKeyPath().orElseThrow());
+            } else {
+                credentials = InsecureServerCredentials.create();
+            }
+            BackendContext context = new BackendContext(Clock.systemUTC(), settings.relayTtl(), settings.agentTtl());
+            RegistryBackend opened = backends.open(config.backend(), BackendOptions.of(config.backend(), config.backendOptions()), context, settings);
+            backend = config.coalescing().<RegistryBackend>map(options -> new CoalescingBackend(opened, options)).orElse(opened);
+        } catch (RuntimeException e) {
+            security.close();
+            throw e;
+        }
         NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(config.listenAddress(), config.listenPort()), credentials);
         TransportGuards guards = TransportGuards.apply(config.transportLimits(), builder);
-        return new RegistryServer(builder, config.backend(), backend, settings, config.shutdownTimeout(), config.callLimits(), Optional.of(guards));
+        return new RegistryServer(builder, config.backend(), backend, settings, config.shutdownTimeout(), config.callLimits(), Optional.of(guards),
+                security);
+    }
+
+    /** The agent's placement now, for the security rules and audit lines that depend on it. */
+    private static Optional<PlacementRecord> currentPlacement(RegistryService registry, String agentId) {
+        try {
+            return Optional.of(registry.getAgentPlacement(agentId).placement());
+        } catch (RegistryException e) {
+            // Not placed, or an invalid id that the call itself will report.
+            return Optional.empty();
+        }
     }
 
     /**
      * Loads and checks the certificate and key now, before the backend opens: Netty reads them only
      * when the server starts, and reads PKCS#8 keys only.
      */
-    private static ServerCredentials tlsCredentials(ServerConfig config) {
+    private static void checkKeyAndCertificate(ServerConfig config) {
         File cert = config.tlsCertPath().orElseThrow().toFile();
         File key = config.tlsKeyPath().orElseThrow().toFile();
         String keyText;
@@ -161,7 +200,6 @@ public final class RegistryServer {
         }
         try {
             GrpcSslContexts.forServer(cert, key).build();
-            return TlsServerCredentials.create(cert, key);
         } catch (IOException | RuntimeException e) {
             throw new IllegalArgumentException("cannot load --tls-cert-path/--tls-key-path: " + e.getMessage(), e);
         }
@@ -175,6 +213,7 @@ public final class RegistryServer {
             serviceExecutor.shutdownNow();
             transportGuards.ifPresent(TransportGuards::close);
             backend.close();
+            security.close();
             throw new UncheckedIOException("cannot listen: " + e.getMessage(), e);
         }
         healthMonitor.start(backend, availability);
@@ -214,6 +253,7 @@ public final class RegistryServer {
         serviceExecutor.shutdownNow();
         transportGuards.ifPresent(TransportGuards::close);
         backend.close();
+        security.close();
         LOG.info("stopped; backend {} closed", backendName);
     }
 

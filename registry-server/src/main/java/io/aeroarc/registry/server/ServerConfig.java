@@ -2,6 +2,7 @@ package io.aeroarc.registry.server;
 
 import io.aeroarc.registry.core.CoalescingBackend;
 import io.aeroarc.registry.core.RegistrySettings;
+import io.aeroarc.registry.server.security.SecurityConfig;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -18,6 +19,7 @@ import java.util.Optional;
  * @param transportLimits what one client may hold of the server
  * @param warnings settings that were accepted but have no effect, logged at start
  * @param callLimits deadlines and admission bounds of registry calls
+ * @param security client authentication, authorization, rate limits, audit
  */
 public record ServerConfig(
         String backend,
@@ -31,7 +33,8 @@ public record ServerConfig(
         Optional<CoalescingBackend.Options> coalescing,
         TransportLimits transportLimits,
         List<String> warnings,
-        CallLimits callLimits) {
+        CallLimits callLimits,
+        SecurityConfig security) {
 
     public ServerConfig {
         backendOptions = Map.copyOf(backendOptions);

@@ -29,7 +29,11 @@ class CommandLineTest {
         assertThat(config.shutdownTimeout()).isEqualTo(Duration.ofSeconds(30));
         assertThat(config.tlsEnabled()).isFalse();
         assertThat(config.backendOptions()).isEmpty();
-        assertThat(config.warnings()).isEmpty();
+        assertThat(config.security().authenticates()).isFalse();
+        assertThat(config.security().audit()).isTrue();
+        assertThat(config.warnings()).singleElement().asString()
+                .startsWith("listening on 0.0.0.0 without client authentication: anyone who reaches the port can register, move and deregister");
+        assertThat(run("--grpc-listen-address", "127.0.0.1").warnings()).isEmpty();
         assertThat(config.coalescing()).contains(CoalescingBackend.Options.DEFAULT).contains(new CoalescingBackend.Options(1000, 2));
     }
 
@@ -64,6 +68,29 @@ class CommandLineTest {
     }
 
     @Test
+    void security_flags_refuse_tokens_in_plaintext_unless_allowed_on_loopback(@TempDir Path dir) throws Exception {
+        Path tokens = Files.writeString(dir.resolve("tokens"), "");
+        Path ca = Files.writeString(dir.resolve("ca.pem"), "");
+        Path policy = Files.writeString(dir.resolve("policy.json"), "{}");
+
+        assertInvalid("--auth-token-file without --tls-enabled would let tokens cross the network in plaintext; enable TLS, or listen on a "
+                + "loopback address with --auth-allow-plaintext-loopback", "--auth-token-file", tokens.toString(), "--grpc-listen-address", "127.0.0.1");
+        assertInvalid("--auth-allow-plaintext-loopback needs a loopback --grpc-listen-address, not 0.0.0.0",
+                "--auth-token-file", tokens.toString(), "--auth-allow-plaintext-loopback");
+        ServerConfig loopback = run("--auth-token-file", tokens.toString(), "--auth-allow-plaintext-loopback", "--grpc-listen-address", "::1",
+                "--audit-log=false");
+        assertThat(loopback.security().authenticates()).isTrue();
+        assertThat(loopback.security().audit()).isFalse();
+        assertThat(loopback.warnings()).isEmpty();
+
+        assertInvalid("--tls-client-ca needs --tls-enabled: client certificates are part of TLS", "--tls-client-ca", ca.toString(),
+                "--auth-policy", policy.toString());
+        assertInvalid("--tls-client-auth optional needs --tls-client-ca", "--tls-client-auth", "optional");
+        assertInvalid("invalid --tls-client-auth 'always': expected none, optional or require", "--tls-client-auth=always");
+        assertInvalid("invalid --auth-policy '" + dir.resolve("nope") + "': not a readable file", "--auth-policy", dir.resolve("nope").toString());
+    }
+
+    @Test
     void flags_take_go_durations_in_both_spellings() {
         ServerConfig config = run("--relay-ttl", "1m30s", "-agent-ttl=500ms", "--shutdown-timeout=0", "--grpc-listen-port", "0",
                 "--grpc-listen-address=127.0.0.1", "--max-page-size", "50");
@@ -95,7 +122,7 @@ class CommandLineTest {
         ServerConfig redis = run("--backend", "redis", "--redis-addr", "cache.internal", "--redis-port=6380", "--backend-option", "timeout=1s");
         assertThat(redis.backendOptions()).containsExactlyInAnyOrderEntriesOf(Map.of("addr", "cache.internal", "port", "6380", "timeout", "1s"));
 
-        ServerConfig memory = run("--redis-addr", "cache.internal");
+        ServerConfig memory = run("--redis-addr", "cache.internal", "--grpc-listen-address", "127.0.0.1");
         assertThat(memory.backendOptions()).isEmpty();
         assertThat(memory.warnings()).containsExactly("--redis-addr applies to backend redis only; ignored with --backend memory");
     }

@@ -25,7 +25,8 @@ final class RunningRegistry implements AutoCloseable {
 
     RunningRegistry(RegistryBackend backend, RegistrySettings settings, Duration shutdownTimeout, CallLimits limits) {
         server = new RegistryServer(NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)), "test", backend, settings,
-                shutdownTimeout, limits, java.util.Optional.empty()).start();
+                shutdownTimeout, limits, java.util.Optional.empty(),
+                io.aeroarc.registry.server.security.Security.from(io.aeroarc.registry.server.security.SecurityConfig.none())).start();
         channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
     }
 

@@ -1,5 +1,9 @@
 package io.aeroarc.registry.spi;
 
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
@@ -11,8 +15,16 @@ import java.util.TreeSet;
 /**
  * The operator's {@code --backend-option key=value} settings for one backend, with typed reads
  * whose errors name the option.
+ *
+ * <p>Every option can also be read from a file: {@code KEY-file=PATH} stands for {@code KEY} set to
+ * the file's content (one trailing line break removed), so secrets such as {@code password} stay out
+ * of command lines, {@code ps} and environment dumps. This is resolved when {@code KEY} is read, not
+ * when the options are given: an option whose own name ends in {@code -file} (etcd's {@code ca-file})
+ * is still read as it is. Values read from files never appear in error messages.
  */
 public final class BackendOptions {
+
+    private static final String FILE_SUFFIX = "-file";
 
     private final String backendName;
     private final Map<String, String> values;
@@ -39,15 +51,41 @@ public final class BackendOptions {
     }
 
     public Optional<String> get(String key) {
-        return Optional.ofNullable(values.get(key));
+        return Optional.ofNullable(value(key));
     }
 
     public String get(String key, String defaultValue) {
-        return values.getOrDefault(key, defaultValue);
+        String value = value(key);
+        return value == null ? defaultValue : value;
+    }
+
+    /** The option as given, else the content of the file {@code KEY-file} names, else null. */
+    private String value(String key) {
+        String given = values.get(key);
+        String file = values.get(key + FILE_SUFFIX);
+        if (given != null && file != null) {
+            throw new IllegalArgumentException("--backend-option " + key + " and " + key + FILE_SUFFIX + " for backend " + backendName
+                    + " exclude each other; give one");
+        }
+        if (file == null) {
+            return given;
+        }
+        try {
+            String content = Files.readString(Path.of(file), StandardCharsets.UTF_8);
+            return content.endsWith("\r\n") ? content.substring(0, content.length() - 2)
+                    : content.endsWith("\n") ? content.substring(0, content.length() - 1) : content;
+        } catch (IOException | RuntimeException e) {
+            throw new IllegalArgumentException("cannot read --backend-option " + key + FILE_SUFFIX + " '" + file + "' for backend "
+                    + backendName + ": " + e.getClass().getSimpleName());
+        }
+    }
+
+    private boolean fromFile(String key) {
+        return values.get(key + FILE_SUFFIX) != null;
     }
 
     public int getInt(String key, int defaultValue) {
-        String text = values.get(key);
+        String text = value(key);
         if (text == null) {
             return defaultValue;
         }
@@ -59,7 +97,7 @@ public final class BackendOptions {
     }
 
     public Duration getDuration(String key, Duration defaultValue) {
-        String text = values.get(key);
+        String text = value(key);
         if (text == null) {
             return defaultValue;
         }
@@ -71,7 +109,7 @@ public final class BackendOptions {
     }
 
     public boolean getBoolean(String key, boolean defaultValue) {
-        String text = values.get(key);
+        String text = value(key);
         if (text == null) {
             return defaultValue;
         }
@@ -86,6 +124,7 @@ public final class BackendOptions {
     public void requireOnly(Set<String> knownKeys) {
         Set<String> unknown = new TreeSet<>(values.keySet());
         unknown.removeAll(knownKeys);
+        unknown.removeIf(key -> key.endsWith(FILE_SUFFIX) && knownKeys.contains(key.substring(0, key.length() - FILE_SUFFIX.length())));
         if (!unknown.isEmpty()) {
             throw new IllegalArgumentException("unknown --backend-option " + String.join(", ", unknown) + " for backend "
                     + backendName + "; known: " + String.join(", ", new TreeSet<>(knownKeys)));
@@ -93,8 +132,8 @@ public final class BackendOptions {
     }
 
     private IllegalArgumentException invalid(String key, String text, String expected) {
-        return new IllegalArgumentException(
-                "invalid --backend-option " + key + "='" + text + "' for backend " + backendName + ": expected " + expected);
+        String shown = fromFile(key) ? key + FILE_SUFFIX + " (content not shown)" : key + "='" + text + "'";
+        return new IllegalArgumentException("invalid --backend-option " + shown + " for backend " + backendName + ": expected " + expected);
     }
 
     @Override

@@ -4,10 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class BackendOptionsTest {
 
@@ -41,5 +44,25 @@ class BackendOptionsTest {
         assertThatCode(() -> options.requireOnly(Set.of("timeout", "pool-size", "tls", "url", "key-prefix"))).doesNotThrowAnyException();
         assertThatThrownBy(() -> options.requireOnly(Set.of("url", "timeout")))
                 .hasMessage("unknown --backend-option pool-size, tls for backend redis; known: timeout, url");
+    }
+
+    @Test
+    void any_option_can_be_read_from_a_file_named_by_key_file(@TempDir Path dir) throws Exception {
+        Path password = Files.writeString(dir.resolve("password"), "s3cret-from-file\n");
+        Path poolSize = Files.writeString(dir.resolve("pool"), "not-a-number");
+        BackendOptions fromFiles = BackendOptions.of("postgres", Map.of("password-file", password.toString(), "pool-size-file", poolSize.toString(),
+                "ca-file", "/etc/ca.pem"));
+
+        assertThat(fromFiles.get("password")).contains("s3cret-from-file");
+        assertThat(fromFiles.get("ca-file")).contains("/etc/ca.pem");
+        assertThatCode(() -> fromFiles.requireOnly(Set.of("password", "pool-size", "ca-file"))).doesNotThrowAnyException();
+        assertThatThrownBy(() -> fromFiles.requireOnly(Set.of("password", "ca-file")))
+                .hasMessageStartingWith("unknown --backend-option pool-size-file for backend postgres");
+        assertThatThrownBy(() -> fromFiles.getInt("pool-size", 4))
+                .hasMessage("invalid --backend-option pool-size-file (content not shown) for backend postgres: expected an integer");
+        assertThatThrownBy(() -> BackendOptions.of("postgres", Map.of("password", "a", "password-file", password.toString())).get("password"))
+                .hasMessageContaining("exclude each other");
+        assertThatThrownBy(() -> BackendOptions.of("postgres", Map.of("password-file", dir.resolve("missing").toString())).get("password"))
+                .hasMessageStartingWith("cannot read --backend-option password-file");
     }
 }
