@@ -40,6 +40,9 @@ public final class BenchCli {
               max        closed loop per RPC in rounds with the health-Check ceiling, against --target HOST:PORT
                          --relays 100 --agents-per-relay 1000 --concurrency 32 --connections 2 --rounds 3 --round 4s
 
+              client-check  h2load's Check against the bench client's, alternating rounds, against --target HOST:PORT
+                         --connections 4 --streams 16 --threads 1 --rounds 3 --round 4s (the bench client's)
+
               open-loop  one RPC at a fixed rate, against --target HOST:PORT
                          --rpc Check|HeartbeatAgent|GetAgentPlacement --rate N --agents 10000 --warmup 3s --duration 20s
 
@@ -72,6 +75,7 @@ public final class BenchCli {
             switch (command) {
                 case "suite" -> suite(rest, progress);
                 case "max" -> max(rest, out, progress);
+                case "client-check" -> clientCheck(rest, out, progress);
                 case "open-loop" -> openLoop(rest, out, progress);
                 case "fleet" -> fleet(rest, out, progress);
                 case "heap" -> heap(rest, out);
@@ -97,7 +101,7 @@ public final class BenchCli {
         Flags flags = Flags.parse(args, Set.of("backend", "out", "registry-jar", "registry-heap", "only", "fleet-duration", "fleet-waves", "label"),
                 Set.of("quick", "fleet-batched", "no-jfr"));
         BenchBackend backend = BenchBackends.named(flags.get("backend", "memory"));
-        SuiteProfile profile = flags.isOn("quick") ? SuiteProfile.QUICK : SuiteProfile.FULL;
+        SuiteProfile profile = (flags.isOn("quick") ? SuiteProfile.QUICK : SuiteProfile.FULL).forBackend(backend.name());
         FleetScenario.Settings fleet = profile.fleet();
         profile = profile.withFleet(new FleetScenario.Settings(fleet.relays(), fleet.agentsPerRelay(), fleet.interval(),
                 flags.isOn("fleet-batched"), fleet.lookupsPerSecond(), flags.getDuration("fleet-duration", fleet.duration()),
@@ -131,8 +135,29 @@ public final class BenchCli {
                 flags.getInt("agents-per-relay", full.agentsPerRelay()), flags.getInt("concurrency", full.concurrency()), full.firstWarmup(),
                 flags.getInt("rounds", full.rounds()), new Phases(full.round().warmup(), flags.getDuration("round", full.round().measure())),
                 full.openLoop(), full.listPageSize(), full.maxInFlight(), full.rawThreads());
+        RegistryClient.Target target = RegistryClient.Target.parse(flags.require("target"));
+        LeanLoad lean = new LeanLoad(target, SuiteProfile.LEAN);
         try (RegistryClient client = connect(flags)) {
-            out.println(JsonReport.gson().toJson(MaxScenario.run(client, settings, CpuMeter.withoutRegistry(), RawLoops.NONE, progress)));
+            out.println(JsonReport.gson().toJson(MaxScenario.run(client, lean, target, SuiteProfile.FULL.clientProof(), settings,
+                    CpuMeter.withoutRegistry(), RawLoops.NONE, progress)));
+        } finally {
+            lean.close();
+        }
+    }
+
+    private static void clientCheck(List<String> args, PrintStream out, Progress progress) throws InterruptedException {
+        Flags flags = Flags.parse(args, Set.of("target", "connections", "streams", "threads", "rounds", "round"), Set.of());
+        LeanLoad lean = new LeanLoad(RegistryClient.Target.parse(flags.require("target")), new LeanLoad.Settings(
+                flags.getInt("connections", SuiteProfile.LEAN.connections()), flags.getInt("streams", SuiteProfile.LEAN.streams()),
+                flags.getInt("threads", SuiteProfile.LEAN.threads())));
+        try {
+            ClientProof.Settings settings = new ClientProof.Settings(new H2Load.Settings(SuiteProfile.H2LOAD.connections(),
+                    SuiteProfile.H2LOAD.streams(), flags.getInt("threads", SuiteProfile.LEAN.threads())), flags.getInt("rounds", 3),
+                    new Phases(java.time.Duration.ofSeconds(1), flags.getDuration("round", java.time.Duration.ofSeconds(4))));
+            out.println(JsonReport.gson().toJson(ClientProof.run(RegistryClient.Target.parse(flags.require("target")), lean, settings,
+                    CpuMeter.withoutRegistry(), progress)));
+        } finally {
+            lean.close();
         }
     }
 

@@ -70,13 +70,21 @@ final class BenchSuite {
                         RegistryClient client = connect(registry);
                         RawLoops raw = backend.baseline().open(storage, profile.max().agents(), profile.max().agentsPerRelay(),
                                 profile.max().rawThreads())) {
-                    max = MaxScenario.run(client, profile.max(), new CpuMeter(registry.pid()), raw, progress);
+                    RegistryClient.Target target = new RegistryClient.Target("127.0.0.1", registry.port());
+                    LeanLoad lean = new LeanLoad(target, SuiteProfile.LEAN);
+                    try {
+                        max = MaxScenario.run(client, lean, target, profile.clientProof(), profile.max(), new CpuMeter(registry.pid()), raw,
+                                progress);
+                    } finally {
+                        lean.close();
+                    }
                 }
             }
             if (recording.isPresent()) {
                 List<JfrProfile.Phase> phases = new ArrayList<>();
                 List<LoadResult.Window> checkWindows = new ArrayList<>();
                 max.rpcs().forEach(rpc -> checkWindows.addAll(rpc.ceiling().windows()));
+                checkWindows.addAll(max.client().lean().windows());
                 phases.add(new JfrProfile.Phase(MaxScenario.CHECK, checkWindows));
                 max.rpcs().forEach(rpc -> phases.add(JfrProfile.Phase.of(rpc.rpc(), rpc.rpc().name())));
                 max.raw().forEach(raw -> phases.add(JfrProfile.Phase.of(raw.rpc(), raw.rpc().name() + " (next to raw)")));
@@ -133,7 +141,7 @@ final class BenchSuite {
 
         double minutes = Duration.between(started, Instant.now()).toMillis() / 60_000.0;
         SuiteReport report = new SuiteReport(backend.name(), profile.name(), started.truncatedTo(ChronoUnit.SECONDS).toString(), minutes,
-                settings.label(), machine, MachineFacts.currentLoadAverage(), settings.launcher().describe(), storageDescription, max,
+                settings.label(), machine, MachineFacts.currentLoadAverage(), settings.launcher().describe(), storageDescription, profile.sizing(), max,
                 scale, fleet, fleetResident, jmh, heap, jfr, List.of());
         report = report.withTargets(Targets.evaluate(report));
         Files.writeString(settings.out().resolve("report.md"), MarkdownReport.render(report), StandardCharsets.UTF_8);

@@ -34,6 +34,14 @@ final class MarkdownReport {
                 + "ceiling of the same gRPC server, and the raw storage client.");
         line();
         machine(report);
+        if (!report.sizing().isEmpty()) {
+            line("## Sized down on this backend");
+            line();
+            for (String note : report.sizing()) {
+                line("- " + note);
+            }
+            line();
+        }
         targets(report.targets());
         if (report.max() != null) {
             max(report.max());
@@ -92,11 +100,14 @@ final class MarkdownReport {
         MaxScenario.Settings settings = max.settings();
         line("## Max throughput (closed loop)");
         line();
-        line(String.format(Locale.ROOT, "%,d relays × %,d agents registered through the API in %.1f s. %d callers over %d connections, "
-                + "one RPC at a time, each call on a random relay or agent. Per RPC: %s of warm-up, then %d round(s) of the standard "
+        clientProof(max.client());
+        LeanLoad.Settings lean = max.client().leanSettings();
+        line(String.format(Locale.ROOT, "%,d relays × %,d agents registered through the API in %.1f s. The bench's lean client, %d "
+                + "calls in flight over %d connections, one RPC at a time, each call on a random relay or agent (requests serialized "
+                + "before the run; a call counts by its grpc-status alone). Per RPC: %s of warm-up, then %d round(s) of the standard "
                 + "health `Check` on the same server (the ceiling) and the RPC, each %s warm-up and %s measured; the share is the RPC's "
                 + "rate over Check's in the same rounds.", settings.relays(), settings.agentsPerRelay(), max.setupSeconds(),
-                settings.concurrency(), max.connections(), seconds(settings.firstWarmup()), settings.rounds(),
+                lean.concurrency(), lean.connections(), seconds(settings.firstWarmup()), settings.rounds(),
                 seconds(settings.round().warmup()), seconds(settings.round().measure())));
         line();
         List<List<String>> rows = new ArrayList<>();
@@ -125,6 +136,33 @@ final class MarkdownReport {
         }
         table(List.of("RPC", "requested/s", "achieved/s", "p50", "p99", "p99.9", "max", "not sent", "errors",
                 "cores: registry / loadgen / storage / others"), openRows);
+    }
+
+    /** The h2load comparison: whether the rates of this report are the registry's or the client's. */
+    private void clientProof(ClientProof.Result client) {
+        line("### The load generator is not the bottleneck");
+        line();
+        LeanLoad.Settings lean = client.leanSettings();
+        H2Load.Settings h2load = client.h2loadSettings();
+        if (client.h2load() == null) {
+            line("h2load (apt package nghttp2-client) was not installed: the bench client's own Check rate is "
+                    + number(client.lean().callsPerSecond()) + " calls/s, not compared with anything. **Not proven.**");
+            line();
+            return;
+        }
+        line(String.format(Locale.ROOT, "The standard health `Check` from h2load (nghttp2's C load generator; %d connections × %d "
+                + "streams, %d threads) and from the bench's lean client (%d connections × %d streams, %d %s event loop threads), in "
+                + "%d alternating rounds on the same registry.", h2load.connections(), h2load.streams(), h2load.threads(),
+                lean.connections(), lean.streams(), lean.threads(), client.transport(), client.lean().windows().size()));
+        line();
+        table(List.of("client", "Check calls/s", "p50", "p99", "errors"), List.of(
+                List.of("h2load", number(client.h2load().callsPerSecond()), "–", "–", errors(client.h2load().errors())),
+                List.of("bench (lean client)", number(client.lean().callsPerSecond()), Targets.micros(client.lean().latency().p50Micros()),
+                        Targets.micros(client.lean().latency().p99Micros()), errors(client.lean().errors()))));
+        line(String.format(Locale.ROOT, "The bench client reaches **%.1f%%** of h2load's rate (needs %.0f%%): %s", client.share() * 100,
+                ClientProof.REQUIRED_SHARE * 100, client.proven() ? "**proven not the bottleneck**; the rates below are the registry's."
+                        : "**not proven**; the rates below may be the client's."));
+        line();
     }
 
     private static List<String> openLoopRow(OpenLoopResult open) {

@@ -10,6 +10,7 @@ import java.util.List;
  * @param loadAverageAfter the machine's load averages when the run ended
  * @param registry how the registry servers were started
  * @param storage where the backend's storage server came from
+ * @param sizing where the run is smaller than the full profile on this backend, and why
  * @param fleetRegistryResidentBytes the fleet registry's resident memory at the end of the run
  */
 record SuiteReport(
@@ -22,6 +23,7 @@ record SuiteReport(
         double[] loadAverageAfter,
         String registry,
         String storage,
+        List<String> sizing,
         MaxScenario.Result max,
         ScaleScenario.Result scale,
         FleetScenario.Result fleet,
@@ -32,7 +34,7 @@ record SuiteReport(
         List<TargetCheck> targets) {
 
     SuiteReport withTargets(List<TargetCheck> checked) {
-        return new SuiteReport(backend, mode, startedAtUtc, minutes, label, machine, loadAverageAfter, registry, storage, max,
+        return new SuiteReport(backend, mode, startedAtUtc, minutes, label, machine, loadAverageAfter, registry, storage, sizing, max,
                 scale, fleet, fleetRegistryResidentBytes, jmh, heap, profile, checked);
     }
 }
