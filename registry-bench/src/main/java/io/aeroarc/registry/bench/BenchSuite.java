@@ -1,6 +1,7 @@
 package io.aeroarc.registry.bench;
 
 import io.aeroarc.registry.spi.RegistryBackend;
+import io.aeroarc.registry.tck.StorageControl;
 import io.aeroarc.registry.testsupport.TestServer;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -23,7 +24,7 @@ import java.util.Set;
 final class BenchSuite {
 
     /** The parts of the suite, in the order they run. */
-    static final List<String> PARTS = List.of("max", "scale", "fleet", "jmh", "heap");
+    static final List<String> PARTS = List.of("max", "scale", "fleet", "restart", "fleet-1m", "jmh", "heap");
 
     /** TTLs of the registries that must not expire anything while measuring. */
     private static final Duration LONG_TTL = Duration.ofHours(1);
@@ -122,6 +123,32 @@ final class BenchSuite {
             }
         }
 
+        List<String> notRun = new ArrayList<>();
+        FleetScenario.Result restart = null;
+        if (settings.parts().contains("restart")) {
+            if (backend.name().equals("redis")) {
+                restart = restartRun(backend, profile);
+            } else {
+                notRun.add("restart: the storage restart with its state lost is Redis' case (issue 11); "
+                        + (backend.inProcess() ? "the memory backend has no storage server" : backend.name() + " keeps its data on disk"));
+            }
+        }
+        FleetScenario.Result bigFleet = null;
+        if (settings.parts().contains("fleet-1m")) {
+            if (backend.name().equals("memory")) {
+                FleetScenario.Settings big = profile.bigFleet();
+                progress.say("fleet-1m: " + big.agents() + " agents, per-agent heartbeats");
+                try (TestServer storage = backend.storage().start();
+                        RegistryProcess registry = settings.launcher().start("fleet-1m", backend.name(), storage.backendOptions(),
+                                big.relayTtl(), big.agentTtl(), settings.out(), Optional.empty());
+                        RegistryClient client = connect(registry)) {
+                    bigFleet = FleetScenario.run(client, big, new CpuMeter(registry.pid()), progress);
+                }
+            } else {
+                notRun.add("fleet-1m: the million-agent fleet is the memory backend's target (issue 10)");
+            }
+        }
+
         List<JmhRunner.Score> jmh = null;
         if (settings.parts().contains("jmh")) {
             jmh = new ArrayList<>();
@@ -142,12 +169,33 @@ final class BenchSuite {
         double minutes = Duration.between(started, Instant.now()).toMillis() / 60_000.0;
         SuiteReport report = new SuiteReport(backend.name(), profile.name(), started.truncatedTo(ChronoUnit.SECONDS).toString(), minutes,
                 settings.label(), machine, MachineFacts.currentLoadAverage(), settings.launcher().describe(), storageDescription, profile.sizing(), max,
-                scale, fleet, fleetResident, jmh, heap, jfr, List.of());
+                scale, fleet, fleetResident, restart, bigFleet, List.copyOf(notRun), jmh, heap, jfr, List.of());
         report = report.withTargets(Targets.evaluate(report));
         Files.writeString(settings.out().resolve("report.md"), MarkdownReport.render(report), StandardCharsets.UTF_8);
         Files.writeString(settings.out().resolve("report.json"), JsonReport.render(report), StandardCharsets.UTF_8);
         progress.say("suite: done in " + String.format("%.1f", minutes) + " minutes: " + settings.out().resolve("report.md"));
         return report;
+    }
+
+    /** The per-agent fleet with its storage stopped and started again (all state lost) during the steady run. */
+    private FleetScenario.Result restartRun(BenchBackend backend, SuiteProfile profile) throws InterruptedException {
+        FleetScenario.Settings fleetSettings = profile.restartFleet();
+        progress.say("restart: the per-agent fleet, " + backend.name() + " restarted " + profile.restartAfter().toSeconds()
+                + " s into the steady run");
+        try (TestServer storage = backend.storage().start()) {
+            StorageControl control = storage.control().orElseThrow(() -> new IllegalStateException(
+                    "restart needs a storage server the bench started itself, not " + storage.description()));
+            long seconds = fleetSettings.duration().toSeconds() + (long) fleetSettings.registrationWaves()
+                    * fleetSettings.interval().toSeconds() + 120;
+            CallAttempts attempts = new CallAttempts((int) seconds);
+            try (RegistryProcess registry = settings.launcher().start("restart", backend.name(), storage.backendOptions(),
+                    fleetSettings.relayTtl(), fleetSettings.agentTtl(), settings.out(), Optional.empty());
+                    RegistryClient client = RegistryClient.connect(new RegistryClient.Target("127.0.0.1", registry.port()),
+                            SuiteProfile.CONNECTIONS, SuiteProfile.CALL_DEADLINE, List.of(attempts))) {
+                return FleetScenario.run(client, fleetSettings, new CpuMeter(registry.pid()), progress,
+                        new FleetScenario.Restart(control, profile.restartAfter(), attempts));
+            }
+        }
     }
 
     private RegistryProcess startRegistry(String name, TestServer storage, Duration ttl, Optional<Path> recording) {

@@ -121,7 +121,8 @@ final class FleetScenario {
      * @param agentsPlacedAgain of all agents, by the end of the run
      * @param attemptsPerSecondBefore call attempts (retries included) per second over the steady run before the restart
      * @param peakAttemptsPerSecond the most attempts in one second from the restart to the end of the run
-     * @param lostWithStorage agents or relays reported missing whose last renewal was sent before the storage stopped: expected
+     * @param lostWithStorage agents or relays reported missing whose last renewal was sent before the storage answered
+     *     again: expected, their state was lost
      * @param errors failed calls from the restart until every agent was placed again (the outage's; not in the run's errors)
      */
     record RestartResult(double afterSeconds, double stoppedSeconds, double secondsUntilPlaced, long agentsPlacedAgain,
@@ -645,8 +646,8 @@ final class FleetScenario {
         if (renewedAt == 0) {
             return;
         }
-        long stopped = storageStoppedAt;
-        if (stopped != 0 && renewedAt < stopped) {
+        // A renewal sent before the restarted storage answered may have reached the old one just before it stopped.
+        if (storageStoppedAt != 0 && (storageBackAt == 0 || renewedAt < storageBackAt)) {
             lostWithStorage.increment();
             return;
         }

@@ -34,6 +34,15 @@ final class MarkdownReport {
                 + "ceiling of the same gRPC server, and the raw storage client.");
         line();
         machine(report);
+        backendRow(report);
+        if (!report.notRun().isEmpty()) {
+            line("## Parts that do not apply to this backend");
+            line();
+            for (String note : report.notRun()) {
+                line("- " + note);
+            }
+            line();
+        }
         if (!report.sizing().isEmpty()) {
             line("## Sized down on this backend");
             line();
@@ -59,7 +68,13 @@ final class MarkdownReport {
             heap(report.heap());
         }
         if (report.fleet() != null) {
-            fleet(report.fleet(), report.fleetRegistryResidentBytes());
+            fleet("Fleet", report.fleet(), report.fleetRegistryResidentBytes());
+        }
+        if (report.restart() != null) {
+            fleet("Fleet through a storage restart (state lost)", report.restart(), -1);
+        }
+        if (report.bigFleet() != null) {
+            fleet("Million-agent fleet", report.bigFleet(), -1);
         }
         if (report.profile() != null) {
             profile(report.profile());
@@ -250,9 +265,16 @@ final class MarkdownReport {
         line();
     }
 
-    private void fleet(FleetScenario.Result fleet, long residentBytes) {
+    /** This backend's row of issue 17's table: max rates as shares of Check, and the per-agent fleet's verdict. */
+    private void backendRow(SuiteReport report) {
+        line("## Summary");
+        line();
+        table(BackendRow.HEADER, List.of(BackendRow.of(report)));
+    }
+
+    private void fleet(String title, FleetScenario.Result fleet, long residentBytes) {
         FleetScenario.Settings settings = fleet.settings();
-        line("## Fleet");
+        line("## " + title);
         line();
         line(String.format(Locale.ROOT, "%,d relays × %,d agents, %s heartbeats every %s, %,.0f lookups/s (GetAgentPlacement of random "
                 + "agents), for %s after %d interval(s) in which the agents register, a share of the relays in each; TTLs %s (agents) "
@@ -282,12 +304,48 @@ final class MarkdownReport {
                         fleet.cpu().otherCores(), fleet.cpu().machineCores())),
                 List.of("registry resident memory at the end", residentBytes < 0 ? "-" : String.format(Locale.ROOT, "%.0f MiB",
                         mib(residentBytes)))));
+        if (fleet.restart() != null) {
+            FleetScenario.RestartResult restart = fleet.restart();
+            line(String.format(Locale.ROOT, "The storage was stopped %.0f s into the steady run and started again at once, empty. Relays "
+                    + "re-register lost agents after a jittered wait (uniform from 0 to 0.5 s, doubling per failed try, up to 20 s), and "
+                    + "their calls retry UNAVAILABLE and RESOURCE_EXHAUSTED as `docs/retry-service-config.json` says.", restart.afterSeconds()));
+            line();
+            table(List.of("", ""), List.of(
+                    List.of("storage down (stop and start)", String.format(Locale.ROOT, "%.1f s", restart.stoppedSeconds())),
+                    List.of("until every agent is placed again (from the storage answering)", restart.secondsUntilPlaced() < 0
+                            ? "**not within the run**: " + number(restart.agentsPlacedAgain()) + " of " + number(settings.agents()) + " placed"
+                            : String.format(Locale.ROOT, "**%.1f s**", restart.secondsUntilPlaced())),
+                    List.of("call attempts/s the registry saw: steady before / peak after", String.format(Locale.ROOT, "%,.0f / **%,d**",
+                            restart.attemptsPerSecondBefore(), restart.peakAttemptsPerSecond())),
+                    List.of("reports of agents or relays missing, last renewed before the storage came back (expected)", number(restart.lostWithStorage())),
+                    List.of("false expiries after the restart (agents / relays)", "**" + fleet.falseExpiries() + " / "
+                            + fleet.falseRelayExpiries() + "**"),
+                    List.of("failed calls from the stop until every agent was placed again (not in the errors above; NOT_FOUND: an agent's relay not registered again yet)", errors(restart.errors()))));
+        }
+        windows(fleet.windows());
         if (!fleet.examples().isEmpty()) {
             line("False expiries seen:");
             line();
             fleet.examples().forEach(example -> line("- " + example));
             line();
         }
+    }
+
+    /** Latency per window: a stall shows in its window rather than averaging away over the run. */
+    private void windows(List<FleetScenario.Window> windows) {
+        if (windows.isEmpty()) {
+            return;
+        }
+        line(String.format(Locale.ROOT, "Every heartbeat and lookup answered OK, per %d s window (from its slot; negative windows are the "
+                + "start-up, while the agents register):", FleetScenario.WINDOW_SECONDS));
+        line();
+        List<List<String>> rows = new ArrayList<>();
+        for (FleetScenario.Window window : windows) {
+            rows.add(List.of(window.startSecond() + " s", number(window.calls()), Targets.micros(window.p50Micros()),
+                    Targets.micros(window.p99Micros()), Targets.micros(window.p999Micros()), Targets.micros(window.maxMicros()),
+                    number(window.failures()), number(window.reRegistrations())));
+        }
+        table(List.of("window", "calls", "p50", "p99", "p99.9", "max", "failed or missing", "re-registered"), rows);
     }
 
     private void profile(JfrProfile profile) {

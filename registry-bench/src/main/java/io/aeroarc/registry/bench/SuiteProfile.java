@@ -13,6 +13,9 @@ record SuiteProfile(
         MaxScenario.Settings max,
         ScaleScenario.Settings scale,
         FleetScenario.Settings fleet,
+        FleetScenario.Settings restartFleet,
+        Duration restartAfter,
+        FleetScenario.Settings bigFleet,
         List<Integer> jmhSizes,
         JmhRunner.Settings jmh,
         int heapAgents,
@@ -46,6 +49,12 @@ record SuiteProfile(
             new ScaleScenario.Settings(10_000, 1_000_000, 3, CONCURRENCY, phases(3_000, 8_000)),
             new FleetScenario.Settings(1000, 100, Duration.ofSeconds(10), false, 1000, Duration.ofMinutes(5), FLEET_TTL, FLEET_TTL,
                     FLEET_WAVES),
+            // Issue 11: the per-agent fleet with its storage restarted a minute into the steady run, two minutes after.
+            new FleetScenario.Settings(1000, 100, Duration.ofSeconds(10), false, 1000, Duration.ofMinutes(3), FLEET_TTL, FLEET_TTL,
+                    FLEET_WAVES),
+            Duration.ofMinutes(1),
+            // Issue 10: a million agents (100,000 heartbeats/s), coming up over 10 intervals.
+            new FleetScenario.Settings(1000, 1000, Duration.ofSeconds(10), false, 1000, Duration.ofMinutes(2), FLEET_TTL, FLEET_TTL, 10),
             List.of(10_000, 100_000, 1_000_000),
             new JmhRunner.Settings(1, 6, Duration.ofSeconds(1), 6, Duration.ofSeconds(1), "3g"),
             1_000_000,
@@ -57,6 +66,11 @@ record SuiteProfile(
                     4),
             new ScaleScenario.Settings(500, 5_000, 1, CONCURRENCY, phases(200, 500)),
             new FleetScenario.Settings(20, 10, Duration.ofSeconds(1), false, 50, Duration.ofSeconds(3), Duration.ofSeconds(3),
+                    Duration.ofSeconds(3), 1),
+            new FleetScenario.Settings(20, 10, Duration.ofSeconds(1), false, 50, Duration.ofSeconds(6), Duration.ofSeconds(3),
+                    Duration.ofSeconds(3), 1),
+            Duration.ofSeconds(2),
+            new FleetScenario.Settings(20, 50, Duration.ofSeconds(1), false, 50, Duration.ofSeconds(2), Duration.ofSeconds(3),
                     Duration.ofSeconds(3), 1),
             List.of(1_000, 5_000),
             new JmhRunner.Settings(0, 1, Duration.ofMillis(100), 1, Duration.ofMillis(200), "512m"),
@@ -74,7 +88,8 @@ record SuiteProfile(
     }
 
     SuiteProfile withFleet(FleetScenario.Settings fleet) {
-        return new SuiteProfile(name, max, scale, fleet, jmhSizes, jmh, heapAgents, heapJvmHeap, sizing);
+        return new SuiteProfile(name, max, scale, fleet, restartFleet, restartAfter, bigFleet, jmhSizes, jmh, heapAgents, heapJvmHeap,
+                sizing);
     }
 
     /**
@@ -98,6 +113,7 @@ record SuiteProfile(
                 "scale: 10,000 against 100,000 agents instead of 1,000,000: filling a million through the API would take longer "
                         + "than the rest of the suite",
                 "JMH: 10,000 and 100,000 agents, not 1,000,000, filled through the SPI, for the same reason");
-        return new SuiteProfile(name, smallerMax, smallerScale, fleet, List.of(10_000, 100_000), jmh, heapAgents, heapJvmHeap, notes);
+        return new SuiteProfile(name, smallerMax, smallerScale, fleet, restartFleet, restartAfter, bigFleet, List.of(10_000, 100_000), jmh,
+                heapAgents, heapJvmHeap, notes);
     }
 }

@@ -12,6 +12,9 @@ import java.util.List;
  * @param storage where the backend's storage server came from
  * @param sizing where the run is smaller than the full profile on this backend, and why
  * @param fleetRegistryResidentBytes the fleet registry's resident memory at the end of the run
+ * @param restart the per-agent fleet with its storage restarted (state lost), on Redis
+ * @param bigFleet the million-agent per-agent fleet, on memory
+ * @param notRun parts that do not apply to this backend, and why
  */
 record SuiteReport(
         String backend,
@@ -28,6 +31,9 @@ record SuiteReport(
         ScaleScenario.Result scale,
         FleetScenario.Result fleet,
         long fleetRegistryResidentBytes,
+        FleetScenario.Result restart,
+        FleetScenario.Result bigFleet,
+        List<String> notRun,
         List<JmhRunner.Score> jmh,
         HeapMeasurement.Result heap,
         JfrProfile profile,
@@ -35,6 +41,6 @@ record SuiteReport(
 
     SuiteReport withTargets(List<TargetCheck> checked) {
         return new SuiteReport(backend, mode, startedAtUtc, minutes, label, machine, loadAverageAfter, registry, storage, sizing, max,
-                scale, fleet, fleetRegistryResidentBytes, jmh, heap, profile, checked);
+                scale, fleet, fleetRegistryResidentBytes, restart, bigFleet, notRun, jmh, heap, profile, checked);
     }
 }
