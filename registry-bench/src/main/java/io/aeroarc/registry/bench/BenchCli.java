@@ -25,12 +25,13 @@ public final class BenchCli {
             usage: registry-bench COMMAND [flags]
 
               suite      the whole suite on one backend; starts the registry and storage servers it needs
-                         --backend memory|redis   (memory)
+                         --backend memory|redis|etcd|postgres   (memory)
                          --quick                  everything briefly: smoke runs and trying things
                          --out DIR                (bench-results/<UTC time>-<backend>)
                          --registry-jar PATH      run the registry as java -jar PATH (else from this class path)
                          --registry-heap SIZE     heap of each registry JVM (1g)
-                         --only PARTS             some of max,scale,fleet,jmh,heap (all)
+                         --only PARTS             some of max,scale,fleet,restart,fleet-1m,jmh,heap (all; restart
+                                                  runs on redis, fleet-1m on memory, the report says so elsewhere)
                          --fleet-batched          fleet renews agents with one HeartbeatAgents per relay
                          --fleet-duration D       fleet run time (5m; quick 3s)
                          --fleet-waves N          intervals over which the fleet first registers its agents (6; quick 1)

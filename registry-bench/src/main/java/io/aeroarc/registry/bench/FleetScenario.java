@@ -398,7 +398,7 @@ final class FleetScenario {
         if (outage) {
             restartErrors.fail(failure);
         } else {
-            failed(failure);
+            errors.fail(failure);
         }
     }
 

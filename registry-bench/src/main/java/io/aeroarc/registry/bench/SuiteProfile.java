@@ -67,7 +67,7 @@ record SuiteProfile(
             new ScaleScenario.Settings(500, 5_000, 1, CONCURRENCY, phases(200, 500)),
             new FleetScenario.Settings(20, 10, Duration.ofSeconds(1), false, 50, Duration.ofSeconds(3), Duration.ofSeconds(3),
                     Duration.ofSeconds(3), 1),
-            new FleetScenario.Settings(20, 10, Duration.ofSeconds(1), false, 50, Duration.ofSeconds(6), Duration.ofSeconds(3),
+            new FleetScenario.Settings(20, 10, Duration.ofSeconds(1), false, 50, Duration.ofSeconds(10), Duration.ofSeconds(3),
                     Duration.ofSeconds(3), 1),
             Duration.ofSeconds(2),
             new FleetScenario.Settings(20, 50, Duration.ofSeconds(1), false, 50, Duration.ofSeconds(2), Duration.ofSeconds(3),
