@@ -51,6 +51,8 @@ public final class BenchCli {
                          --relays 1000 --agents-per-relay 100 --interval 10s --batched --lookups 1000 --duration 5m --waves 6
                          --agent-ttl 30s --relay-ttl 30s (the registry's, to judge expiries)
 
+              table      issue 17's backend table from reports: registry-bench table DIR|report.md ...
+
               heap       live heap of the memory backend per placed agent, in this JVM: --agents 1000000
 
             Durations as in Go: 500ms, 20s, 5m.
@@ -77,6 +79,7 @@ public final class BenchCli {
                 case "suite" -> suite(rest, progress);
                 case "max" -> max(rest, out, progress);
                 case "client-check" -> clientCheck(rest, out, progress);
+                case "table" -> table(rest, out);
                 case "open-loop" -> openLoop(rest, out, progress);
                 case "fleet" -> fleet(rest, out, progress);
                 case "heap" -> heap(rest, out);
@@ -153,12 +156,34 @@ public final class BenchCli {
                 flags.getInt("threads", SuiteProfile.LEAN.threads())));
         try {
             ClientProof.Settings settings = new ClientProof.Settings(new H2Load.Settings(SuiteProfile.H2LOAD.connections(),
-                    SuiteProfile.H2LOAD.streams(), flags.getInt("threads", SuiteProfile.LEAN.threads())), flags.getInt("rounds", 3),
+                    SuiteProfile.H2LOAD.streams(), flags.getInt("threads", SuiteProfile.LEAN.threads())), java.time.Duration.ofSeconds(5),
+                    flags.getInt("rounds", 3),
                     new Phases(java.time.Duration.ofSeconds(1), flags.getDuration("round", java.time.Duration.ofSeconds(4))));
             out.println(JsonReport.gson().toJson(ClientProof.run(RegistryClient.Target.parse(flags.require("target")), lean, settings,
                     CpuMeter.withoutRegistry(), progress)));
         } finally {
             lean.close();
+        }
+    }
+
+    /** Prints the header and each report's Summary row as one markdown table. */
+    private static void table(List<String> args, PrintStream out) throws java.io.IOException {
+        if (args.isEmpty()) {
+            throw new IllegalArgumentException("table takes report directories or report.md files");
+        }
+        out.println("| " + String.join(" | ", BackendRow.HEADER) + " |");
+        out.println("|" + " --- |".repeat(BackendRow.HEADER.size()));
+        for (String arg : args) {
+            Path report = Path.of(arg);
+            if (java.nio.file.Files.isDirectory(report)) {
+                report = report.resolve("report.md");
+            }
+            List<String> lines = java.nio.file.Files.readAllLines(report);
+            int summary = lines.indexOf("## Summary");
+            if (summary < 0 || summary + 4 >= lines.size()) {
+                throw new IllegalArgumentException(report + " has no Summary section; it is older than the table");
+            }
+            out.println(lines.get(summary + 4));
         }
     }
 

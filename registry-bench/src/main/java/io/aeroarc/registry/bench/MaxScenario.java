@@ -153,8 +153,7 @@ final class MaxScenario {
         register();
         double setupSeconds = (System.nanoTime() - setupStart) / 1e9;
 
-        // The setup warmed the server's RPC path up; Check's own path and the lean client need it too.
-        lean.closedLoop(CHECK, ClientProof.CHECK_PATH, 1, CHECK_REQUESTS, new Phases(settings.firstWarmup(), Duration.ZERO), cpu);
+        // The setup warmed the server's RPC path up; the proof warms Check's own path and the lean client.
         ClientProof.Result proven = ClientProof.run(target, lean, proof, cpu, progress);
         List<RpcMax> rpcs = new ArrayList<>();
         rpcs.add(atMax(HEARTBEAT_RELAY, 1, heartbeatRelays(), progress));

@@ -84,7 +84,7 @@ record SuiteProfile(
 
     /** h2load against the lean client on Check: as many rounds as each RPC's max, as long. */
     ClientProof.Settings clientProof() {
-        return new ClientProof.Settings(H2LOAD, max.rounds(), max.round());
+        return new ClientProof.Settings(H2LOAD, max.firstWarmup(), max.rounds(), max.round());
     }
 
     SuiteProfile withFleet(FleetScenario.Settings fleet) {
