@@ -50,6 +50,7 @@ public final class BenchCli {
               fleet      relays and agents heartbeating on schedule, counting false expiries, against --target HOST:PORT
                          --relays 1000 --agents-per-relay 100 --interval 10s --batched --lookups 1000 --duration 5m --waves 6
                          --agent-ttl 30s --relay-ttl 30s (the registry's, to judge expiries)
+                         --client lean|stubs (lean: the lean HTTP/2 client; stubs: grpc-java with the retry config)
 
               table      issue 17's backend table from reports: registry-bench table DIR|report.md ...
 
@@ -211,13 +212,21 @@ public final class BenchCli {
 
     private static void fleet(List<String> args, PrintStream out, Progress progress) throws InterruptedException {
         Flags flags = Flags.parse(args, Set.of("target", "relays", "agents-per-relay", "interval", "lookups", "duration", "agent-ttl",
-                "relay-ttl", "connections", "waves"), Set.of("batched"));
+                "relay-ttl", "connections", "waves", "client"), Set.of("batched"));
         FleetScenario.Settings settings = new FleetScenario.Settings(flags.getInt("relays", 1000), flags.getInt("agents-per-relay", 100),
                 flags.getDuration("interval", Duration.ofSeconds(10)), flags.isOn("batched"), flags.getDouble("lookups", 1000),
                 flags.getDuration("duration", Duration.ofMinutes(5)), flags.getDuration("agent-ttl", SuiteProfile.FLEET_TTL),
                 flags.getDuration("relay-ttl", SuiteProfile.FLEET_TTL), flags.getInt("waves", SuiteProfile.FLEET_WAVES));
-        try (RegistryClient client = connect(flags)) {
-            FleetScenario.Result result = FleetScenario.run(client, settings, CpuMeter.withoutRegistry(), progress);
+        String clientKind = flags.get("client", "lean");
+        if (!clientKind.equals("lean") && !clientKind.equals("stubs")) {
+            throw new IllegalArgumentException("--client takes lean or stubs, not '" + clientKind + "'");
+        }
+        RegistryClient.Target target = RegistryClient.Target.parse(flags.require("target"));
+        try (RegistryClient client = connect(flags);
+                LeanChannel lean = new LeanChannel(target, SuiteProfile.LEAN.connections(), SuiteProfile.LEAN.threads(),
+                        SuiteProfile.CALL_DEADLINE)) {
+            FleetCalls calls = clientKind.equals("lean") ? FleetCalls.of(lean) : FleetCalls.of(client);
+            FleetScenario.Result result = FleetScenario.run(calls, settings, CpuMeter.withoutRegistry(), progress, null);
             out.println(JsonReport.gson().toJson(result));
             progress.say("fleet: " + result.falseExpiries() + " false agent expiries, " + result.falseRelayExpiries()
                     + " false relay expiries over " + GoDurations.format(settings.duration()));

@@ -114,11 +114,13 @@ final class BenchSuite {
         long fleetResident = -1;
         if (settings.parts().contains("fleet")) {
             FleetScenario.Settings fleetSettings = profile.fleet();
+            // The lean client, so the fleet's latencies and CPU are the registry's, not grpc-java's in this JVM.
             try (TestServer storage = backend.storage().start();
                     RegistryProcess registry = settings.launcher().start("fleet", backend.name(), storage.backendOptions(),
                             fleetSettings.relayTtl(), fleetSettings.agentTtl(), settings.out(), Optional.empty());
-                    RegistryClient client = connect(registry)) {
-                fleet = FleetScenario.run(client, fleetSettings, new CpuMeter(registry.pid()), progress);
+                    LeanChannel lean = new LeanChannel(new RegistryClient.Target("127.0.0.1", registry.port()),
+                            SuiteProfile.LEAN.connections(), SuiteProfile.LEAN.threads(), SuiteProfile.CALL_DEADLINE)) {
+                fleet = FleetScenario.run(FleetCalls.of(lean), fleetSettings, new CpuMeter(registry.pid()), progress, null);
                 fleetResident = registry.residentBytes();
             }
         }
@@ -138,11 +140,13 @@ final class BenchSuite {
             if (backend.name().equals("memory")) {
                 FleetScenario.Settings big = profile.bigFleet();
                 progress.say("fleet-1m: " + big.agents() + " agents, per-agent heartbeats");
+                // 100,000 calls/s: more than grpc-java's stubs send from this JVM, so the lean client sends them.
                 try (TestServer storage = backend.storage().start();
                         RegistryProcess registry = settings.launcher().start("fleet-1m", backend.name(), storage.backendOptions(),
                                 big.relayTtl(), big.agentTtl(), settings.out(), Optional.empty());
-                        RegistryClient client = connect(registry)) {
-                    bigFleet = FleetScenario.run(client, big, new CpuMeter(registry.pid()), progress);
+                        LeanChannel lean = new LeanChannel(new RegistryClient.Target("127.0.0.1", registry.port()),
+                                SuiteProfile.LEAN.connections(), SuiteProfile.LEAN.threads(), SuiteProfile.CALL_DEADLINE)) {
+                    bigFleet = FleetScenario.run(FleetCalls.of(lean), big, new CpuMeter(registry.pid()), progress, null);
                 }
             } else {
                 notRun.add("fleet-1m: the million-agent fleet is the memory backend's target (issue 10)");
@@ -192,7 +196,7 @@ final class BenchSuite {
                     fleetSettings.relayTtl(), fleetSettings.agentTtl(), settings.out(), Optional.empty());
                     RegistryClient client = RegistryClient.connect(new RegistryClient.Target("127.0.0.1", registry.port()),
                             SuiteProfile.CONNECTIONS, SuiteProfile.CALL_DEADLINE, List.of(attempts))) {
-                return FleetScenario.run(client, fleetSettings, new CpuMeter(registry.pid()), progress,
+                return FleetScenario.run(FleetCalls.of(client), fleetSettings, new CpuMeter(registry.pid()), progress,
                         new FleetScenario.Restart(control, profile.restartAfter(), attempts));
             }
         }

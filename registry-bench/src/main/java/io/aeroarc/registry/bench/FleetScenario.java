@@ -133,7 +133,7 @@ final class FleetScenario {
     private static final long REREGISTER_BACKOFF_NANOS = Duration.ofMillis(500).toNanos();
     private static final long REREGISTER_BACKOFF_CAP_NANOS = Duration.ofSeconds(20).toNanos();
 
-    private final RegistryClient client;
+    private final FleetCalls calls;
     private final Settings settings;
     private final CpuMeter cpu;
     private final long agentTtlNanos;
@@ -185,8 +185,8 @@ final class FleetScenario {
     private final AtomicInteger inFlight = new AtomicInteger();
     private volatile boolean running;
 
-    private FleetScenario(RegistryClient client, Settings settings, CpuMeter cpu) {
-        this.client = client;
+    private FleetScenario(FleetCalls calls, Settings settings, CpuMeter cpu) {
+        this.calls = calls;
         this.settings = settings;
         this.cpu = cpu;
         this.agentTtlNanos = settings.agentTtl().toNanos();
@@ -212,13 +212,13 @@ final class FleetScenario {
     }
 
     static Result run(RegistryClient client, Settings settings, CpuMeter cpu, Progress progress) throws InterruptedException {
-        return run(client, settings, cpu, progress, null);
+        return run(FleetCalls.of(client), settings, cpu, progress, null);
     }
 
     /** @param restart when and how to restart the storage during the steady run; null for none */
-    static Result run(RegistryClient client, Settings settings, CpuMeter cpu, Progress progress, Restart restart)
+    static Result run(FleetCalls calls, Settings settings, CpuMeter cpu, Progress progress, Restart restart)
             throws InterruptedException {
-        FleetScenario fleet = new FleetScenario(client, settings, cpu);
+        FleetScenario fleet = new FleetScenario(calls, settings, cpu);
         try {
             return fleet.run(progress, restart);
         } finally {
@@ -468,7 +468,7 @@ final class FleetScenario {
     private void heartbeatAgent(int agent, long due) {
         long confirmedBefore = agentRenewedAt.get(agent);
         long sent = System.nanoTime();
-        track(client.registry().heartbeatAgent(HeartbeatAgentRequest.newBuilder().setAgentId(agentIds[agent])
+        track(calls.heartbeatAgent(HeartbeatAgentRequest.newBuilder().setAgentId(agentIds[agent])
                 .setRelayId(relayIds[agent / settings.agentsPerRelay()]).setEpoch(epochOf.get(agent))
                 .setTimestampUnixMs(System.currentTimeMillis()).build()), response -> {
                     agentRenewedAt.accumulateAndGet(agent, sent, Math::max);
@@ -496,7 +496,7 @@ final class FleetScenario {
         long relayConfirmedBefore = relayRenewedAt.get(relay);
         long sent = System.nanoTime();
         HeartbeatAgentsRequest batch = batches.get(relay);
-        track(client.registry().heartbeatAgents(batch), (HeartbeatAgentsResponse response) -> {
+        track(calls.heartbeatAgents(batch), (HeartbeatAgentsResponse response) -> {
             Set<String> lost = response.getLostAgentIdsCount() == 0 ? Set.of() : new HashSet<>(response.getLostAgentIdsList());
             for (int k = 0; k < settings.agentsPerRelay(); k++) {
                 if (lost.contains(agentIds[first + k])) {
@@ -523,7 +523,7 @@ final class FleetScenario {
     private void heartbeatRelay(int relay) {
         long confirmedBefore = relayRenewedAt.get(relay);
         long sent = System.nanoTime();
-        track(client.registry().heartbeatRelay(HeartbeatRelayRequest.newBuilder().setRelayId(relayIds[relay])
+        track(calls.heartbeatRelay(HeartbeatRelayRequest.newBuilder().setRelayId(relayIds[relay])
                 .setTimestampUnixMs(System.currentTimeMillis()).build()), response -> {
                     relayRenewedAt.accumulateAndGet(relay, sent, Math::max);
                     relayHeartbeats.increment();
@@ -556,7 +556,7 @@ final class FleetScenario {
             }
             int agent = ThreadLocalRandom.current().nextInt(agentIds.length);
             long confirmedBefore = agentRenewedAt.get(agent);
-            track(client.registry().getAgentPlacement(GetAgentPlacementRequest.newBuilder().setAgentId(agentIds[agent]).build()),
+            track(calls.getAgentPlacement(GetAgentPlacementRequest.newBuilder().setAgentId(agentIds[agent]).build()),
                     response -> {
                         lookups.increment();
                         long latency = System.nanoTime() - due;
@@ -598,7 +598,7 @@ final class FleetScenario {
             return;
         }
         long sent = System.nanoTime();
-        track(client.registry().registerAgent(RegisterAgentRequest.newBuilder().setAgent(Agent.newBuilder().setAgentId(agentIds[agent]))
+        track(calls.registerAgent(RegisterAgentRequest.newBuilder().setAgent(Agent.newBuilder().setAgentId(agentIds[agent]))
                 .setRelayId(relayIds[agent / settings.agentsPerRelay()]).build()), response -> {
                     epochOf.set(agent, response.getEpoch());
                     agentRenewedAt.accumulateAndGet(agent, sent, Math::max);
@@ -664,7 +664,7 @@ final class FleetScenario {
 
     private void registerAgent(int agent) {
         long sent = System.nanoTime();
-        ListenableFuture<RegisterAgentResponse> call = client.registry().registerAgent(RegisterAgentRequest.newBuilder()
+        ListenableFuture<RegisterAgentResponse> call = calls.registerAgent(RegisterAgentRequest.newBuilder()
                 .setAgent(Agent.newBuilder().setAgentId(agentIds[agent])).setRelayId(relayIds[agent / settings.agentsPerRelay()]).build());
         track(call, response -> {
             epochOf.set(agent, response.getEpoch());
@@ -674,7 +674,7 @@ final class FleetScenario {
     }
 
     private ListenableFuture<RegisterRelayResponse> registerRelay(int relay) {
-        return client.registry().registerRelay(RegisterRelayRequest.newBuilder().setRelay(Relay.newBuilder()
+        return calls.registerRelay(RegisterRelayRequest.newBuilder().setRelay(Relay.newBuilder()
                 .setRelayId(relayIds[relay]).setAddress("10.1." + (relay / 250) + "." + (relay % 250 + 1)).setGrpcPort(7443)
                 .putLabels("region", "eu-west")).build());
     }
