@@ -54,6 +54,7 @@ final class MaxScenario {
 
     /**
      * @param agentsPerRelay also the batch size of HeartbeatAgents, which renews one relay's agents
+     * @param concurrency calls in flight while registering; the measured loops use the lean client's (SuiteProfile.LEAN)
      * @param firstWarmup load on the RPC before its first round
      * @param rounds of Check then the RPC, each warmed up and measured as {@code round} says
      * @param listPageSize page size of ListAgents by relay
