@@ -147,6 +147,8 @@ final class FleetScenario {
     /** System.nanoTime() at which the last successful register or heartbeat was sent; 0 before any. */
     private final AtomicLongArray agentRenewedAt;
     private final AtomicLongArray relayRenewedAt;
+    /** System.nanoTime() at which the relay's last successful re-registration after a loss was sent: its new incarnation. */
+    private final AtomicLongArray relayReRegisteredAt;
     private final AtomicLongArray epochOf;
 
     private final LongAdder agentsRegistered = new LongAdder();
@@ -198,6 +200,7 @@ final class FleetScenario {
         this.agentIds = new String[settings.agents()];
         this.agentRenewedAt = new AtomicLongArray(settings.agents());
         this.relayRenewedAt = new AtomicLongArray(settings.relays());
+        this.relayReRegisteredAt = new AtomicLongArray(settings.relays());
         this.epochOf = new AtomicLongArray(settings.agents());
         this.agentReRegistering = new AtomicIntegerArray(settings.agents());
         this.relayReRegistering = new AtomicIntegerArray(settings.relays());
@@ -625,6 +628,7 @@ final class FleetScenario {
         long sent = System.nanoTime();
         track(registerRelay(relay), response -> {
             relayRenewedAt.accumulateAndGet(relay, sent, Math::max);
+            relayReRegisteredAt.accumulateAndGet(relay, sent, Math::max);
             relayReRegistering.set(relay, 0);
         }, failure -> {
             failed(failure);
@@ -647,12 +651,15 @@ final class FleetScenario {
      * now; one of an entry never registered yet (a lookup racing its first registration) is neither.
      */
     /**
-     * An agent's placement is live only while its relay is: when the relay's last good renewal is
-     * older than the relay TTL (its heartbeats were skipped or late), the agent's loss is expected.
+     * An agent's placement is live only while the relay incarnation it was placed on is: when the
+     * relay's last good renewal is older than the relay TTL (its heartbeats were skipped or late),
+     * or the relay was registered again after it was lost since the agent's last renewal (a new
+     * incarnation, without the old one's placements), the agent's loss is expected.
      */
     private void judgeAgent(int agent, long confirmedBefore, String how) {
-        long relayRenewed = relayRenewedAt.get(agent / settings.agentsPerRelay());
-        if (relayRenewed != 0 && System.nanoTime() - relayRenewed >= relayTtlNanos) {
+        int relay = agent / settings.agentsPerRelay();
+        long relayRenewed = relayRenewedAt.get(relay);
+        if ((relayRenewed != 0 && System.nanoTime() - relayRenewed >= relayTtlNanos) || relayReRegisteredAt.get(relay) > confirmedBefore) {
             windowFailures.increment();
             expectedExpiries.increment();
             return;
