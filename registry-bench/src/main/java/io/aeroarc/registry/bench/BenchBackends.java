@@ -1,5 +1,7 @@
 package io.aeroarc.registry.bench;
 
+import io.aeroarc.registry.testsupport.EtcdTestServer;
+import io.aeroarc.registry.testsupport.PostgresTestServer;
 import io.aeroarc.registry.testsupport.RedisTestServer;
 import java.util.List;
 import java.util.stream.Collectors;
@@ -9,9 +11,11 @@ final class BenchBackends {
 
     static final List<BenchBackend> ALL = List.of(
             BenchBackend.inProcess("memory"),
-            BenchBackend.onServer("redis", RedisTestServer::start, RawRedisBaseline::open));
-    // etcd and PostgreSQL are not here yet: filling them with 1M agents for JMH through the SPI takes
-    // longer than the whole suite (etcd: ~1 000 registrations/s here). They need sizes of their own first.
+            BenchBackend.onServer("redis", RedisTestServer::start, RawRedisBaseline::open),
+            // Without a raw baseline: their storage work per call is several statements or a transaction, not one script.
+            // Their full runs are sized down (SuiteProfile.forBackend): filling a million agents takes too long.
+            BenchBackend.onServer("etcd", EtcdTestServer::start, BenchBackend::noBaseline),
+            BenchBackend.onServer("postgres", PostgresTestServer::start, BenchBackend::noBaseline));
 
     private BenchBackends() {}
 

@@ -25,12 +25,13 @@ public final class BenchCli {
             usage: registry-bench COMMAND [flags]
 
               suite      the whole suite on one backend; starts the registry and storage servers it needs
-                         --backend memory|redis   (memory)
+                         --backend memory|redis|etcd|postgres   (memory)
                          --quick                  everything briefly: smoke runs and trying things
                          --out DIR                (bench-results/<UTC time>-<backend>)
                          --registry-jar PATH      run the registry as java -jar PATH (else from this class path)
                          --registry-heap SIZE     heap of each registry JVM (1g)
-                         --only PARTS             some of max,scale,fleet,jmh,heap (all)
+                         --only PARTS             some of max,scale,fleet,restart,fleet-1m,jmh,heap (all; restart
+                                                  runs on redis, fleet-1m on memory, the report says so elsewhere)
                          --fleet-batched          fleet renews agents with one HeartbeatAgents per relay
                          --fleet-duration D       fleet run time (5m; quick 3s)
                          --fleet-waves N          intervals over which the fleet first registers its agents (6; quick 1)
@@ -40,12 +41,18 @@ public final class BenchCli {
               max        closed loop per RPC in rounds with the health-Check ceiling, against --target HOST:PORT
                          --relays 100 --agents-per-relay 1000 --concurrency 32 --connections 2 --rounds 3 --round 4s
 
+              client-check  h2load's Check against the bench client's, alternating rounds, against --target HOST:PORT
+                         --connections 4 --streams 16 --threads 1 --rounds 3 --round 4s (the bench client's)
+
               open-loop  one RPC at a fixed rate, against --target HOST:PORT
                          --rpc Check|HeartbeatAgent|GetAgentPlacement --rate N --agents 10000 --warmup 3s --duration 20s
 
               fleet      relays and agents heartbeating on schedule, counting false expiries, against --target HOST:PORT
                          --relays 1000 --agents-per-relay 100 --interval 10s --batched --lookups 1000 --duration 5m --waves 6
                          --agent-ttl 30s --relay-ttl 30s (the registry's, to judge expiries)
+                         --client lean|stubs (lean: the lean HTTP/2 client; stubs: grpc-java with the retry config)
+
+              table      issue 17's backend table from reports: registry-bench table DIR|report.md ...
 
               heap       live heap of the memory backend per placed agent, in this JVM: --agents 1000000
 
@@ -72,6 +79,8 @@ public final class BenchCli {
             switch (command) {
                 case "suite" -> suite(rest, progress);
                 case "max" -> max(rest, out, progress);
+                case "client-check" -> clientCheck(rest, out, progress);
+                case "table" -> table(rest, out);
                 case "open-loop" -> openLoop(rest, out, progress);
                 case "fleet" -> fleet(rest, out, progress);
                 case "heap" -> heap(rest, out);
@@ -97,7 +106,7 @@ public final class BenchCli {
         Flags flags = Flags.parse(args, Set.of("backend", "out", "registry-jar", "registry-heap", "only", "fleet-duration", "fleet-waves", "label"),
                 Set.of("quick", "fleet-batched", "no-jfr"));
         BenchBackend backend = BenchBackends.named(flags.get("backend", "memory"));
-        SuiteProfile profile = flags.isOn("quick") ? SuiteProfile.QUICK : SuiteProfile.FULL;
+        SuiteProfile profile = (flags.isOn("quick") ? SuiteProfile.QUICK : SuiteProfile.FULL).forBackend(backend.name());
         FleetScenario.Settings fleet = profile.fleet();
         profile = profile.withFleet(new FleetScenario.Settings(fleet.relays(), fleet.agentsPerRelay(), fleet.interval(),
                 flags.isOn("fleet-batched"), fleet.lookupsPerSecond(), flags.getDuration("fleet-duration", fleet.duration()),
@@ -131,8 +140,51 @@ public final class BenchCli {
                 flags.getInt("agents-per-relay", full.agentsPerRelay()), flags.getInt("concurrency", full.concurrency()), full.firstWarmup(),
                 flags.getInt("rounds", full.rounds()), new Phases(full.round().warmup(), flags.getDuration("round", full.round().measure())),
                 full.openLoop(), full.listPageSize(), full.maxInFlight(), full.rawThreads());
+        RegistryClient.Target target = RegistryClient.Target.parse(flags.require("target"));
+        LeanLoad lean = new LeanLoad(target, SuiteProfile.LEAN);
         try (RegistryClient client = connect(flags)) {
-            out.println(JsonReport.gson().toJson(MaxScenario.run(client, settings, CpuMeter.withoutRegistry(), RawLoops.NONE, progress)));
+            out.println(JsonReport.gson().toJson(MaxScenario.run(client, lean, target, SuiteProfile.FULL.clientProof(), settings,
+                    CpuMeter.withoutRegistry(), RawLoops.NONE, progress)));
+        } finally {
+            lean.close();
+        }
+    }
+
+    private static void clientCheck(List<String> args, PrintStream out, Progress progress) throws InterruptedException {
+        Flags flags = Flags.parse(args, Set.of("target", "connections", "streams", "threads", "rounds", "round"), Set.of());
+        LeanLoad lean = new LeanLoad(RegistryClient.Target.parse(flags.require("target")), new LeanLoad.Settings(
+                flags.getInt("connections", SuiteProfile.LEAN.connections()), flags.getInt("streams", SuiteProfile.LEAN.streams()),
+                flags.getInt("threads", SuiteProfile.LEAN.threads())));
+        try {
+            ClientProof.Settings settings = new ClientProof.Settings(new H2Load.Settings(SuiteProfile.H2LOAD.connections(),
+                    SuiteProfile.H2LOAD.streams(), flags.getInt("threads", SuiteProfile.LEAN.threads())), java.time.Duration.ofSeconds(5),
+                    flags.getInt("rounds", 3),
+                    new Phases(java.time.Duration.ofSeconds(1), flags.getDuration("round", java.time.Duration.ofSeconds(4))));
+            out.println(JsonReport.gson().toJson(ClientProof.run(RegistryClient.Target.parse(flags.require("target")), lean, settings,
+                    CpuMeter.withoutRegistry(), progress)));
+        } finally {
+            lean.close();
+        }
+    }
+
+    /** Prints the header and each report's Summary row as one markdown table. */
+    private static void table(List<String> args, PrintStream out) throws java.io.IOException {
+        if (args.isEmpty()) {
+            throw new IllegalArgumentException("table takes report directories or report.md files");
+        }
+        out.println("| " + String.join(" | ", BackendRow.HEADER) + " |");
+        out.println("|" + " --- |".repeat(BackendRow.HEADER.size()));
+        for (String arg : args) {
+            Path report = Path.of(arg);
+            if (java.nio.file.Files.isDirectory(report)) {
+                report = report.resolve("report.md");
+            }
+            List<String> lines = java.nio.file.Files.readAllLines(report);
+            int summary = lines.indexOf("## Summary");
+            if (summary < 0 || summary + 4 >= lines.size()) {
+                throw new IllegalArgumentException(report + " has no Summary section; it is older than the table");
+            }
+            out.println(lines.get(summary + 4));
         }
     }
 
@@ -160,13 +212,21 @@ public final class BenchCli {
 
     private static void fleet(List<String> args, PrintStream out, Progress progress) throws InterruptedException {
         Flags flags = Flags.parse(args, Set.of("target", "relays", "agents-per-relay", "interval", "lookups", "duration", "agent-ttl",
-                "relay-ttl", "connections", "waves"), Set.of("batched"));
+                "relay-ttl", "connections", "waves", "client"), Set.of("batched"));
         FleetScenario.Settings settings = new FleetScenario.Settings(flags.getInt("relays", 1000), flags.getInt("agents-per-relay", 100),
                 flags.getDuration("interval", Duration.ofSeconds(10)), flags.isOn("batched"), flags.getDouble("lookups", 1000),
                 flags.getDuration("duration", Duration.ofMinutes(5)), flags.getDuration("agent-ttl", SuiteProfile.FLEET_TTL),
                 flags.getDuration("relay-ttl", SuiteProfile.FLEET_TTL), flags.getInt("waves", SuiteProfile.FLEET_WAVES));
-        try (RegistryClient client = connect(flags)) {
-            FleetScenario.Result result = FleetScenario.run(client, settings, CpuMeter.withoutRegistry(), progress);
+        String clientKind = flags.get("client", "lean");
+        if (!clientKind.equals("lean") && !clientKind.equals("stubs")) {
+            throw new IllegalArgumentException("--client takes lean or stubs, not '" + clientKind + "'");
+        }
+        RegistryClient.Target target = RegistryClient.Target.parse(flags.require("target"));
+        try (RegistryClient client = connect(flags);
+                LeanChannel lean = new LeanChannel(target, SuiteProfile.LEAN.connections(), SuiteProfile.LEAN.threads(),
+                        SuiteProfile.CALL_DEADLINE)) {
+            FleetCalls calls = clientKind.equals("lean") ? FleetCalls.of(lean) : FleetCalls.of(client);
+            FleetScenario.Result result = FleetScenario.run(calls, settings, CpuMeter.withoutRegistry(), progress, null);
             out.println(JsonReport.gson().toJson(result));
             progress.say("fleet: " + result.falseExpiries() + " false agent expiries, " + result.falseRelayExpiries()
                     + " false relay expiries over " + GoDurations.format(settings.duration()));

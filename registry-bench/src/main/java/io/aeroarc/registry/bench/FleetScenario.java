@@ -15,6 +15,7 @@ import io.aeroarc.registry.api.v1.RegisterRelayRequest;
 import io.aeroarc.registry.api.v1.RegisterRelayResponse;
 import io.aeroarc.registry.api.v1.Relay;
 import io.aeroarc.registry.spi.GoDurations;
+import io.aeroarc.registry.tck.StorageControl;
 import io.grpc.Status;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -25,7 +26,11 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
@@ -47,8 +52,9 @@ import org.HdrHistogram.Recorder;
  * send and before it saw the failing call, so it was still live when it answered. A renewal still
  * unanswered when the call was sent may have been applied after it, so it does not count (a
  * lookup racing a re-registration is no false expiry). One answering later than a TTL after the
- * renewal is counted as expected: the client was late, not the registry wrong. A lost agent or
- * relay is registered again, as a relay would.
+ * renewal is counted as expected: the client was late, not the registry wrong; so is an agent's
+ * whose relay's last good renewal is older than the relay TTL (a placement is live only while its
+ * relay is). A lost agent or relay is registered again, as a relay would.
  */
 final class FleetScenario {
 
@@ -58,6 +64,8 @@ final class FleetScenario {
     static final int MAX_IN_FLIGHT = 20_000;
     /** A send this much after its slot counts as late: the load generator could not keep up. */
     private static final long LATE_NANOS = Duration.ofSeconds(1).toNanos();
+    /** The sender sleeps at least this long when a send is not due yet (the lag it adds is in the sender lag). */
+    private static final long SEND_TICK_NANOS = Duration.ofMillis(1).toNanos() / 5;
 
     /**
      * @param agentTtl and {@code relayTtl}: the registry's, to judge expiries
@@ -83,18 +91,52 @@ final class FleetScenario {
      * @param notSent sends skipped because {@value #MAX_IN_FLIGHT} calls were in flight: the registry
      *     could not keep up, and an unbounded queue would only have moved the failure into this JVM
      * @param examples a few false expiries, described
+     * @param windows latency of every heartbeat and lookup per {@value #WINDOW_SECONDS} s window, from the first registration
+     * @param restart what a restart of the storage did, when the run restarted it; else null
      */
     record Result(Settings settings, double seconds, long agentsRegistered, long heartbeatCalls, long renewals, long relayHeartbeats,
             long lookups, long falseExpiries, long falseRelayExpiries, long expectedExpiries, long reRegistrations,
             Map<String, Long> errors, Latency heartbeatLatency, Latency lookupLatency, Latency senderLag, long lateSends,
-            long notSent, CpuUse cpu, List<String> examples) {
+            long notSent, CpuUse cpu, List<String> examples, List<Window> windows, RestartResult restart) {
 
         double renewalsPerSecond() {
             return renewals / seconds;
         }
     }
 
-    private final RegistryClient client;
+    /**
+     * One {@value #WINDOW_SECONDS} s window of the run.
+     *
+     * @param startSecond from the start of the steady run; negative while the fleet comes up
+     * @param calls heartbeats and lookups answered OK in the window; their latency counts from their slot
+     * @param failures calls that failed or reported an agent missing in the window
+     */
+    record Window(long startSecond, long calls, double p50Micros, double p99Micros, double p999Micros, double maxMicros,
+            long failures, long reRegistrations) {}
+
+    /** Stop the storage (all its state lost, for a server without persistence) and start it again, {@code after} into the steady run. */
+    record Restart(StorageControl control, Duration after, CallAttempts attempts) {}
+
+    /**
+     * @param stoppedSeconds how long the storage was down (stop and start together)
+     * @param secondsUntilPlaced from the storage answering again until every agent had a renewal
+     *     sent after that answered OK; -1 when the run ended first
+     * @param agentsPlacedAgain of all agents, by the end of the run
+     * @param attemptsPerSecondBefore call attempts (retries included) per second over the steady run before the restart
+     * @param peakAttemptsPerSecond the most attempts in one second from the restart to the end of the run
+     * @param lostWithStorage agents or relays reported missing whose last renewal was sent before the storage answered
+     *     again: expected, their state was lost
+     * @param errors failed calls from the restart until every agent was placed again (the outage's; not in the run's errors)
+     */
+    record RestartResult(double afterSeconds, double stoppedSeconds, double secondsUntilPlaced, long agentsPlacedAgain,
+            double attemptsPerSecondBefore, long peakAttemptsPerSecond, long lostWithStorage, Map<String, Long> errors) {}
+
+    static final int WINDOW_SECONDS = 10;
+    /** Re-registrations after NOT_FOUND back off from this, doubling per failed try, jittered (uniform from 0). */
+    private static final long REREGISTER_BACKOFF_NANOS = Duration.ofMillis(500).toNanos();
+    private static final long REREGISTER_BACKOFF_CAP_NANOS = Duration.ofSeconds(20).toNanos();
+
+    private final FleetCalls calls;
     private final Settings settings;
     private final CpuMeter cpu;
     private final long agentTtlNanos;
@@ -105,6 +147,8 @@ final class FleetScenario {
     /** System.nanoTime() at which the last successful register or heartbeat was sent; 0 before any. */
     private final AtomicLongArray agentRenewedAt;
     private final AtomicLongArray relayRenewedAt;
+    /** System.nanoTime() at which the relay's last successful re-registration after a loss was sent: its new incarnation. */
+    private final AtomicLongArray relayReRegisteredAt;
     private final AtomicLongArray epochOf;
 
     private final LongAdder agentsRegistered = new LongAdder();
@@ -122,12 +166,32 @@ final class FleetScenario {
     private final Recorder heartbeatLatency = new Recorder(3);
     private final Recorder lookupLatency = new Recorder(3);
     private final Recorder senderLag = new Recorder(3);
+    private final Recorder windowLatency = new Recorder(3);
+    private final LongAdder windowFailures = new LongAdder();
+    private final List<Window> windows = new ArrayList<>();
+    /** Agents and relays with a re-registration scheduled or running: a loss reported again meanwhile waits for it. */
+    private final AtomicIntegerArray agentReRegistering;
+    private final AtomicIntegerArray relayReRegistering;
+    private final ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor(runnable -> {
+        Thread thread = new Thread(runnable, "fleet-timers");
+        thread.setDaemon(true);
+        return thread;
+    });
+    // The restart, when there is one: renewals sent before the stop were lost with the storage.
+    private final Outcomes restartErrors = new Outcomes();
+    private final LongAdder lostWithStorage = new LongAdder();
+    private final AtomicIntegerArray placedAgain;
+    private final AtomicInteger placedAgainCount = new AtomicInteger();
+    private volatile long storageStoppedAt;
+    private volatile long storageBackAt;
+    private volatile long allPlacedAt;
+    private volatile boolean outage;
     private final ConcurrentLinkedQueue<String> examples = new ConcurrentLinkedQueue<>();
     private final AtomicInteger inFlight = new AtomicInteger();
     private volatile boolean running;
 
-    private FleetScenario(RegistryClient client, Settings settings, CpuMeter cpu) {
-        this.client = client;
+    private FleetScenario(FleetCalls calls, Settings settings, CpuMeter cpu) {
+        this.calls = calls;
         this.settings = settings;
         this.cpu = cpu;
         this.agentTtlNanos = settings.agentTtl().toNanos();
@@ -136,7 +200,11 @@ final class FleetScenario {
         this.agentIds = new String[settings.agents()];
         this.agentRenewedAt = new AtomicLongArray(settings.agents());
         this.relayRenewedAt = new AtomicLongArray(settings.relays());
+        this.relayReRegisteredAt = new AtomicLongArray(settings.relays());
         this.epochOf = new AtomicLongArray(settings.agents());
+        this.agentReRegistering = new AtomicIntegerArray(settings.agents());
+        this.relayReRegistering = new AtomicIntegerArray(settings.relays());
+        this.placedAgain = new AtomicIntegerArray(settings.agents());
         for (int r = 0; r < relayIds.length; r++) {
             relayIds[r] = Ids.relay(r);
             HeartbeatAgentsRequest.Builder batch = HeartbeatAgentsRequest.newBuilder().setRelayId(relayIds[r]);
@@ -150,10 +218,21 @@ final class FleetScenario {
     }
 
     static Result run(RegistryClient client, Settings settings, CpuMeter cpu, Progress progress) throws InterruptedException {
-        return new FleetScenario(client, settings, cpu).run(progress);
+        return run(FleetCalls.of(client), settings, cpu, progress, null);
     }
 
-    private Result run(Progress progress) throws InterruptedException {
+    /** @param restart when and how to restart the storage during the steady run; null for none */
+    static Result run(FleetCalls calls, Settings settings, CpuMeter cpu, Progress progress, Restart restart)
+            throws InterruptedException {
+        FleetScenario fleet = new FleetScenario(calls, settings, cpu);
+        try {
+            return fleet.run(progress, restart);
+        } finally {
+            fleet.timers.shutdownNow();
+        }
+    }
+
+    private Result run(Progress progress, Restart restart) throws InterruptedException {
         if (settings.interval().compareTo(settings.agentTtl()) >= 0 || settings.interval().compareTo(settings.relayTtl()) >= 0) {
             throw new IllegalArgumentException("the heartbeat interval must be shorter than the TTLs");
         }
@@ -179,6 +258,14 @@ final class FleetScenario {
                 + ", then " + (settings.batched() ? "batched" : "per-agent") + " heartbeats every " + GoDurations.format(settings.interval())
                 + " for " + GoDurations.format(settings.duration()));
         running = true;
+        long firstWindow = start;
+        timers.scheduleAtFixedRate(() -> closeWindow(firstWindow, steadyFrom), WINDOW_SECONDS, WINDOW_SECONDS, TimeUnit.SECONDS);
+        Thread restartThread = null;
+        if (restart != null) {
+            restartThread = new Thread(() -> restartStorage(restart, steadyFrom, progress), "fleet-restart");
+            restartThread.setDaemon(true);
+            restartThread.start();
+        }
         Thread lookupsThread = new Thread(() -> lookups(steadyFrom, end), "fleet-lookups");
         lookupsThread.setDaemon(true);
         lookupsThread.start();
@@ -204,7 +291,9 @@ final class FleetScenario {
                 }
                 long wait = due - System.nanoTime();
                 if (wait > 0) {
-                    LockSupport.parkNanos(wait);
+                    // A sleep per send costs this JVM more than the send at 100,000 sends/s: waking at most every
+                    // SEND_TICK sends what fell due meanwhile together, each still timed from its own slot.
+                    LockSupport.parkNanos(Math.max(wait, SEND_TICK_NANOS));
                 }
                 long lag = System.nanoTime() - due;
                 if (cycle >= waves) {
@@ -227,15 +316,98 @@ final class FleetScenario {
         CpuUse cpuUse = cpuStart == null ? null : cpu.since(cpuStart);
         running = false;
         lookupsThread.join(DRAIN_TIMEOUT.toMillis());
+        if (restartThread != null) {
+            restartThread.join(DRAIN_TIMEOUT.toMillis());
+        }
         long drainDeadline = System.nanoTime() + DRAIN_TIMEOUT.toNanos();
         while (inFlight.get() > 0 && System.nanoTime() < drainDeadline) {
             Thread.sleep(5);
         }
         double seconds = (end - steadyFrom) / 1e9;
+        timers.shutdownNow();
+        closeWindow(start, steadyFrom);
+        RestartResult restartResult = restart == null ? null : restartResult(restart, steadyFrom, end);
         return new Result(settings, seconds, agentsRegistered.sum(), heartbeatCalls.sum(), renewals.sum(), relayHeartbeats.sum(),
                 lookups.sum(), falseExpiries.sum(), falseRelayExpiries.sum(), expectedExpiries.sum(), reRegistrations.sum(),
                 errors.snapshot(), Latency.of(heartbeatLatency.getIntervalHistogram()), Latency.of(lookupLatency.getIntervalHistogram()),
-                Latency.of(senderLag.getIntervalHistogram()), lateSends.sum(), notSent.sum(), cpuUse, List.copyOf(examples));
+                Latency.of(senderLag.getIntervalHistogram()), lateSends.sum(), notSent.sum(), cpuUse, List.copyOf(examples),
+                windows(), restartResult);
+    }
+
+    private synchronized List<Window> windows() {
+        return List.copyOf(windows);
+    }
+
+    /** Closes the current window: its latencies and failures since the last one closed. */
+    private synchronized void closeWindow(long start, long steadyFrom) {
+        org.HdrHistogram.Histogram latency = windowLatency.getIntervalHistogram();
+        long closedAt = System.nanoTime();
+        long windowStart = start + (long) windows.size() * WINDOW_SECONDS * 1_000_000_000L;
+        if (closedAt - windowStart < 1_000_000_000L && latency.getTotalCount() == 0) {
+            return; // the last, empty, stub of a window at the end of the run
+        }
+        Latency of = Latency.of(latency);
+        long reRegistered = reRegistrations.sum();
+        windows.add(new Window(Math.floorDiv(windowStart - steadyFrom, 1_000_000_000L), of.count(), of.p50Micros(), of.p99Micros(),
+                of.p999Micros(), of.maxMicros(), windowFailures.sumThenReset(), reRegistered - reRegistrationsAtLastWindow));
+        reRegistrationsAtLastWindow = reRegistered;
+    }
+
+    private long reRegistrationsAtLastWindow;
+
+    /** Stops the storage {@code restart.after()} into the steady run and starts it again at once. */
+    private void restartStorage(Restart restart, long steadyFrom, Progress progress) {
+        long wait = steadyFrom + restart.after().toNanos() - System.nanoTime();
+        if (wait > 0) {
+            LockSupport.parkNanos(wait);
+        }
+        if (!running) {
+            return;
+        }
+        progress.say("fleet: restarting the storage (its state is lost)");
+        outage = true;
+        storageStoppedAt = System.nanoTime();
+        restart.control().stop();
+        restart.control().start();
+        storageBackAt = System.nanoTime();
+        progress.say(String.format("fleet: the storage answers again after %.1f s; relays re-register", (storageBackAt - storageStoppedAt) / 1e9));
+    }
+
+    /** Counts an agent placed again once a renewal sent after the storage came back answers OK. */
+    private void placed(int agent, long sent) {
+        long back = storageBackAt;
+        if (back != 0 && sent >= back && placedAgain.compareAndSet(agent, 0, 1)
+                && placedAgainCount.incrementAndGet() == settings.agents()) {
+            allPlacedAt = System.nanoTime();
+            outage = false;
+        }
+    }
+
+    private RestartResult restartResult(Restart restart, long steadyFrom, long end) {
+        if (storageStoppedAt == 0) {
+            return new RestartResult(restart.after().toSeconds(), 0, -1, 0, Double.NaN, 0, 0, Map.of());
+        }
+        CallAttempts attempts = restart.attempts();
+        int steadySecond = attempts.secondOf(steadyFrom);
+        int stopSecond = attempts.secondOf(storageStoppedAt);
+        double before = 0;
+        for (int second = steadySecond; second < stopSecond; second++) {
+            before += attempts.peak(second, second + 1);
+        }
+        before = stopSecond > steadySecond ? before / (stopSecond - steadySecond) : Double.NaN;
+        return new RestartResult(restart.after().toSeconds(), (storageBackAt - storageStoppedAt) / 1e9,
+                allPlacedAt == 0 ? -1 : (allPlacedAt - storageBackAt) / 1e9, placedAgainCount.get(), before,
+                attempts.peak(stopSecond, attempts.secondOf(end) + 1), lostWithStorage.sum(), restartErrors.snapshot());
+    }
+
+    /** A failed call: the run's error, or the outage's while the storage restarts and the fleet re-registers. */
+    private void failed(Throwable failure) {
+        windowFailures.increment();
+        if (outage) {
+            restartErrors.fail(failure);
+        } else {
+            errors.fail(failure);
+        }
     }
 
     /**
@@ -284,7 +456,7 @@ final class FleetScenario {
         if (item >= 0) {
             int wave = waveOf(item / settings.agentsPerRelay());
             if (cycle == wave) {
-                registerAgent(item, false);
+                registerAgent(item);
             } else if (cycle > wave && !settings.batched()) {
                 heartbeatAgent(item, due);
             }
@@ -304,18 +476,21 @@ final class FleetScenario {
     private void heartbeatAgent(int agent, long due) {
         long confirmedBefore = agentRenewedAt.get(agent);
         long sent = System.nanoTime();
-        track(client.registry().heartbeatAgent(HeartbeatAgentRequest.newBuilder().setAgentId(agentIds[agent])
+        track(calls.heartbeatAgent(HeartbeatAgentRequest.newBuilder().setAgentId(agentIds[agent])
                 .setRelayId(relayIds[agent / settings.agentsPerRelay()]).setEpoch(epochOf.get(agent))
                 .setTimestampUnixMs(System.currentTimeMillis()).build()), response -> {
                     agentRenewedAt.accumulateAndGet(agent, sent, Math::max);
                     heartbeatCalls.increment();
                     renewals.increment();
-                    heartbeatLatency.recordValue(System.nanoTime() - due);
+                    long latency = System.nanoTime() - due;
+                    heartbeatLatency.recordValue(latency);
+                    windowLatency.recordValue(latency);
+                    placed(agent, sent);
                 }, failure -> {
                     if (isExpiry(failure)) {
                         agentLost(agent, confirmedBefore, "HeartbeatAgent " + Outcomes.code(failure));
                     } else {
-                        errors.fail(failure);
+                        failed(failure);
                     }
                 });
     }
@@ -329,7 +504,7 @@ final class FleetScenario {
         long relayConfirmedBefore = relayRenewedAt.get(relay);
         long sent = System.nanoTime();
         HeartbeatAgentsRequest batch = batches.get(relay);
-        track(client.registry().heartbeatAgents(batch), (HeartbeatAgentsResponse response) -> {
+        track(calls.heartbeatAgents(batch), (HeartbeatAgentsResponse response) -> {
             Set<String> lost = response.getLostAgentIdsCount() == 0 ? Set.of() : new HashSet<>(response.getLostAgentIdsList());
             for (int k = 0; k < settings.agentsPerRelay(); k++) {
                 if (lost.contains(agentIds[first + k])) {
@@ -337,15 +512,18 @@ final class FleetScenario {
                 } else {
                     agentRenewedAt.accumulateAndGet(first + k, sent, Math::max);
                     renewals.increment();
+                    placed(first + k, sent);
                 }
             }
             heartbeatCalls.increment();
-            heartbeatLatency.recordValue(System.nanoTime() - due);
+            long latency = System.nanoTime() - due;
+            heartbeatLatency.recordValue(latency);
+            windowLatency.recordValue(latency);
         }, failure -> {
             if (isExpiry(failure)) {
                 relayLost(relay, relayConfirmedBefore, "HeartbeatAgents " + Outcomes.code(failure));
             } else {
-                errors.fail(failure);
+                failed(failure);
             }
         });
     }
@@ -353,7 +531,7 @@ final class FleetScenario {
     private void heartbeatRelay(int relay) {
         long confirmedBefore = relayRenewedAt.get(relay);
         long sent = System.nanoTime();
-        track(client.registry().heartbeatRelay(HeartbeatRelayRequest.newBuilder().setRelayId(relayIds[relay])
+        track(calls.heartbeatRelay(HeartbeatRelayRequest.newBuilder().setRelayId(relayIds[relay])
                 .setTimestampUnixMs(System.currentTimeMillis()).build()), response -> {
                     relayRenewedAt.accumulateAndGet(relay, sent, Math::max);
                     relayHeartbeats.increment();
@@ -361,7 +539,7 @@ final class FleetScenario {
                     if (isExpiry(failure)) {
                         relayLost(relay, confirmedBefore, "HeartbeatRelay " + Outcomes.code(failure));
                     } else {
-                        errors.fail(failure);
+                        failed(failure);
                     }
                 });
     }
@@ -386,38 +564,117 @@ final class FleetScenario {
             }
             int agent = ThreadLocalRandom.current().nextInt(agentIds.length);
             long confirmedBefore = agentRenewedAt.get(agent);
-            track(client.registry().getAgentPlacement(GetAgentPlacementRequest.newBuilder().setAgentId(agentIds[agent]).build()),
+            track(calls.getAgentPlacement(GetAgentPlacementRequest.newBuilder().setAgentId(agentIds[agent]).build()),
                     response -> {
                         lookups.increment();
-                        lookupLatency.recordValue(System.nanoTime() - due);
+                        long latency = System.nanoTime() - due;
+                        lookupLatency.recordValue(latency);
+                        windowLatency.recordValue(latency);
                     }, failure -> {
                         if (Outcomes.code(failure) == Status.Code.NOT_FOUND) {
-                            judge(confirmedBefore, agentTtlNanos, falseExpiries, agentIds[agent], "GetAgentPlacement NOT_FOUND");
+                            judgeAgent(agent, confirmedBefore, "GetAgentPlacement NOT_FOUND");
                         } else {
-                            errors.fail(failure);
+                            failed(failure);
                         }
                     });
         }
     }
 
     /** @param confirmedBefore the send time of the last renewal answered before the failing call was sent */
+    /**
+     * As a relay does on NOT_FOUND: registers the agent again after a jittered wait (uniform up to
+     * one back-off step), backing off further while that fails, so a fleet that lost its storage
+     * does not come back as one burst.
+     */
     private void agentLost(int agent, long confirmedBefore, String how) {
-        judge(confirmedBefore, agentTtlNanos, falseExpiries, agentIds[agent], how);
-        registerAgent(agent, true);
+        judgeAgent(agent, confirmedBefore, how);
+        if (agentReRegistering.compareAndSet(agent, 0, 1)) {
+            later(0, () -> reRegisterAgent(agent, 0));
+        }
     }
 
     private void relayLost(int relay, long confirmedBefore, String how) {
         judge(confirmedBefore, relayTtlNanos, falseRelayExpiries, relayIds[relay], how);
+        if (relayReRegistering.compareAndSet(relay, 0, 1)) {
+            later(0, () -> reRegisterRelay(relay, 0));
+        }
+    }
+
+    private void reRegisterAgent(int agent, int attempt) {
+        if (!running) {
+            agentReRegistering.set(agent, 0);
+            return;
+        }
         long sent = System.nanoTime();
-        track(registerRelay(relay), response -> relayRenewedAt.accumulateAndGet(relay, sent, Math::max), errors::fail);
+        track(calls.registerAgent(RegisterAgentRequest.newBuilder().setAgent(Agent.newBuilder().setAgentId(agentIds[agent]))
+                .setRelayId(relayIds[agent / settings.agentsPerRelay()]).build()), response -> {
+                    epochOf.set(agent, response.getEpoch());
+                    agentRenewedAt.accumulateAndGet(agent, sent, Math::max);
+                    reRegistrations.increment();
+                    placed(agent, sent);
+                    agentReRegistering.set(agent, 0);
+                }, failure -> {
+                    failed(failure);
+                    // Also NOT_FOUND: the relay itself may not be registered again yet.
+                    later(attempt + 1, () -> reRegisterAgent(agent, attempt + 1));
+                });
+    }
+
+    private void reRegisterRelay(int relay, int attempt) {
+        if (!running) {
+            relayReRegistering.set(relay, 0);
+            return;
+        }
+        long sent = System.nanoTime();
+        track(registerRelay(relay), response -> {
+            relayRenewedAt.accumulateAndGet(relay, sent, Math::max);
+            relayReRegisteredAt.accumulateAndGet(relay, sent, Math::max);
+            relayReRegistering.set(relay, 0);
+        }, failure -> {
+            failed(failure);
+            later(attempt + 1, () -> reRegisterRelay(relay, attempt + 1));
+        });
+    }
+
+    /** Runs {@code task} after a wait drawn uniformly from zero to the back-off of {@code attempt} (full jitter). */
+    private void later(int attempt, Runnable task) {
+        long step = Math.min(REREGISTER_BACKOFF_CAP_NANOS, REREGISTER_BACKOFF_NANOS << Math.min(attempt, 20));
+        try {
+            timers.schedule(task, ThreadLocalRandom.current().nextLong(step + 1), TimeUnit.NANOSECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // the run is over
+        }
     }
 
     /**
      * Counts a reported expiry as false when the last good renewal was sent less than a TTL before
      * now; one of an entry never registered yet (a lookup racing its first registration) is neither.
      */
+    /**
+     * An agent's placement is live only while the relay incarnation it was placed on is: when the
+     * relay's last good renewal is older than the relay TTL (its heartbeats were skipped or late),
+     * or the relay was registered again after it was lost since the agent's last renewal (a new
+     * incarnation, without the old one's placements), the agent's loss is expected.
+     */
+    private void judgeAgent(int agent, long confirmedBefore, String how) {
+        int relay = agent / settings.agentsPerRelay();
+        long relayRenewed = relayRenewedAt.get(relay);
+        if ((relayRenewed != 0 && System.nanoTime() - relayRenewed >= relayTtlNanos) || relayReRegisteredAt.get(relay) > confirmedBefore) {
+            windowFailures.increment();
+            expectedExpiries.increment();
+            return;
+        }
+        judge(confirmedBefore, agentTtlNanos, falseExpiries, agentIds[agent], how);
+    }
+
     private void judge(long renewedAt, long ttlNanos, LongAdder falseCounter, String id, String how) {
+        windowFailures.increment();
         if (renewedAt == 0) {
+            return;
+        }
+        // A renewal sent before the restarted storage answered may have reached the old one just before it stopped.
+        if (storageStoppedAt != 0 && (storageBackAt == 0 || renewedAt < storageBackAt)) {
+            lostWithStorage.increment();
             return;
         }
         long now = System.nanoTime();
@@ -431,19 +688,19 @@ final class FleetScenario {
         }
     }
 
-    private void registerAgent(int agent, boolean again) {
+    private void registerAgent(int agent) {
         long sent = System.nanoTime();
-        ListenableFuture<RegisterAgentResponse> call = client.registry().registerAgent(RegisterAgentRequest.newBuilder()
+        ListenableFuture<RegisterAgentResponse> call = calls.registerAgent(RegisterAgentRequest.newBuilder()
                 .setAgent(Agent.newBuilder().setAgentId(agentIds[agent])).setRelayId(relayIds[agent / settings.agentsPerRelay()]).build());
         track(call, response -> {
             epochOf.set(agent, response.getEpoch());
             agentRenewedAt.accumulateAndGet(agent, sent, Math::max);
-            (again ? reRegistrations : agentsRegistered).increment();
-        }, errors::fail);
+            agentsRegistered.increment();
+        }, this::failed);
     }
 
     private ListenableFuture<RegisterRelayResponse> registerRelay(int relay) {
-        return client.registry().registerRelay(RegisterRelayRequest.newBuilder().setRelay(Relay.newBuilder()
+        return calls.registerRelay(RegisterRelayRequest.newBuilder().setRelay(Relay.newBuilder()
                 .setRelayId(relayIds[relay]).setAddress("10.1." + (relay / 250) + "." + (relay % 250 + 1)).setGrpcPort(7443)
                 .putLabels("region", "eu-west")).build());
     }

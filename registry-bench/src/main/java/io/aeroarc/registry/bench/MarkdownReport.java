@@ -34,6 +34,23 @@ final class MarkdownReport {
                 + "ceiling of the same gRPC server, and the raw storage client.");
         line();
         machine(report);
+        backendRow(report);
+        if (!report.notRun().isEmpty()) {
+            line("## Parts that do not apply to this backend");
+            line();
+            for (String note : report.notRun()) {
+                line("- " + note);
+            }
+            line();
+        }
+        if (!report.sizing().isEmpty()) {
+            line("## Sized down on this backend");
+            line();
+            for (String note : report.sizing()) {
+                line("- " + note);
+            }
+            line();
+        }
         targets(report.targets());
         if (report.max() != null) {
             max(report.max());
@@ -51,7 +68,13 @@ final class MarkdownReport {
             heap(report.heap());
         }
         if (report.fleet() != null) {
-            fleet(report.fleet(), report.fleetRegistryResidentBytes());
+            fleet("Fleet", report.fleet(), report.fleetRegistryResidentBytes());
+        }
+        if (report.restart() != null) {
+            fleet("Fleet through a storage restart (state lost)", report.restart(), -1);
+        }
+        if (report.bigFleet() != null) {
+            fleet("Million-agent fleet", report.bigFleet(), -1);
         }
         if (report.profile() != null) {
             profile(report.profile());
@@ -92,11 +115,14 @@ final class MarkdownReport {
         MaxScenario.Settings settings = max.settings();
         line("## Max throughput (closed loop)");
         line();
-        line(String.format(Locale.ROOT, "%,d relays × %,d agents registered through the API in %.1f s. %d callers over %d connections, "
-                + "one RPC at a time, each call on a random relay or agent. Per RPC: %s of warm-up, then %d round(s) of the standard "
+        clientProof(max.client());
+        LeanLoad.Settings lean = max.client().leanSettings();
+        line(String.format(Locale.ROOT, "%,d relays × %,d agents registered through the API in %.1f s. The bench's lean client, %d "
+                + "calls in flight over %d connections, one RPC at a time, each call on a random relay or agent (requests serialized "
+                + "before the run; a call counts by its grpc-status alone). Per RPC: %s of warm-up, then %d round(s) of the standard "
                 + "health `Check` on the same server (the ceiling) and the RPC, each %s warm-up and %s measured; the share is the RPC's "
                 + "rate over Check's in the same rounds.", settings.relays(), settings.agentsPerRelay(), max.setupSeconds(),
-                settings.concurrency(), max.connections(), seconds(settings.firstWarmup()), settings.rounds(),
+                lean.concurrency(), lean.connections(), seconds(settings.firstWarmup()), settings.rounds(),
                 seconds(settings.round().warmup()), seconds(settings.round().measure())));
         line();
         List<List<String>> rows = new ArrayList<>();
@@ -125,6 +151,33 @@ final class MarkdownReport {
         }
         table(List.of("RPC", "requested/s", "achieved/s", "p50", "p99", "p99.9", "max", "not sent", "errors",
                 "cores: registry / loadgen / storage / others"), openRows);
+    }
+
+    /** The h2load comparison: whether the rates of this report are the registry's or the client's. */
+    private void clientProof(ClientProof.Result client) {
+        line("### The load generator is not the bottleneck");
+        line();
+        LeanLoad.Settings lean = client.leanSettings();
+        H2Load.Settings h2load = client.h2loadSettings();
+        if (client.h2load() == null) {
+            line("h2load (apt package nghttp2-client) was not installed: the bench client's own Check rate is "
+                    + number(client.lean().callsPerSecond()) + " calls/s, not compared with anything. **Not proven.**");
+            line();
+            return;
+        }
+        line(String.format(Locale.ROOT, "The standard health `Check` from h2load (nghttp2's C load generator; %d connections × %d "
+                + "streams, %d threads) and from the bench's lean client (%d connections × %d streams, %d %s event loop threads), in "
+                + "%d alternating rounds on the same registry.", h2load.connections(), h2load.streams(), h2load.threads(),
+                lean.connections(), lean.streams(), lean.threads(), client.transport(), client.lean().windows().size()));
+        line();
+        table(List.of("client", "Check calls/s", "p50", "p99", "errors"), List.of(
+                List.of("h2load", number(client.h2load().callsPerSecond()), "–", "–", errors(client.h2load().errors())),
+                List.of("bench (lean client)", number(client.lean().callsPerSecond()), Targets.micros(client.lean().latency().p50Micros()),
+                        Targets.micros(client.lean().latency().p99Micros()), errors(client.lean().errors()))));
+        line(String.format(Locale.ROOT, "The bench client reaches **%.1f%%** of h2load's rate (needs %.0f%%): %s", client.share() * 100,
+                ClientProof.REQUIRED_SHARE * 100, client.proven() ? "**proven not the bottleneck**; the rates below are the registry's."
+                        : "**not proven**; the rates below may be the client's."));
+        line();
     }
 
     private static List<String> openLoopRow(OpenLoopResult open) {
@@ -212,9 +265,16 @@ final class MarkdownReport {
         line();
     }
 
-    private void fleet(FleetScenario.Result fleet, long residentBytes) {
+    /** This backend's row of issue 17's table: max rates as shares of Check, and the per-agent fleet's verdict. */
+    private void backendRow(SuiteReport report) {
+        line("## Summary");
+        line();
+        table(BackendRow.HEADER, List.of(BackendRow.of(report)));
+    }
+
+    private void fleet(String title, FleetScenario.Result fleet, long residentBytes) {
         FleetScenario.Settings settings = fleet.settings();
-        line("## Fleet");
+        line("## " + title);
         line();
         line(String.format(Locale.ROOT, "%,d relays × %,d agents, %s heartbeats every %s, %,.0f lookups/s (GetAgentPlacement of random "
                 + "agents), for %s after %d interval(s) in which the agents register, a share of the relays in each; TTLs %s (agents) "
@@ -244,12 +304,48 @@ final class MarkdownReport {
                         fleet.cpu().otherCores(), fleet.cpu().machineCores())),
                 List.of("registry resident memory at the end", residentBytes < 0 ? "-" : String.format(Locale.ROOT, "%.0f MiB",
                         mib(residentBytes)))));
+        if (fleet.restart() != null) {
+            FleetScenario.RestartResult restart = fleet.restart();
+            line(String.format(Locale.ROOT, "The storage was stopped %.0f s into the steady run and started again at once, empty. Relays "
+                    + "re-register lost agents after a jittered wait (uniform from 0 to 0.5 s, doubling per failed try, up to 20 s), and "
+                    + "their calls retry UNAVAILABLE and RESOURCE_EXHAUSTED as `docs/retry-service-config.json` says.", restart.afterSeconds()));
+            line();
+            table(List.of("", ""), List.of(
+                    List.of("storage down (stop and start)", String.format(Locale.ROOT, "%.1f s", restart.stoppedSeconds())),
+                    List.of("until every agent is placed again (from the storage answering)", restart.secondsUntilPlaced() < 0
+                            ? "**not within the run**: " + number(restart.agentsPlacedAgain()) + " of " + number(settings.agents()) + " placed"
+                            : String.format(Locale.ROOT, "**%.1f s**", restart.secondsUntilPlaced())),
+                    List.of("call attempts/s the registry saw: steady before / peak after", String.format(Locale.ROOT, "%,.0f / **%,d**",
+                            restart.attemptsPerSecondBefore(), restart.peakAttemptsPerSecond())),
+                    List.of("reports of agents or relays missing, last renewed before the storage came back (expected)", number(restart.lostWithStorage())),
+                    List.of("false expiries after the restart (agents / relays)", "**" + fleet.falseExpiries() + " / "
+                            + fleet.falseRelayExpiries() + "**"),
+                    List.of("failed calls from the stop until every agent was placed again (not in the errors above; NOT_FOUND: an agent's relay not registered again yet)", errors(restart.errors()))));
+        }
+        windows(fleet.windows());
         if (!fleet.examples().isEmpty()) {
             line("False expiries seen:");
             line();
             fleet.examples().forEach(example -> line("- " + example));
             line();
         }
+    }
+
+    /** Latency per window: a stall shows in its window rather than averaging away over the run. */
+    private void windows(List<FleetScenario.Window> windows) {
+        if (windows.isEmpty()) {
+            return;
+        }
+        line(String.format(Locale.ROOT, "Every heartbeat and lookup answered OK, per %d s window (from its slot; negative windows are the "
+                + "start-up, while the agents register):", FleetScenario.WINDOW_SECONDS));
+        line();
+        List<List<String>> rows = new ArrayList<>();
+        for (FleetScenario.Window window : windows) {
+            rows.add(List.of(window.startSecond() + " s", number(window.calls()), Targets.micros(window.p50Micros()),
+                    Targets.micros(window.p99Micros()), Targets.micros(window.p999Micros()), Targets.micros(window.maxMicros()),
+                    number(window.failures()), number(window.reRegistrations())));
+        }
+        table(List.of("window", "calls", "p50", "p99", "p99.9", "max", "failed or missing", "re-registered"), rows);
     }
 
     private void profile(JfrProfile profile) {

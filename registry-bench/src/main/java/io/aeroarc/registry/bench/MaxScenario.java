@@ -1,8 +1,8 @@
 package io.aeroarc.registry.bench;
 
 import com.google.common.util.concurrent.Futures;
-import com.google.common.util.concurrent.ListenableFuture;
 import com.google.common.util.concurrent.MoreExecutors;
+import io.aeroarc.registry.api.v1.AeroRegistryGrpc;
 import io.aeroarc.registry.api.v1.Agent;
 import io.aeroarc.registry.api.v1.GetAgentPlacementRequest;
 import io.aeroarc.registry.api.v1.HeartbeatAgentRequest;
@@ -22,7 +22,7 @@ import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
- * The most each RPC does: a closed loop of {@code concurrency} callers on one RPC at a time,
+ * The most each RPC does: a closed loop of the lean client's calls in flight ({@link LeanLoad}) on one RPC at a time,
  * alternating in rounds with the same loop on the standard health {@code Check} of the same
  * server, the most this gRPC server does on this machine with nothing behind it. Each RPC's rate
  * over the Check rate of its own rounds is the share of the gRPC budget the registry keeps; the
@@ -30,7 +30,8 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * storage server is compared the same way, in alternating rounds, with raw loops doing the
  * storage work of an RPC straight against that server. Then open loops at half of the max rate of
  * the two hottest RPCs, each next to Check at the same rate, for their latency under a sustainable
- * load.
+ * load. First of all, the lean client's Check is held against h2load's ({@link ClientProof}), to show
+ * the rates are the registry's and not the client's.
  *
  * <p>The registry holds {@code relays × agentsPerRelay} placements, set up through the API, with
  * TTLs longer than the run, so nothing expires while measuring. Each call picks its relay or agent
@@ -46,11 +47,14 @@ final class MaxScenario {
     static final String GET_AGENT_PLACEMENT = "GetAgentPlacement";
     static final String LIST_AGENTS = "ListAgents";
 
+    private static final LeanLoad.Requests CHECK_REQUESTS = LeanLoad.Requests.anyOf(List.of(HealthCheckRequest.getDefaultInstance()));
+
     /** RPCs measured at half their max rate in an open loop. */
     static final List<String> OPEN_LOOP_RPCS = List.of(HEARTBEAT_AGENT, GET_AGENT_PLACEMENT);
 
     /**
      * @param agentsPerRelay also the batch size of HeartbeatAgents, which renews one relay's agents
+     * @param concurrency calls in flight while registering; the measured loops use the lean client's (SuiteProfile.LEAN)
      * @param firstWarmup load on the RPC before its first round
      * @param rounds of Check then the RPC, each warmed up and measured as {@code round} says
      * @param listPageSize page size of ListAgents by relay
@@ -83,8 +87,13 @@ final class MaxScenario {
     record RawComparison(String description, int threads, LoadResult rpc, LoadResult raw, double share) {}
 
     /** @param setupSeconds time to register every relay and agent through the API */
-    record Result(Settings settings, int connections, double setupSeconds, List<RpcMax> rpcs, List<RawComparison> raw,
-            List<OpenLoopPair> openLoops) {
+    /**
+     * @param client the bench client against h2load on Check, measured first: whether the rates
+     *     below are the registry's and not the client's
+     * @param connections of the lean client that measured every RPC
+     */
+    record Result(Settings settings, ClientProof.Result client, int connections, double setupSeconds, List<RpcMax> rpcs,
+            List<RawComparison> raw, List<OpenLoopPair> openLoops) {
 
         RpcMax rpc(String name) {
             return rpcs.stream().filter(rpc -> rpc.rpc().name().equals(name)).findFirst()
@@ -101,6 +110,7 @@ final class MaxScenario {
     }
 
     private final RegistryClient client;
+    private final LeanLoad lean;
     private final Settings settings;
     private final CpuMeter cpu;
     private final String[] relayIds;
@@ -109,8 +119,9 @@ final class MaxScenario {
     private final AtomicLongArray epochOf;
     private final List<HeartbeatAgentsRequest> batches = new ArrayList<>();
 
-    private MaxScenario(RegistryClient client, Settings settings, CpuMeter cpu) {
+    private MaxScenario(RegistryClient client, LeanLoad lean, Settings settings, CpuMeter cpu) {
         this.client = client;
+        this.lean = lean;
         this.settings = settings;
         this.cpu = cpu;
         this.relayIds = new String[settings.relays()];
@@ -126,25 +137,31 @@ final class MaxScenario {
         }
     }
 
-    /** @param raw loops to compare RPCs with; their storage holds the same agents under its own keys */
-    static Result run(RegistryClient client, Settings settings, CpuMeter cpu, RawLoops raw, Progress progress) throws InterruptedException {
-        return new MaxScenario(client, settings, cpu).run(raw, progress);
+    /**
+     * @param client sets the registry up, through the ordinary stubs
+     * @param lean measures every rate and latency, after showing against h2load on Check that it is not the bottleneck
+     * @param raw loops to compare RPCs with; their storage holds the same agents under its own keys
+     */
+    static Result run(RegistryClient client, LeanLoad lean, RegistryClient.Target target, ClientProof.Settings proof, Settings settings,
+            CpuMeter cpu, RawLoops raw, Progress progress) throws InterruptedException {
+        return new MaxScenario(client, lean, settings, cpu).run(target, proof, raw, progress);
     }
 
-    private Result run(RawLoops raw, Progress progress) throws InterruptedException {
+    private Result run(RegistryClient.Target target, ClientProof.Settings proof, RawLoops raw, Progress progress)
+            throws InterruptedException {
         progress.say("max: registering " + settings.relays() + " relays and " + settings.agents() + " agents");
         long setupStart = System.nanoTime();
         register();
         double setupSeconds = (System.nanoTime() - setupStart) / 1e9;
 
-        // The setup warmed the RPC path up; Check's own path needs it too before the first round.
-        ClosedLoop.run(CHECK, 1, this::check, settings.concurrency(), new Phases(settings.firstWarmup(), Duration.ZERO), cpu);
+        // The setup warmed the server's RPC path up; the proof warms Check's own path and the lean client.
+        ClientProof.Result proven = ClientProof.run(target, lean, proof, cpu, progress);
         List<RpcMax> rpcs = new ArrayList<>();
-        rpcs.add(atMax(HEARTBEAT_RELAY, 1, this::heartbeatRelay, progress));
-        rpcs.add(atMax(HEARTBEAT_AGENT, 1, this::heartbeatAgent, progress));
-        rpcs.add(atMax(HEARTBEAT_AGENTS, settings.agentsPerRelay(), this::heartbeatAgents, progress));
-        rpcs.add(atMax(GET_AGENT_PLACEMENT, 1, this::getAgentPlacement, progress));
-        rpcs.add(atMax(LIST_AGENTS, settings.listPageSize(), this::listAgents, progress));
+        rpcs.add(atMax(HEARTBEAT_RELAY, 1, heartbeatRelays(), progress));
+        rpcs.add(atMax(HEARTBEAT_AGENT, 1, heartbeatAgents(true), progress));
+        rpcs.add(atMax(HEARTBEAT_AGENTS, settings.agentsPerRelay(), LeanLoad.Requests.anyOf(batches), progress));
+        rpcs.add(atMax(GET_AGENT_PLACEMENT, 1, getAgentPlacements(), progress));
+        rpcs.add(atMax(LIST_AGENTS, settings.listPageSize(), listAgents(), progress));
         List<RawComparison> rawComparisons = new ArrayList<>();
         for (RawLoop loop : raw.loops()) {
             rawComparisons.add(againstRaw(loop, progress));
@@ -156,25 +173,26 @@ final class MaxScenario {
         for (String name : OPEN_LOOP_RPCS) {
             double rate = rpcs.stream().filter(max -> max.rpc().name().equals(name)).findFirst().orElseThrow().rpc().callsPerSecond() / 2;
             progress.say(String.format("max: %s and Check in open loops at %.0f/s (half its max)", name, rate));
-            OpenLoopResult check = OpenLoop.run(CHECK, 1, this::check, rate, settings.openLoop(), settings.maxInFlight(), cpu);
+            OpenLoopResult check = lean.openLoop(CHECK, ClientProof.CHECK_PATH, 1, CHECK_REQUESTS, rate, settings.openLoop(),
+                    settings.maxInFlight(), cpu);
             // Unfenced, as old relays send it: the moves above spent the epochs.
-            CallSource source = name.equals(HEARTBEAT_AGENT) ? this::heartbeatAgentUnfenced : this::getAgentPlacement;
-            OpenLoopResult rpc = OpenLoop.run(name, 1, source, rate, settings.openLoop(), settings.maxInFlight(), cpu);
+            LeanLoad.Requests requests = name.equals(HEARTBEAT_AGENT) ? heartbeatAgents(false) : getAgentPlacements();
+            OpenLoopResult rpc = lean.openLoop(name, path(name), 1, requests, rate, settings.openLoop(), settings.maxInFlight(), cpu);
             progress.say(String.format("max: %s p99 %s, Check p99 %s at %.0f/s", name, Targets.micros(rpc.load().latency().p99Micros()),
                     Targets.micros(check.load().latency().p99Micros()), rate));
             openLoops.add(new OpenLoopPair(rpc, check));
         }
-        return new Result(settings, client.connections(), setupSeconds, rpcs, rawComparisons, openLoops);
+        return new Result(settings, proven, lean.settings().connections(), setupSeconds, rpcs, rawComparisons, openLoops);
     }
 
     /** Rounds of Check then the RPC, after warming the RPC up. */
-    private RpcMax atMax(String name, int units, CallSource source, Progress progress) throws InterruptedException {
-        ClosedLoop.run(name, units, source, settings.concurrency(), new Phases(settings.firstWarmup(), Duration.ZERO), cpu);
+    private RpcMax atMax(String name, int units, LeanLoad.Requests requests, Progress progress) throws InterruptedException {
+        lean.closedLoop(name, path(name), units, requests, new Phases(settings.firstWarmup(), Duration.ZERO), cpu);
         List<LoadResult.Measured> ceiling = new ArrayList<>();
         List<LoadResult.Measured> rpc = new ArrayList<>();
         for (int round = 0; round < settings.rounds(); round++) {
-            ceiling.add(ClosedLoop.run(CHECK, 1, this::check, settings.concurrency(), settings.round(), cpu));
-            rpc.add(ClosedLoop.run(name, units, source, settings.concurrency(), settings.round(), cpu));
+            ceiling.add(lean.closedLoop(CHECK, ClientProof.CHECK_PATH, 1, CHECK_REQUESTS, settings.round(), cpu));
+            rpc.add(lean.closedLoop(name, path(name), units, requests, settings.round(), cpu));
         }
         LoadResult rpcResult = LoadResult.combine(rpc);
         LoadResult ceilingResult = LoadResult.combine(ceiling);
@@ -187,9 +205,9 @@ final class MaxScenario {
 
     /** Rounds of the raw loop then the RPC it stands for, after warming the raw loop up. */
     private RawComparison againstRaw(RawLoop loop, Progress progress) throws InterruptedException {
-        CallSource rpcSource = switch (loop.comparedRpc()) {
-            case HEARTBEAT_AGENT -> this::heartbeatAgent;
-            case HEARTBEAT_AGENTS -> this::heartbeatAgents;
+        LeanLoad.Requests rpcRequests = switch (loop.comparedRpc()) {
+            case HEARTBEAT_AGENT -> heartbeatAgents(true);
+            case HEARTBEAT_AGENTS -> LeanLoad.Requests.anyOf(batches);
             default -> throw new IllegalArgumentException("no raw comparison for " + loop.comparedRpc());
         };
         int units = loop.comparedRpc().equals(HEARTBEAT_AGENTS) ? settings.agentsPerRelay() : 1;
@@ -199,7 +217,7 @@ final class MaxScenario {
         List<LoadResult.Measured> rpc = new ArrayList<>();
         for (int round = 0; round < settings.rounds(); round++) {
             raw.add(BlockingClosedLoop.run(loop.name(), loop.unitsPerCall(), loop.call(), settings.rawThreads(), settings.round(), cpu));
-            rpc.add(ClosedLoop.run(loop.comparedRpc(), units, rpcSource, settings.concurrency(), settings.round(), cpu));
+            rpc.add(lean.closedLoop(loop.comparedRpc(), path(loop.comparedRpc()), units, rpcRequests, settings.round(), cpu));
         }
         LoadResult rawResult = LoadResult.combine(raw);
         LoadResult rpcResult = LoadResult.combine(rpc);
@@ -232,59 +250,62 @@ final class MaxScenario {
         }
     }
 
-    private ListenableFuture<?> check() {
-        return client.health().check(HealthCheckRequest.getDefaultInstance());
+    /** The gRPC path of one of the registry's RPCs, as {@code /package.Service/Method}. */
+    static String path(String rpc) {
+        return "/" + AeroRegistryGrpc.SERVICE_NAME + "/" + rpc;
     }
 
-    private ListenableFuture<?> heartbeatRelay() {
-        return client.registry().heartbeatRelay(HeartbeatRelayRequest.newBuilder()
-                .setRelayId(relayIds[random(relayIds.length)]).setTimestampUnixMs(System.currentTimeMillis()).build());
+    private LeanLoad.Requests heartbeatRelays() {
+        List<HeartbeatRelayRequest> requests = new ArrayList<>();
+        for (String relayId : relayIds) {
+            requests.add(HeartbeatRelayRequest.newBuilder().setRelayId(relayId).setTimestampUnixMs(System.currentTimeMillis()).build());
+        }
+        return LeanLoad.Requests.anyOf(requests);
     }
 
-    /** As relays send it: with the relay and epoch the agent was placed with, so a moved agent is fenced. */
-    private ListenableFuture<?> heartbeatAgent() {
-        int i = random(agentIds.length);
-        return client.registry().heartbeatAgent(HeartbeatAgentRequest.newBuilder()
-                .setAgentId(agentIds[i]).setRelayId(relayIds[relayOf.get(i)]).setEpoch(epochOf.get(i))
-                .setTimestampUnixMs(System.currentTimeMillis()).build());
-    }
-
-    /** Without a fence, as old relays send it; the open loop runs after the moves and needs no epochs. */
-    private ListenableFuture<?> heartbeatAgentUnfenced() {
-        return client.registry().heartbeatAgent(HeartbeatAgentRequest.newBuilder()
-                .setAgentId(agentIds[random(agentIds.length)]).setTimestampUnixMs(System.currentTimeMillis()).build());
-    }
-
-    private ListenableFuture<?> heartbeatAgents() {
-        return Futures.transform(client.registry().heartbeatAgents(batches.get(random(batches.size()))), response -> {
-            if (response.getLostAgentIdsCount() > 0) {
-                throw new UnexpectedReply(response.getLostAgentIdsCount() + " agents lost");
+    /**
+     * @param fenced as relays send it, with the relay and epoch the agent was placed with, so a
+     *     moved agent is fenced; else without a fence, as old relays send it
+     */
+    private LeanLoad.Requests heartbeatAgents(boolean fenced) {
+        List<HeartbeatAgentRequest> requests = new ArrayList<>();
+        for (int i = 0; i < agentIds.length; i++) {
+            HeartbeatAgentRequest.Builder request = HeartbeatAgentRequest.newBuilder().setAgentId(agentIds[i])
+                    .setTimestampUnixMs(System.currentTimeMillis());
+            if (fenced) {
+                request.setRelayId(relayIds[relayOf.get(i)]).setEpoch(epochOf.get(i));
             }
-            return response;
-        }, MoreExecutors.directExecutor());
+            requests.add(request.build());
+        }
+        return LeanLoad.Requests.anyOf(requests);
     }
 
-    private ListenableFuture<?> getAgentPlacement() {
-        return client.registry().getAgentPlacement(GetAgentPlacementRequest.newBuilder().setAgentId(agentIds[random(agentIds.length)]).build());
+    private LeanLoad.Requests getAgentPlacements() {
+        List<GetAgentPlacementRequest> requests = new ArrayList<>();
+        for (String agentId : agentIds) {
+            requests.add(GetAgentPlacementRequest.newBuilder().setAgentId(agentId).build());
+        }
+        return LeanLoad.Requests.anyOf(requests);
     }
 
-    /** The first page of a random relay's agents. */
-    private ListenableFuture<?> listAgents() {
-        return Futures.transform(client.registry().listAgents(ListAgentsRequest.newBuilder()
-                .setRelayId(relayIds[random(relayIds.length)]).setPageSize(settings.listPageSize()).build()), response -> {
-                    if (response.getAgentsCount() != Math.min(settings.listPageSize(), settings.agentsPerRelay())) {
-                        throw new UnexpectedReply("a page of " + response.getAgentsCount() + " agents");
-                    }
-                    return response;
-                }, MoreExecutors.directExecutor());
+    /** The first page of a relay's agents. */
+    private LeanLoad.Requests listAgents() {
+        List<ListAgentsRequest> requests = new ArrayList<>();
+        for (String relayId : relayIds) {
+            requests.add(ListAgentsRequest.newBuilder().setRelayId(relayId).setPageSize(settings.listPageSize()).build());
+        }
+        return LeanLoad.Requests.anyOf(requests);
     }
 
-    /** Moves a random agent to the next relay: a new epoch and index updates, the expensive path of RegisterAgent. */
-    private ListenableFuture<?> registerAgentMove() {
+    /**
+     * Moves a random agent to the next relay: a new epoch and index updates, the expensive path of
+     * RegisterAgent. Built per call, as each move depends on the last.
+     */
+    private byte[] registerAgentMove() {
         int i = random(agentIds.length);
         int target = (relayOf.get(i) + 1) % relayIds.length;
         relayOf.set(i, target);
-        return client.registry().registerAgent(RegisterAgentRequest.newBuilder()
+        return LeanLoad.frame(RegisterAgentRequest.newBuilder()
                 .setAgent(Agent.newBuilder().setAgentId(agentIds[i])).setRelayId(relayIds[target]).build());
     }
 

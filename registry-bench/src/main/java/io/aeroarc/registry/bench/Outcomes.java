@@ -15,6 +15,11 @@ final class Outcomes {
         failures.computeIfAbsent(kind(failure), key -> new LongAdder()).increment();
     }
 
+    /** A failure already named, such as a gRPC status code's name from a response trailer. */
+    void fail(String kind) {
+        failures.computeIfAbsent(kind, key -> new LongAdder()).increment();
+    }
+
     Map<String, Long> snapshot() {
         Map<String, Long> counts = new TreeMap<>();
         failures.forEach((kind, count) -> counts.put(kind, count.sum()));

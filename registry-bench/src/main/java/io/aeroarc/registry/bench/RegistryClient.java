@@ -1,6 +1,7 @@
 package io.aeroarc.registry.bench;
 
 import io.aeroarc.registry.api.v1.AeroRegistryGrpc;
+import io.grpc.ClientInterceptor;
 import io.grpc.ManagedChannel;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthGrpc;
@@ -28,13 +29,17 @@ final class RegistryClient implements AutoCloseable {
     private final AtomicInteger turn = new AtomicInteger();
     private final Duration deadline;
 
-    private RegistryClient(Target target, int connections, Duration deadline) {
+    private RegistryClient(Target target, int connections, Duration deadline, List<ClientInterceptor> interceptors) {
         this.deadline = deadline;
         for (int i = 0; i < connections; i++) {
+            // The retry policy clients are told to use, so the bench's clients behave as theirs do.
             ManagedChannel channel = NettyChannelBuilder.forAddress(target.host(), target.port())
                     .usePlaintext()
                     .directExecutor()
                     .maxInboundMessageSize(MAX_RESPONSE_BYTES)
+                    .defaultServiceConfig(RetryServiceConfig.load())
+                    .enableRetry()
+                    .intercept(interceptors)
                     .build();
             channels.add(channel);
             registries.add(AeroRegistryGrpc.newFutureStub(channel));
@@ -68,7 +73,12 @@ final class RegistryClient implements AutoCloseable {
      * @param deadline for every call; a call never waits longer
      */
     static RegistryClient connect(Target target, int connections, Duration deadline) {
-        RegistryClient client = new RegistryClient(target, connections, deadline);
+        return connect(target, connections, deadline, List.of());
+    }
+
+    /** @param interceptors on every call, such as a counter of attempts */
+    static RegistryClient connect(Target target, int connections, Duration deadline, List<ClientInterceptor> interceptors) {
+        RegistryClient client = new RegistryClient(target, connections, deadline, interceptors);
         try {
             for (HealthGrpc.HealthFutureStub health : client.healths) {
                 health.withDeadlineAfter(10, TimeUnit.SECONDS).check(HealthCheckRequest.getDefaultInstance()).get();

@@ -10,7 +10,11 @@ import java.util.List;
  * @param loadAverageAfter the machine's load averages when the run ended
  * @param registry how the registry servers were started
  * @param storage where the backend's storage server came from
+ * @param sizing where the run is smaller than the full profile on this backend, and why
  * @param fleetRegistryResidentBytes the fleet registry's resident memory at the end of the run
+ * @param restart the per-agent fleet with its storage restarted (state lost), on Redis
+ * @param bigFleet the million-agent per-agent fleet, on memory
+ * @param notRun parts that do not apply to this backend, and why
  */
 record SuiteReport(
         String backend,
@@ -22,17 +26,21 @@ record SuiteReport(
         double[] loadAverageAfter,
         String registry,
         String storage,
+        List<String> sizing,
         MaxScenario.Result max,
         ScaleScenario.Result scale,
         FleetScenario.Result fleet,
         long fleetRegistryResidentBytes,
+        FleetScenario.Result restart,
+        FleetScenario.Result bigFleet,
+        List<String> notRun,
         List<JmhRunner.Score> jmh,
         HeapMeasurement.Result heap,
         JfrProfile profile,
         List<TargetCheck> targets) {
 
     SuiteReport withTargets(List<TargetCheck> checked) {
-        return new SuiteReport(backend, mode, startedAtUtc, minutes, label, machine, loadAverageAfter, registry, storage, max,
-                scale, fleet, fleetRegistryResidentBytes, jmh, heap, profile, checked);
+        return new SuiteReport(backend, mode, startedAtUtc, minutes, label, machine, loadAverageAfter, registry, storage, sizing, max,
+                scale, fleet, fleetRegistryResidentBytes, restart, bigFleet, notRun, jmh, heap, profile, checked);
     }
 }
