@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.aeroarc.registry.api.v1.AeroRegistryGrpc;
+import io.aeroarc.registry.api.v1.GetRelayRequest;
 import io.aeroarc.registry.api.v1.HeartbeatRelayRequest;
 import io.aeroarc.registry.api.v1.RegisterRelayRequest;
 import io.aeroarc.registry.api.v1.Relay;
@@ -79,6 +80,7 @@ class HostileClientIT {
      */
     private static final Duration TRANSPORT_FLOOD_P99_BOUND = Duration.ofSeconds(2);
     private static final long HEAP_SLACK_BYTES = 24L * 1024 * 1024;
+    /** The JIT's compiler threads come and go with load; pools are fixed once started. */
     private static final int THREAD_SLACK = 4;
     private static final Pattern HEAP_USED = Pattern.compile("used (\\d+)K");
 
@@ -114,6 +116,15 @@ class HostileClientIT {
                     .build());
         }
         heartbeat(Duration.ofSeconds(2)); // warms up both sides before the baseline
+        // Fixed pools that start their threads on first use, so the baseline already has them: the
+        // timers of the default deadline (a call sent without one) and of the first-message limit,
+        // a second transport event loop (a second connection), and jcmd's attach listener.
+        ManagedChannel second = NettyChannelBuilder.forAddress("127.0.0.1", registry.port()).usePlaintext().build();
+        try {
+            AeroRegistryGrpc.newBlockingStub(second).getRelay(GetRelayRequest.newBuilder().setRelayId("big-000").build());
+        } finally {
+            second.shutdownNow();
+        }
         baselineHeap = heapUsedAfterGc();
         baselineThreads = procStatus("Threads");
         baselineRss = procStatus("VmRSS") * 1024;
@@ -360,11 +371,17 @@ class HostileClientIT {
 
         long recoveryStart = System.nanoTime();
         long[] after = new long[2];
-        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(200)).until(() -> {
-            after[0] = heapUsedAfterGc();
-            after[1] = procStatus("Threads");
-            return after[0] <= baselineHeap + HEAP_SLACK_BYTES && after[1] <= baselineThreads + THREAD_SLACK;
-        });
+        try {
+            await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(200)).until(() -> {
+                after[0] = heapUsedAfterGc();
+                after[1] = procStatus("Threads");
+                return after[0] <= baselineHeap + HEAP_SLACK_BYTES && after[1] <= baselineThreads + THREAD_SLACK;
+            });
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            throw new AssertionError(String.format(Locale.ROOT, "%s: not back to baseline 10 s after the attack: heap %.1f MB (baseline %.1f), "
+                    + "threads %d (baseline %d): %s", name, after[0] / 1e6, baselineHeap / 1e6, after[1], baselineThreads,
+                    threadNamesByPrefix()), e);
+        }
         long recoveryMillis = (System.nanoTime() - recoveryStart) / 1_000_000;
         assertThat(freshHealthCheck()).isEqualTo(ServingStatus.SERVING);
         results.add(String.format(Locale.ROOT, "- **%s** (%d ms): %s%n  peak RSS %.1f MB (+%.1f over baseline), peak threads %d; "
@@ -448,6 +465,17 @@ class HostileClientIT {
             throw new UncheckedIOException(e);
         }
         throw new AssertionError("no " + field + " in /proc status");
+    }
+
+    /** The registry's threads counted by name with digits dropped, to tell which pool grew. */
+    private String threadNamesByPrefix() throws IOException, InterruptedException {
+        java.util.Map<String, Integer> counts = new java.util.TreeMap<>();
+        for (String line : jcmd("Thread.print").split("\n")) {
+            if (line.startsWith("\"")) {
+                counts.merge(line.substring(1, line.indexOf('"', 1)).replaceAll("[0-9]+", "N"), 1, Integer::sum);
+            }
+        }
+        return counts.toString();
     }
 
     /** Heap in use after a full collection, from jcmd (part of the JDK running the tests). */
