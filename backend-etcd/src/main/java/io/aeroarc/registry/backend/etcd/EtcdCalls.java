@@ -111,8 +111,8 @@ final class EtcdCalls {
     TxnResponse txnElseRead(List<Cmp> comparisons, List<Op> operations, List<ByteSequence> elseRead, Deadline deadline,
             String action) {
         Op[] reads = elseRead.stream().map(EtcdCalls::getOp).toArray(Op[]::new);
-        return await(() -> connection.kv().txn().If(comparisons.toArray(Cmp[]::new)).Then(operations.toArray(Op[]::new)).Else(reads).commit(),
-                deadline, action);
+        return await(() -> connection.kv().txn().If(comparisons.toArray(Cmp[]::new)).Then(operations.toArray(Op[]::new))
+                .Else(reads).commit(), deadline, action);
     }
 
     /** Runs several transactions at once; each answer is at the index of its transaction. */
