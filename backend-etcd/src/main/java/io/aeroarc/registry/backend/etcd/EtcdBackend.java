@@ -17,7 +17,6 @@ import io.aeroarc.registry.spi.RelayRecord;
 import io.aeroarc.registry.spi.RelayRegistration;
 import io.aeroarc.registry.spi.TtlSupport;
 import io.etcd.jetcd.ByteSequence;
-import io.etcd.jetcd.Client;
 import io.etcd.jetcd.KeyValue;
 import io.etcd.jetcd.kv.GetResponse;
 import io.etcd.jetcd.kv.TxnResponse;
@@ -63,7 +62,7 @@ public final class EtcdBackend implements RegistryBackend {
     private static final int MIN_FETCH = 100;
     private static final int BATCH_CONCURRENCY = 4;
 
-    private final Client client;
+    private final EtcdConnection connection;
     private final EtcdCalls calls;
     private final KeyLayout keys;
     private final PlacementOps placements;
@@ -75,9 +74,9 @@ public final class EtcdBackend implements RegistryBackend {
     /** The call's deadline in a per-call view (see {@link #boundedBy}); null in the backend itself. */
     private final CallDeadline callDeadline;
 
-    EtcdBackend(Client client, EtcdSettings settings, Clock clock) {
-        this.client = client;
-        this.calls = new EtcdCalls(client.getKVClient(), client.getLeaseClient(), settings.maxTxnOps());
+    EtcdBackend(EtcdConnection connection, EtcdSettings settings, Clock clock) {
+        this.connection = connection;
+        this.calls = new EtcdCalls(connection, settings.maxTxnOps());
         this.keys = new KeyLayout(settings.namespace());
         this.placements = new PlacementOps(keys);
         this.leases = new LeaseBuckets(calls, clock);
@@ -90,7 +89,7 @@ public final class EtcdBackend implements RegistryBackend {
 
     /** A view for one call: shares everything with {@code base}, waits no longer than the call's time left. */
     private EtcdBackend(EtcdBackend base, CallDeadline callDeadline) {
-        this.client = base.client;
+        this.connection = base.connection;
         this.calls = base.calls;
         this.keys = base.keys;
         this.placements = base.placements;
@@ -439,11 +438,7 @@ public final class EtcdBackend implements RegistryBackend {
 
     @Override
     public void close() {
-        try {
-            client.close();
-        } catch (RuntimeException e) {
-            // Closing must not fail; the client's threads are daemons either way.
-        }
+        connection.close();
     }
 
     // ---------------------------------------------------------------- batch renewal

@@ -26,7 +26,8 @@ public final class EtcdBackendProvider implements RegistryBackendProvider {
         requireSupported("relay", context.relayTtl());
         requireSupported("agent", context.agentTtl());
         // No round trip here: the client connects on first use, so start-up does not depend on etcd being up.
-        return new EtcdBackend(EtcdClients.create(settings), settings, context.clock());
+        EtcdConnection connection = new EtcdConnection(() -> EtcdClients.create(settings), settings.reconnectBackoffMax());
+        return new EtcdBackend(connection, settings, context.clock());
     }
 
     private static void requireSupported(String what, Duration ttl) {

@@ -3,9 +3,8 @@ package io.aeroarc.registry.backend.etcd;
 import io.aeroarc.registry.spi.BackendUnavailableException;
 import io.aeroarc.registry.spi.GoDurations;
 import io.etcd.jetcd.ByteSequence;
-import io.etcd.jetcd.KV;
 import io.etcd.jetcd.KeyValue;
-import io.etcd.jetcd.Lease;
+import io.etcd.jetcd.common.exception.ErrorCode;
 import io.etcd.jetcd.common.exception.EtcdException;
 import io.etcd.jetcd.kv.GetResponse;
 import io.etcd.jetcd.kv.TxnResponse;
@@ -34,13 +33,11 @@ final class EtcdCalls {
 
     private static final String MISSING_LEASE = "requested lease not found";
 
-    private final KV kv;
-    private final Lease leases;
+    private final EtcdConnection connection;
     private final int maxTxnOps;
 
-    EtcdCalls(KV kv, Lease leases, int maxTxnOps) {
-        this.kv = kv;
-        this.leases = leases;
+    EtcdCalls(EtcdConnection connection, int maxTxnOps) {
+        this.connection = connection;
         this.maxTxnOps = maxTxnOps;
     }
 
@@ -49,19 +46,19 @@ final class EtcdCalls {
     }
 
     Optional<KeyValue> get(ByteSequence key, Deadline deadline, String action) {
-        GetResponse response = await(() -> kv.get(key), deadline, action);
+        GetResponse response = await(() -> connection.kv().get(key), deadline, action);
         return response.getKvs().stream().findFirst();
     }
 
     /** Up to {@code limit} keys of {@code range} in key order, with their values. */
     GetResponse range(KeyLayout.KeyRange range, int limit, Deadline deadline, String action) {
         GetOption option = GetOption.builder().withRange(range.end()).withLimit(limit).build();
-        return await(() -> kv.get(range.start(), option), deadline, action);
+        return await(() -> connection.kv().get(range.start(), option), deadline, action);
     }
 
     /** The number of keys in {@code range}, counted by etcd. */
     long count(KeyLayout.KeyRange range, Deadline deadline, String action) {
-        return await(() -> kv.get(range.start(), countOption(range)), deadline, action).getCount();
+        return await(() -> connection.kv().get(range.start(), countOption(range)), deadline, action).getCount();
     }
 
     /** Reads many keys; the answer lists each key's value (or empty) in the order asked. */
@@ -79,7 +76,7 @@ final class EtcdCalls {
     private List<GetResponse> readAll(List<Op> reads, Deadline deadline, String action) {
         List<CompletableFuture<TxnResponse>> parts = new ArrayList<>();
         for (List<Op> part : partition(reads, maxTxnOps)) {
-            parts.add(start(() -> kv.txn().Then(part.toArray(Op[]::new)).commit(), action));
+            parts.add(start(() -> connection.kv().txn().Then(part.toArray(Op[]::new)).commit(), action));
         }
         List<GetResponse> responses = new ArrayList<>(reads.size());
         for (TxnResponse response : awaitAll(parts, deadline, action)) {
@@ -114,8 +111,8 @@ final class EtcdCalls {
     TxnResponse txnElseRead(List<Cmp> comparisons, List<Op> operations, List<ByteSequence> elseRead, Deadline deadline,
             String action) {
         Op[] reads = elseRead.stream().map(EtcdCalls::getOp).toArray(Op[]::new);
-        return await(() -> kv.txn().If(comparisons.toArray(Cmp[]::new)).Then(operations.toArray(Op[]::new)).Else(reads).commit(),
-                deadline, action);
+        return await(() -> connection.kv().txn().If(comparisons.toArray(Cmp[]::new)).Then(operations.toArray(Op[]::new))
+                .Else(reads).commit(), deadline, action);
     }
 
     /** Runs several transactions at once; each answer is at the index of its transaction. */
@@ -129,15 +126,15 @@ final class EtcdCalls {
 
     /** A real round trip: a linearizable read, which needs a live etcd leader and quorum. */
     void probe(ByteSequence key, Deadline deadline) {
-        await(() -> kv.get(key, GetOption.builder().withCountOnly(true).build()), deadline, "answer the health probe");
+        await(() -> connection.kv().get(key, GetOption.builder().withCountOnly(true).build()), deadline, "answer the health probe");
     }
 
     long grantLease(long ttlSeconds, Deadline deadline) {
-        return await(() -> leases.grant(ttlSeconds), deadline, "grant a lease").getID();
+        return await(() -> connection.leases().grant(ttlSeconds), deadline, "grant a lease").getID();
     }
 
     private CompletableFuture<TxnResponse> start(List<Cmp> comparisons, List<Op> operations) {
-        return kv.txn().If(comparisons.toArray(Cmp[]::new)).Then(operations.toArray(Op[]::new)).commit();
+        return connection.kv().txn().If(comparisons.toArray(Cmp[]::new)).Then(operations.toArray(Op[]::new)).commit();
     }
 
     private <T> T await(Supplier<CompletableFuture<T>> call, Deadline deadline, String action) {
@@ -165,15 +162,22 @@ final class EtcdCalls {
         }
     }
 
-    private static <T> T await(CompletableFuture<T> future, Deadline deadline, String action) {
+    /** Waits for the answer, and tells the connection whether etcd answered or could not be reached. */
+    private <T> T await(CompletableFuture<T> future, Deadline deadline, String action) {
         try {
-            return future.get(deadline.remainingNanos(), TimeUnit.NANOSECONDS);
+            T result = future.get(deadline.remainingNanos(), TimeUnit.NANOSECONDS);
+            connection.answered();
+            return result;
         } catch (TimeoutException e) {
             future.cancel(true);
+            connection.unreachable();
             throw new BackendUnavailableException(
                     "etcd did not " + action + " within the timeout of " + GoDurations.format(deadline.timeout()), e);
         } catch (ExecutionException | CompletionException | CancellationException e) {
             Throwable cause = e.getCause() == null ? e : unwrap(e.getCause());
+            if (isUnreachable(cause)) {
+                connection.unreachable();
+            }
             String reason = describe(cause);
             if (reason.contains(MISSING_LEASE)) {
                 throw new StaleLeaseException(cause);
@@ -192,6 +196,15 @@ final class EtcdCalls {
             cause = cause.getCause();
         }
         return cause;
+    }
+
+    /** No connection, or no answer in time; other errors are answers from etcd. */
+    private static boolean isUnreachable(Throwable cause) {
+        if (cause instanceof EtcdException etcd) {
+            return etcd.getErrorCode() == ErrorCode.UNAVAILABLE || etcd.getErrorCode() == ErrorCode.DEADLINE_EXCEEDED;
+        }
+        Status.Code code = Status.fromThrowable(cause).getCode();
+        return code == Status.Code.UNAVAILABLE || code == Status.Code.DEADLINE_EXCEEDED;
     }
 
     private static String describe(Throwable cause) {

@@ -1,6 +1,7 @@
 package io.aeroarc.registry.backend.etcd;
 
 import io.aeroarc.registry.spi.BackendOptions;
+import io.aeroarc.registry.spi.GoDurations;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
@@ -19,6 +20,8 @@ import java.util.Set;
  * @param namespace the key prefix of everything this backend stores, ending with {@code /}
  * @param timeout the bound of one backend call, all its round trips together
  * @param maxTxnOps the etcd server's {@code --max-txn-ops}; batches are split to stay within it
+ * @param reconnectBackoffMax while etcd stays unreachable, the longest wait between attempts to connect
+ *     again (see {@link EtcdConnection})
  */
 record EtcdSettings(
         List<URI> endpoints,
@@ -29,7 +32,8 @@ record EtcdSettings(
         Optional<Path> caFile,
         Optional<Path> certFile,
         Optional<Path> keyFile,
-        int maxTxnOps) {
+        int maxTxnOps,
+        Duration reconnectBackoffMax) {
 
     static final String ENDPOINTS = "endpoints";
     static final String NAMESPACE = "namespace";
@@ -40,6 +44,7 @@ record EtcdSettings(
     static final String CERT_FILE = "cert-file";
     static final String KEY_FILE = "key-file";
     static final String MAX_TXN_OPS = "max-txn-ops";
+    static final String RECONNECT_BACKOFF_MAX = "reconnect-backoff-max";
 
     static final String DEFAULT_ENDPOINTS = "http://127.0.0.1:2379";
     static final String DEFAULT_NAMESPACE = "/aeroarc/registry/";
@@ -48,13 +53,19 @@ record EtcdSettings(
     static final int DEFAULT_MAX_TXN_OPS = 128;
     /** The largest single-placement transaction writes five keys; a little headroom above that. */
     static final int MIN_MAX_TXN_OPS = 8;
+    static final Duration DEFAULT_RECONNECT_BACKOFF_MAX = Duration.ofSeconds(2);
+    /** Each attempt builds a new client and channel; more often than this only costs work. */
+    static final Duration MIN_RECONNECT_BACKOFF_MAX = Duration.ofMillis(100);
+    /** grpc's own longest wait between connection attempts; a longer bound would never apply. */
+    static final Duration MAX_RECONNECT_BACKOFF_MAX = Duration.ofMinutes(2);
 
     EtcdSettings {
         endpoints = List.copyOf(endpoints);
     }
 
     static EtcdSettings from(BackendOptions options) {
-        options.requireOnly(Set.of(ENDPOINTS, NAMESPACE, TIMEOUT, USER, PASSWORD, CA_FILE, CERT_FILE, KEY_FILE, MAX_TXN_OPS));
+        options.requireOnly(Set.of(ENDPOINTS, NAMESPACE, TIMEOUT, USER, PASSWORD, CA_FILE, CERT_FILE, KEY_FILE, MAX_TXN_OPS,
+                RECONNECT_BACKOFF_MAX));
 
         List<URI> endpoints = parseEndpoints(options.get(ENDPOINTS, DEFAULT_ENDPOINTS));
         boolean tls = endpoints.get(0).getScheme().equals("https");
@@ -94,7 +105,14 @@ record EtcdSettings(
         if (maxTxnOps < MIN_MAX_TXN_OPS) {
             throw invalid(MAX_TXN_OPS, "must be at least " + MIN_MAX_TXN_OPS);
         }
-        return new EtcdSettings(endpoints, namespace, timeout, user, password, caFile, certFile, keyFile, maxTxnOps);
+
+        Duration reconnectBackoffMax = options.getDuration(RECONNECT_BACKOFF_MAX, DEFAULT_RECONNECT_BACKOFF_MAX);
+        if (reconnectBackoffMax.compareTo(MIN_RECONNECT_BACKOFF_MAX) < 0 || reconnectBackoffMax.compareTo(MAX_RECONNECT_BACKOFF_MAX) > 0) {
+            throw invalid(RECONNECT_BACKOFF_MAX, "must be between " + GoDurations.format(MIN_RECONNECT_BACKOFF_MAX) + " and "
+                    + GoDurations.format(MAX_RECONNECT_BACKOFF_MAX));
+        }
+        return new EtcdSettings(endpoints, namespace, timeout, user, password, caFile, certFile, keyFile, maxTxnOps,
+                reconnectBackoffMax);
     }
 
     boolean tls() {
@@ -146,6 +164,7 @@ record EtcdSettings(
     public String toString() {
         // Never print the password.
         return "EtcdSettings[endpoints=" + endpoints + ", namespace=" + namespace + ", timeout=" + timeout
-                + ", user=" + user.orElse("-") + ", tls=" + tls() + ", maxTxnOps=" + maxTxnOps + "]";
+                + ", user=" + user.orElse("-") + ", tls=" + tls() + ", maxTxnOps=" + maxTxnOps
+                + ", reconnectBackoffMax=" + reconnectBackoffMax + "]";
     }
 }

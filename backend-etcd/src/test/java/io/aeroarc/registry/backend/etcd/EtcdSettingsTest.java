@@ -30,6 +30,7 @@ class EtcdSettingsTest {
         assertThat(settings.namespace()).isEqualTo("/aeroarc/registry/");
         assertThat(settings.timeout()).isEqualTo(Duration.ofSeconds(2));
         assertThat(settings.maxTxnOps()).isEqualTo(128);
+        assertThat(settings.reconnectBackoffMax()).isEqualTo(Duration.ofSeconds(2));
         assertThat(settings.tls()).isFalse();
         assertThat(settings.user()).isEmpty();
     }
@@ -63,6 +64,16 @@ class EtcdSettingsTest {
         assertThat(settings(Map.of("timeout", "750ms")).timeout()).isEqualTo(Duration.ofMillis(750));
         assertThatThrownBy(() -> settings(Map.of("timeout", "0"))).hasMessageContaining("--backend-option timeout");
         assertThatThrownBy(() -> settings(Map.of("timeout", "soon"))).hasMessageContaining("--backend-option timeout");
+    }
+
+    @Test
+    void reconnect_backoff_max_is_a_go_duration_from_100ms_to_grpcs_own_two_minutes() {
+        assertThat(settings(Map.of("reconnect-backoff-max", "500ms")).reconnectBackoffMax()).isEqualTo(Duration.ofMillis(500));
+        assertThat(settings(Map.of("reconnect-backoff-max", "2m")).reconnectBackoffMax()).isEqualTo(Duration.ofMinutes(2));
+        for (String bad : new String[] {"0", "50ms", "3m", "-1s", "soon"}) {
+            assertThatThrownBy(() -> settings(Map.of("reconnect-backoff-max", bad))).as("reconnect-backoff-max '%s'", bad)
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("--backend-option reconnect-backoff-max");
+        }
     }
 
     @Test
