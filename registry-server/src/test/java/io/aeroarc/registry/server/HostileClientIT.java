@@ -219,15 +219,21 @@ class HostileClientIT {
     void connection_flood_to_the_limit() throws Exception {
         attack("connection flood: 2 100 HTTP/2 connections (limit 2 000 + 16 reserved)", () -> {
             List<Socket> sockets = new ArrayList<>();
+            int closedAtAccept = 0;
             try {
                 for (int i = 0; i < 2_100; i++) {
                     Socket socket = new Socket();
-                    socket.connect(new InetSocketAddress("127.0.0.1", port), 5_000);
-                    OutputStream out = socket.getOutputStream();
-                    out.write("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
-                    out.write(new byte[] {0, 0, 0, 4, 0, 0, 0, 0, 0});
-                    out.flush();
                     sockets.add(socket);
+                    socket.connect(new InetSocketAddress("127.0.0.1", port), 5_000);
+                    try {
+                        OutputStream out = socket.getOutputStream();
+                        out.write("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                        out.write(new byte[] {0, 0, 0, 4, 0, 0, 0, 0, 0});
+                        out.flush();
+                    } catch (IOException e) {
+                        // Beyond the limit and the reserve the server closes at accept, sometimes before the preface is written.
+                        closedAtAccept++;
+                    }
                 }
                 long start = System.nanoTime();
                 // The reserved connections close after 5 s; then a new client's health check gets through.
@@ -236,6 +242,9 @@ class HostileClientIT {
                 long healthMillis = (System.nanoTime() - start) / 1_000_000;
                 int closed = 0;
                 for (Socket socket : sockets) {
+                    if (socket.isOutputShutdown() || socket.isClosed()) {
+                        continue;
+                    }
                     socket.setSoTimeout(1);
                     try {
                         InputStream in = socket.getInputStream();
@@ -248,8 +257,8 @@ class HostileClientIT {
                         // still open
                     }
                 }
-                return String.format(Locale.ROOT, "%d of 2 100 closed by the server; a new client's health check SERVING after %d ms",
-                        closed, healthMillis);
+                return String.format(Locale.ROOT, "%d of 2 100 closed by the server (%d before their preface was written); "
+                        + "a new client's health check SERVING after %d ms", closed, closedAtAccept, healthMillis);
             } finally {
                 for (Socket socket : sockets) {
                     socket.close();
