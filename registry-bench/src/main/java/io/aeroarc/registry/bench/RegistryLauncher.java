@@ -46,7 +46,10 @@ record RegistryLauncher(Optional<Path> registryJar, String classPath, List<Strin
                 "--grpc-listen-port", "0",
                 "--relay-ttl", GoDurations.format(relayTtl),
                 "--agent-ttl", GoDurations.format(agentTtl),
-                "--shutdown-timeout", "5s"));
+                "--shutdown-timeout", "5s",
+                // The max loop keeps 16 calls in flight per connection, lists included: the default cap
+                // of 4 list builds per connection (a guard against slow readers) would refuse most of them.
+                "--max-list-calls-per-connection", "64"));
         new TreeMap<>(backendOptions).forEach((key, value) -> {
             command.add("--backend-option");
             command.add(key + "=" + value);

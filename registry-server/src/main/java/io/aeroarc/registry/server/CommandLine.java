@@ -118,7 +118,8 @@ final class CommandLine {
                 parsePositiveDuration(settings, Flag.FIRST_MESSAGE_TIMEOUT),
                 parseInt(settings, Flag.MAX_RESETS_PER_10S, 1, Integer.MAX_VALUE),
                 parseInt(settings, Flag.MAX_UNREAD_RESPONSE_BYTES_PER_CONNECTION, 64 * 1024, Integer.MAX_VALUE),
-                parseInt(settings, Flag.MAX_UNREAD_RESPONSE_BYTES, 64 * 1024, Integer.MAX_VALUE));
+                parseInt(settings, Flag.MAX_UNREAD_RESPONSE_BYTES, 64 * 1024, Integer.MAX_VALUE),
+                parseInt(settings, Flag.MAX_LIST_CALLS_PER_CONNECTION, 1, 1024));
         boolean tls = parseBoolean(settings, Flag.TLS_ENABLED);
         Optional<Path> certPath = tls ? Optional.of(readableFile(settings, Flag.TLS_CERT_PATH)) : Optional.empty();
         Optional<Path> keyPath = tls ? Optional.of(readableFile(settings, Flag.TLS_KEY_PATH)) : Optional.empty();

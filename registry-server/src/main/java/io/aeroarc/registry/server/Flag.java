@@ -43,6 +43,8 @@ enum Flag {
     MAX_UNREAD_RESPONSE_BYTES_PER_CONNECTION("max-unread-response-bytes-per-connection", "8388608",
             "response bytes a connection may leave unread before more responses are refused"),
     MAX_UNREAD_RESPONSE_BYTES("max-unread-response-bytes", "67108864", "response bytes all connections together may leave unread"),
+    MAX_LIST_CALLS_PER_CONNECTION("max-list-calls-per-connection", "4",
+            "list calls one connection may have built at once (each page up to --max-page-bytes); more get RESOURCE_EXHAUSTED"),
     DEFAULT_CALL_DEADLINE("default-call-deadline", "5s", "deadline of a call whose client sent none"),
     MAX_QUEUED_CALLS("max-queued-calls", "2000", "calls waiting for a thread, per lane; more get UNAVAILABLE with a retry pushback"),
     MAX_QUEUE_WAIT("max-queue-wait", "50ms", "a call that waited longer for a thread gets UNAVAILABLE with a retry pushback"),

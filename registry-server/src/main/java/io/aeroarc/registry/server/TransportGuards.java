@@ -33,7 +33,8 @@ final class TransportGuards implements AutoCloseable {
         // Cancelled timers (nearly every call's first-message timer) would otherwise stay queued until due.
         scheduler.setRemoveOnCancelPolicy(true);
         this.connections = new ConnectionLimiter(limits.maxConnections(), limits.reservedConnections(), scheduler);
-        this.responses = new UnreadResponseBudget(limits.maxUnreadResponseBytesPerConnection(), limits.maxUnreadResponseBytes());
+        this.responses = new UnreadResponseBudget(limits.maxUnreadResponseBytesPerConnection(), limits.maxUnreadResponseBytes(),
+                limits.maxListCallsPerConnection());
         this.boss = new MultiThreadIoEventLoopGroup(1, daemonThreads("registry-accept-"), NioIoHandler.newFactory());
         this.workers = new MultiThreadIoEventLoopGroup(Runtime.getRuntime().availableProcessors(), daemonThreads("registry-io-"),
                 NioIoHandler.newFactory());

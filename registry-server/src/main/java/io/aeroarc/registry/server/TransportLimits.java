@@ -18,6 +18,7 @@ import java.time.Duration;
  * @param maxResetsPer10s client stream resets (RST_STREAM) allowed per 10 s on a connection before it is closed: rapid-reset protection
  * @param maxUnreadResponseBytesPerConnection response bytes a connection may leave unread before further responses are refused
  * @param maxUnreadResponseBytes response bytes all connections together may leave unread; responses over 64 KiB are refused beyond it
+ * @param maxListCallsPerConnection list pages one connection may have built at once; more list calls are refused
  */
 record TransportLimits(
         int maxConcurrentCallsPerConnection,
@@ -32,7 +33,8 @@ record TransportLimits(
         Duration firstMessageTimeout,
         int maxResetsPer10s,
         long maxUnreadResponseBytesPerConnection,
-        long maxUnreadResponseBytes) {
+        long maxUnreadResponseBytes,
+        int maxListCallsPerConnection) {
 
     static final Duration RESERVED_CONNECTION_LIFETIME = Duration.ofSeconds(5);
     static final int RESET_WINDOW_SECONDS = 10;
@@ -40,6 +42,6 @@ record TransportLimits(
     static TransportLimits defaults() {
         return new TransportLimits(100, 2000, 16, Duration.ofMinutes(5), Duration.ofMinutes(30), Duration.ofSeconds(30),
                 Duration.ofMinutes(1), Duration.ofSeconds(20), Duration.ofSeconds(10), Duration.ofSeconds(10), 200,
-                8L * 1024 * 1024, 64L * 1024 * 1024);
+                8L * 1024 * 1024, 64L * 1024 * 1024, UnreadResponseBudget.DEFAULT_LIST_BUILDS_PER_CONNECTION);
     }
 }

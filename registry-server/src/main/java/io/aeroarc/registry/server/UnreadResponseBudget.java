@@ -34,19 +34,21 @@ final class UnreadResponseBudget implements ServerInterceptor {
      * none) would otherwise have a page built on every call thread. Paging is sequential, so a
      * client rarely has more than one list call open.
      */
-    static final int LIST_BUILDS_PER_CONNECTION = 4;
+    static final int DEFAULT_LIST_BUILDS_PER_CONNECTION = 4;
     private static final Set<String> LIST_METHODS = Set.of(AeroRegistryGrpc.getListRelaysMethod().getFullMethodName(),
             AeroRegistryGrpc.getListAgentsMethod().getFullMethodName());
 
     private final long perConnection;
     private final long total;
+    private final int listBuildsPerConnection;
     private final AtomicLong unread = new AtomicLong();
     private final Map<SocketAddress, AtomicLong> unreadByConnection = new ConcurrentHashMap<>();
     private final Map<SocketAddress, Integer> listBuildsByConnection = new ConcurrentHashMap<>();
 
-    UnreadResponseBudget(long perConnection, long total) {
+    UnreadResponseBudget(long perConnection, long total, int listBuildsPerConnection) {
         this.perConnection = perConnection;
         this.total = total;
+        this.listBuildsPerConnection = listBuildsPerConnection;
     }
 
     long unreadBytes() {
@@ -68,9 +70,9 @@ final class UnreadResponseBudget implements ServerInterceptor {
                     return;
                 }
                 if (list) {
-                    if (listBuildsByConnection.merge(peer, 1, Integer::sum) > LIST_BUILDS_PER_CONNECTION) {
+                    if (listBuildsByConnection.merge(peer, 1, Integer::sum) > listBuildsPerConnection) {
                         listBuildEnded(peer);
-                        budgeted.refuse("more than " + LIST_BUILDS_PER_CONNECTION + " list calls at once on this connection; page one at a time");
+                        budgeted.refuse("more than " + listBuildsPerConnection + " list calls at once on this connection; page one at a time");
                         return;
                     }
                     budgeted.buildingList = true;

@@ -53,13 +53,15 @@ class CommandLineTest {
 
         ServerConfig config = run("--max-connections", "10", "--reserved-connections=2", "--max-concurrent-calls-per-connection", "7",
                 "--first-message-timeout", "1500ms", "--max-resets-per-10s", "50", "--max-page-bytes", "100000",
-                "--max-unread-response-bytes-per-connection", "1048576");
+                "--max-unread-response-bytes-per-connection", "1048576", "--max-list-calls-per-connection", "9");
         assertThat(config.transportLimits().maxConnections()).isEqualTo(10);
         assertThat(config.transportLimits().reservedConnections()).isEqualTo(2);
         assertThat(config.transportLimits().maxConcurrentCallsPerConnection()).isEqualTo(7);
         assertThat(config.transportLimits().firstMessageTimeout()).isEqualTo(Duration.ofMillis(1500));
         assertThat(config.transportLimits().maxResetsPer10s()).isEqualTo(50);
         assertThat(config.transportLimits().maxUnreadResponseBytesPerConnection()).isEqualTo(1_048_576);
+        assertThat(config.transportLimits().maxListCallsPerConnection()).isEqualTo(9);
+        assertThat(run().transportLimits().maxListCallsPerConnection()).isEqualTo(4);
         assertThat(config.settings().maxPageBytes()).isEqualTo(100_000);
 
         assertThatThrownBy(() -> run("--max-connections", "0")).hasMessage("invalid --max-connections '0': expected an integer from 1 to 2147483647");

@@ -84,7 +84,7 @@ class OverloadIT {
             // One connection for the heartbeats, and enough for the flood that none has more list
             // calls open than the server builds at once per connection: the flood must reach
             // admission control, not the per-connection cap.
-            for (int i = 0; i < 1 + FLOOD_IN_FLIGHT / UnreadResponseBudget.LIST_BUILDS_PER_CONNECTION; i++) {
+            for (int i = 0; i < 1 + FLOOD_IN_FLIGHT / UnreadResponseBudget.DEFAULT_LIST_BUILDS_PER_CONNECTION; i++) {
                 channels.add(NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build());
             }
             try (HealthWatch health = new HealthWatch(port)) {
