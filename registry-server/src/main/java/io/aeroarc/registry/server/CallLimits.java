@@ -15,7 +15,11 @@ record CallLimits(Duration defaultDeadline, int maxQueuedCalls, Duration maxQueu
 
     static final Duration DEFAULT_DEADLINE = Duration.ofSeconds(5);
     static final int DEFAULT_MAX_QUEUED_CALLS = 2000;
-    static final Duration DEFAULT_MAX_QUEUE_WAIT = Duration.ofMillis(50);
+    /**
+     * Long enough for a burst on a cold server (connections and scripts loading, a fleet
+     * re-registering) to be served rather than shed; sustained overload fills the queue bound instead.
+     */
+    static final Duration DEFAULT_MAX_QUEUE_WAIT = Duration.ofMillis(250);
 
     CallLimits {
         if (threads < 2 || reservedForLiveness < 1 || reservedForLiveness >= threads) {

@@ -75,7 +75,7 @@ class HostileClientIT {
      * For the two attacks that flood the transport itself (idle streams, rapid reset), the
      * attacker's frames are parsed on the same two cores and event-loop threads as the
      * well-behaved client's: on this shared machine their p99 is 0.2–1 s (see
-     * notes/hostile-closing.md), so only "every heartbeat answered within its deadline and the
+     * docs/measurements/2026-11-30-hostile.md), so only "every heartbeat answered within its deadline and the
      * p99 under 2 s" is asserted there; the 100 ms target needs the attacker on other cores.
      */
     private static final Duration TRANSPORT_FLOOD_P99_BOUND = Duration.ofSeconds(2);
