@@ -11,11 +11,7 @@ import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ClientCalls;
-import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -128,25 +124,6 @@ class GoWireCompatibilityTest {
         byte[] response = ClientCalls.blockingUnaryCall(running.channel, descriptor,
                 CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS), request);
         return Decoded.parse(response);
-    }
-
-    /** Bytes in, bytes out: no generated class touches the messages. */
-    private enum RawBytes implements MethodDescriptor.Marshaller<byte[]> {
-        INSTANCE;
-
-        @Override
-        public InputStream stream(byte[] value) {
-            return new ByteArrayInputStream(value);
-        }
-
-        @Override
-        public byte[] parse(InputStream stream) {
-            try {
-                return stream.readAllBytes();
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }
     }
 
     /** A protobuf encoder for varint and length-delimited fields, written from the encoding spec. */
