@@ -38,6 +38,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -593,10 +594,10 @@ public abstract class RegistryBackendTck extends BackendTckSupport {
             stable.add(agentId);
         }
         AtomicBoolean stop = new AtomicBoolean();
+        AtomicInteger writesSoFar = new AtomicInteger();
         ExecutorService writer = Executors.newSingleThreadExecutor();
         try {
             Future<Integer> churn = writer.submit(() -> {
-                int writes = 0;
                 ThreadLocalRandom random = ThreadLocalRandom.current();
                 while (!stop.get()) {
                     String agentId = String.format("agent-%03d-churn", random.nextInt(40));
@@ -605,10 +606,13 @@ public abstract class RegistryBackendTck extends BackendTckSupport {
                     } else {
                         backend.deregisterAgent(agentId, random.nextBoolean() ? "relay-a" : "relay-b");
                     }
-                    writes++;
+                    writesSoFar.incrementAndGet();
                 }
-                return writes;
+                return writesSoFar.get();
             });
+            // The passes must overlap the writes: on a fast backend they could otherwise all end
+            // before the writer thread has even started.
+            await().atMost(Duration.ofSeconds(10)).until(() -> writesSoFar.get() > 0);
             for (int pass = 0; pass < 6; pass++) {
                 List<String> all = allAgentIds(backend, Optional.empty(), 7);
                 assertThat(all).as("pass %d over all agents", pass).doesNotHaveDuplicates().isSorted().containsAll(stable);
