@@ -330,7 +330,7 @@ final class FleetScenario {
         return new Result(settings, seconds, agentsRegistered.sum(), heartbeatCalls.sum(), renewals.sum(), relayHeartbeats.sum(),
                 lookups.sum(), falseExpiries.sum(), falseRelayExpiries.sum(), expectedExpiries.sum(), reRegistrations.sum(),
                 errors.snapshot(), Latency.of(heartbeatLatency.getIntervalHistogram()), Latency.of(lookupLatency.getIntervalHistogram()),
-                Latency.of(senderLag.getIntervalHistogram()), lateSends.sum(), notSent.sum(), cpuUse, List.copyOf(examples),
+                Latency.of(senderLag.getIntervalHistogram()), lateSends.sum(), notSent.sum(), cpuUse, examplesWithFirstErrors(),
                 windows(), restartResult);
     }
 
@@ -398,6 +398,13 @@ final class FleetScenario {
         return new RestartResult(restart.after().toSeconds(), (storageBackAt - storageStoppedAt) / 1e9,
                 allPlacedAt == 0 ? -1 : (allPlacedAt - storageBackAt) / 1e9, placedAgainCount.get(), before,
                 attempts.peak(stopSecond, attempts.secondOf(end) + 1), lostWithStorage.sum(), restartErrors.snapshot());
+    }
+
+    /** The false expiries described, then the first failed call of each kind, so an error count has its cause beside it. */
+    private List<String> examplesWithFirstErrors() {
+        List<String> all = new ArrayList<>(examples);
+        errors.firstOfEachKind().forEach((kind, first) -> all.add("first " + kind + ": " + first));
+        return List.copyOf(all);
     }
 
     /** A failed call: the run's error, or the outage's while the storage restarts and the fleet re-registers. */

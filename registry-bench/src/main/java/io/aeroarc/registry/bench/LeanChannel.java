@@ -5,6 +5,7 @@ import com.google.common.util.concurrent.SettableFuture;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.MessageLite;
 import com.google.protobuf.Parser;
+import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.netty.shaded.io.netty.bootstrap.Bootstrap;
 import io.grpc.netty.shaded.io.netty.buffer.ByteBuf;
@@ -50,6 +51,8 @@ final class LeanChannel implements AutoCloseable {
     private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(10);
     private static final AsciiString GRPC_STATUS = AsciiString.of("grpc-status");
     private static final AsciiString GRPC_MESSAGE = AsciiString.of("grpc-message");
+    private static final AsciiString GRPC_RETRY_PUSHBACK = AsciiString.of("grpc-retry-pushback-ms");
+    private static final Metadata.Key<String> RETRY_PUSHBACK = Metadata.Key.of("grpc-retry-pushback-ms", Metadata.ASCII_STRING_MARSHALLER);
 
     private final EventLoopGroup group;
     private final List<Connection> connections = new ArrayList<>();
@@ -120,12 +123,17 @@ final class LeanChannel implements AutoCloseable {
             body.writeBytes(data, data.readerIndex(), data.readableBytes());
         }
 
-        void complete(CharSequence grpcStatus, CharSequence grpcMessage) {
+        void complete(CharSequence grpcStatus, CharSequence grpcMessage, CharSequence retryPushback) {
             try {
                 int code = grpcStatus == null ? Status.Code.UNKNOWN.value() : Integer.parseInt(grpcStatus.toString());
                 if (code != 0) {
                     Status status = Status.fromCodeValue(code);
-                    answer.setException((grpcMessage == null ? status : status.withDescription(grpcMessage.toString())).asRuntimeException());
+                    Metadata trailers = new Metadata();
+                    if (retryPushback != null) {
+                        // Kept so a caller can honour the server's pushback, as a stub's retry policy would.
+                        trailers.put(RETRY_PUSHBACK, retryPushback.toString());
+                    }
+                    answer.setException((grpcMessage == null ? status : status.withDescription(grpcMessage.toString())).asRuntimeException(trailers));
                     return;
                 }
                 if (body == null || body.readableBytes() < 5) {
@@ -194,10 +202,10 @@ final class LeanChannel implements AutoCloseable {
             }
         }
 
-        private void completed(int streamId, CharSequence grpcStatus, CharSequence grpcMessage) {
+        private void completed(int streamId, CharSequence grpcStatus, CharSequence grpcMessage, CharSequence retryPushback) {
             Pending<?> pending = inFlight.remove(streamId);
             if (pending != null) {
-                pending.complete(grpcStatus, grpcMessage);
+                pending.complete(grpcStatus, grpcMessage, retryPushback);
             }
         }
 
@@ -223,7 +231,7 @@ final class LeanChannel implements AutoCloseable {
                     pending.data(data);
                 }
                 if (endOfStream) {
-                    completed(streamId, null, "answer ended without trailers");
+                    completed(streamId, null, "answer ended without trailers", null);
                 }
                 return data.readableBytes() + padding;
             }
@@ -231,7 +239,7 @@ final class LeanChannel implements AutoCloseable {
             @Override
             public void onHeadersRead(ChannelHandlerContext ctx, int streamId, Http2Headers headers, int padding, boolean endStream) {
                 if (endStream) {
-                    completed(streamId, headers.get(GRPC_STATUS), headers.get(GRPC_MESSAGE));
+                    completed(streamId, headers.get(GRPC_STATUS), headers.get(GRPC_MESSAGE), headers.get(GRPC_RETRY_PUSHBACK));
                 }
             }
 

@@ -10,9 +10,17 @@ import java.util.concurrent.atomic.LongAdder;
 final class Outcomes {
 
     private final Map<String, LongAdder> failures = new ConcurrentHashMap<>();
+    private final Map<String, String> firstOfKind = new ConcurrentHashMap<>();
 
     void fail(Throwable failure) {
-        failures.computeIfAbsent(kind(failure), key -> new LongAdder()).increment();
+        String kind = kind(failure);
+        failures.computeIfAbsent(kind, key -> new LongAdder()).increment();
+        firstOfKind.computeIfAbsent(kind, key -> String.valueOf(failure));
+    }
+
+    /** The first failure of each kind, as text: what the report quotes so a count has a cause beside it. */
+    Map<String, String> firstOfEachKind() {
+        return new TreeMap<>(firstOfKind);
     }
 
     /** A failure already named, such as a gRPC status code's name from a response trailer. */

@@ -49,7 +49,10 @@ record RegistryLauncher(Optional<Path> registryJar, String classPath, List<Strin
                 "--shutdown-timeout", "5s",
                 // The max loop keeps 16 calls in flight per connection, lists included: the default cap
                 // of 4 list builds per connection (a guard against slow readers) would refuse most of them.
-                "--max-list-calls-per-connection", "64"));
+                "--max-list-calls-per-connection", "64",
+                // The fleet's few connections stand in for 1,000 relays' own: up to 20,000 calls in flight
+                // over 4 connections, which the default cap of 100 per connection would refuse.
+                "--max-concurrent-calls-per-connection", "20000"));
         new TreeMap<>(backendOptions).forEach((key, value) -> {
             command.add("--backend-option");
             command.add(key + "=" + value);
