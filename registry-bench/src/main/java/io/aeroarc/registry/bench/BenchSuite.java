@@ -24,7 +24,7 @@ import java.util.Set;
 final class BenchSuite {
 
     /** The parts of the suite, in the order they run. */
-    static final List<String> PARTS = List.of("max", "scale", "fleet", "restart", "fleet-1m", "jmh", "heap");
+    static final List<String> PARTS = List.of("max", "compare", "scale", "fleet", "restart", "fleet-1m", "jmh", "heap");
 
     /** TTLs of the registries that must not expire anything while measuring. */
     private static final Duration LONG_TTL = Duration.ofHours(1);
@@ -95,6 +95,11 @@ final class BenchSuite {
                 });
                 jfr = JfrProfile.read(recording.get(), phases, 10);
             }
+        }
+
+        CompareScenario.Result compare = null;
+        if (settings.parts().contains("compare")) {
+            compare = compare(backend, profile);
         }
 
         ScaleScenario.Result scale = null;
@@ -173,7 +178,7 @@ final class BenchSuite {
         double minutes = Duration.between(started, Instant.now()).toMillis() / 60_000.0;
         SuiteReport report = new SuiteReport(backend.name(), profile.name(), started.truncatedTo(ChronoUnit.SECONDS).toString(), minutes,
                 settings.label(), machine, MachineFacts.currentLoadAverage(), settings.launcher().describe(), storageDescription, profile.sizing(), max,
-                scale, fleet, fleetResident, restart, bigFleet, List.copyOf(notRun), jmh, heap, jfr, List.of());
+                compare, scale, fleet, fleetResident, restart, bigFleet, List.copyOf(notRun), jmh, heap, jfr, List.of());
         report = report.withTargets(Targets.evaluate(report));
         Files.writeString(settings.out().resolve("report.md"), MarkdownReport.render(report), StandardCharsets.UTF_8);
         Files.writeString(settings.out().resolve("report.json"), JsonReport.render(report), StandardCharsets.UTF_8);
@@ -200,6 +205,29 @@ final class BenchSuite {
                         new FleetScenario.Restart(control, profile.restartAfter(), attempts));
             }
         }
+    }
+
+    /** This backend's registry with and without coalescing on one storage server, and a memory registry beside them. */
+    private CompareScenario.Result compare(BenchBackend backend, SuiteProfile profile) throws InterruptedException {
+        BenchBackend memory = BenchBackends.named("memory");
+        try (TestServer storage = backend.storage().start();
+                TestServer memoryStorage = memory.storage().start();
+                RegistryProcess coalescing = startRegistry("compare-coalescing", storage, LONG_TTL, Optional.empty());
+                RegistryProcess plain = settings.launcher().start("compare-plain", backend.name(), storage.backendOptions(), LONG_TTL,
+                        LONG_TTL, settings.out(), Optional.empty(), List.of("--coalesce-batch-size", "0"));
+                RegistryProcess memoryRegistry = backend.inProcess() ? null : settings.launcher().start("compare-memory", memory.name(),
+                        memoryStorage.backendOptions(), LONG_TTL, LONG_TTL, settings.out(), Optional.empty());
+                RegistryClient coalescingClient = connect(coalescing);
+                RegistryClient plainClient = connect(plain);
+                RegistryClient memoryClient = memoryRegistry == null ? null : connect(memoryRegistry)) {
+            return CompareScenario.run(profile.compare(), side(backend.name() + " (coalescing)", coalescing, coalescingClient),
+                    side(backend.name() + " (coalescing off)", plain, plainClient),
+                    memoryRegistry == null ? null : side("memory", memoryRegistry, memoryClient), progress);
+        }
+    }
+
+    private static CompareScenario.Side side(String label, RegistryProcess registry, RegistryClient client) {
+        return new CompareScenario.Side(label, client, new RegistryClient.Target("127.0.0.1", registry.port()), new CpuMeter(registry.pid()));
     }
 
     private RegistryProcess startRegistry(String name, TestServer storage, Duration ttl, Optional<Path> recording) {

@@ -1,5 +1,6 @@
 package io.aeroarc.registry.bench;
 
+import io.aeroarc.registry.spi.GoDurations;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -57,6 +58,9 @@ final class MarkdownReport {
         }
         if (report.max() != null && !report.max().raw().isEmpty()) {
             raw(report.max());
+        }
+        if (report.compare() != null) {
+            compare(report.compare());
         }
         if (report.scale() != null) {
             scale(report.scale());
@@ -178,6 +182,31 @@ final class MarkdownReport {
                 ClientProof.REQUIRED_SHARE * 100, client.proven() ? "**proven not the bottleneck**; the rates below are the registry's."
                         : "**not proven**; the rates below may be the client's."));
         line();
+    }
+
+    private void compare(CompareScenario.Result compare) {
+        CompareScenario.Settings settings = compare.settings();
+        line("## Lone calls, and against memory");
+        line();
+        line(String.format(Locale.ROOT, "Two registries in %d alternating rounds of %s each, after %s of warm-up on each, %,d agents on "
+                + "%,d relays registered on both. Lone call: one caller with one call in flight (the lean client, one connection, "
+                + "one stream), with coalescing on and off (`--coalesce-batch-size 0`) on the same storage server. Against "
+                + "memory: HeartbeatAgent at its max (%d connections × %d streams) here and on a memory registry.", settings.rounds(),
+                GoDurations.format(settings.round().measure()), GoDurations.format(settings.warmup()), settings.agents(), settings.relays(),
+                SuiteProfile.LEAN.connections(), SuiteProfile.LEAN.streams()));
+        line();
+        List<List<String>> rows = new ArrayList<>();
+        List<CompareScenario.Comparison> all = new ArrayList<>(compare.lone());
+        all.addAll(compare.againstMemory());
+        for (CompareScenario.Comparison comparison : all) {
+            for (boolean subject : new boolean[] {true, false}) {
+                LoadResult load = subject ? comparison.subjectLoad() : comparison.referenceLoad();
+                rows.add(List.of(comparison.rpc(), subject ? comparison.subject() : comparison.reference(), number(load.callsPerSecond()),
+                        Targets.micros(load.latency().p50Micros()), Targets.micros(load.latency().p99Micros()), errors(load.errors()),
+                        cores(load.cpu())));
+            }
+        }
+        table(List.of("RPC", "registry", "calls/s", "p50", "p99", "errors", "cores"), rows);
     }
 
     private static List<String> openLoopRow(OpenLoopResult open) {

@@ -28,6 +28,12 @@ record RegistryLauncher(Optional<Path> registryJar, String classPath, List<Strin
      */
     RegistryProcess start(String name, String backend, Map<String, String> backendOptions, Duration relayTtl, Duration agentTtl,
             Path directory, Optional<Path> recording) {
+        return start(name, backend, backendOptions, relayTtl, agentTtl, directory, recording, List.of());
+    }
+
+    /** @param moreFlags after the bench's own, such as {@code --coalesce-batch-size 0} */
+    RegistryProcess start(String name, String backend, Map<String, String> backendOptions, Duration relayTtl, Duration agentTtl,
+            Path directory, Optional<Path> recording, List<String> moreFlags) {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.add("-XX:+ExitOnOutOfMemoryError");
@@ -57,6 +63,7 @@ record RegistryLauncher(Optional<Path> registryJar, String classPath, List<Strin
             command.add("--backend-option");
             command.add(key + "=" + value);
         });
+        command.addAll(moreFlags);
         return RegistryProcess.start(command, directory.resolve("registry-" + name + ".log"));
     }
 

@@ -82,6 +82,12 @@ record SuiteProfile(
         return new Phases(Duration.ofMillis(warmupMillis), Duration.ofMillis(measureMillis));
     }
 
+    /** The lone-call and against-memory comparisons: small, since they measure latency of one caller and a rate ratio. */
+    CompareScenario.Settings compare() {
+        return name.equals("quick") ? new CompareScenario.Settings(2, 10, Duration.ofMillis(200), phases(100, 300), 1)
+                : new CompareScenario.Settings(10, 100, Duration.ofSeconds(2), phases(500, 3_000), 3);
+    }
+
     /** h2load against the lean client on Check: as many rounds as each RPC's max, as long. */
     ClientProof.Settings clientProof() {
         return new ClientProof.Settings(H2LOAD, max.firstWarmup(), max.rounds(), max.round());

@@ -11,6 +11,7 @@ import java.util.List;
  * @param registry how the registry servers were started
  * @param storage where the backend's storage server came from
  * @param sizing where the run is smaller than the full profile on this backend, and why
+ * @param compare lone-call latency with and without coalescing, and HeartbeatAgent against a memory registry
  * @param fleetRegistryResidentBytes the fleet registry's resident memory at the end of the run
  * @param restart the per-agent fleet with its storage restarted (state lost), on Redis
  * @param bigFleet the million-agent per-agent fleet, on memory
@@ -28,6 +29,7 @@ record SuiteReport(
         String storage,
         List<String> sizing,
         MaxScenario.Result max,
+        CompareScenario.Result compare,
         ScaleScenario.Result scale,
         FleetScenario.Result fleet,
         long fleetRegistryResidentBytes,
@@ -41,6 +43,6 @@ record SuiteReport(
 
     SuiteReport withTargets(List<TargetCheck> checked) {
         return new SuiteReport(backend, mode, startedAtUtc, minutes, label, machine, loadAverageAfter, registry, storage, sizing, max,
-                scale, fleet, fleetRegistryResidentBytes, restart, bigFleet, notRun, jmh, heap, profile, checked);
+                compare, scale, fleet, fleetRegistryResidentBytes, restart, bigFleet, notRun, jmh, heap, profile, checked);
     }
 }

@@ -20,6 +20,11 @@ final class Targets {
     static final double SCALING_FACTOR = 1.2;
     static final double HEAP_BYTES_PER_AGENT = 300;
     static final double RAW_SHARE_REDIS = 0.50;
+    /** Issue 10: a lone call pays nothing for coalescing; 5% is this machine's round-to-round noise on a p50. */
+    static final double LONE_CALL_P50_FACTOR = 1.05;
+    static final double REDIS_SHARE_OF_MEMORY = 0.60;
+    static final double REDIS_CEILING_SHARE = 0.50;
+    static final double HEARTBEAT_AGENT_POSTGRES = 20_000;
 
     private Targets() {}
 
@@ -45,6 +50,19 @@ final class Targets {
                             HEARTBEAT_AGENT_SHARED_STORAGE, Targets::rate,
                             phaseEvidence(max.rpc(MaxScenario.HEARTBEAT_AGENT), report.profile())));
         }
+        if (report.backend().equals("postgres")) {
+            String target = "HeartbeatAgent ≥ 20,000 calls/s (issue 17)";
+            checks.add(max == null ? TargetCheck.notMeasured(target, "max did not run")
+                    : TargetCheck.atLeast(target, max.rpc(MaxScenario.HEARTBEAT_AGENT).rpc().callsPerSecond(), HEARTBEAT_AGENT_POSTGRES,
+                            Targets::rate, phaseEvidence(max.rpc(MaxScenario.HEARTBEAT_AGENT), report.profile())));
+        }
+        if (redis) {
+            String target = "HeartbeatAgent ≥ 50% of the health-Check ceiling (issue 17)";
+            checks.add(max == null ? TargetCheck.notMeasured(target, "max did not run")
+                    : TargetCheck.atLeast(target, max.rpc(MaxScenario.HEARTBEAT_AGENT).share(), REDIS_CEILING_SHARE, Targets::share,
+                            phaseEvidence(max.rpc(MaxScenario.HEARTBEAT_AGENT), report.profile())));
+        }
+        checks.addAll(compareChecks(report.compare(), redis));
         if (memory) {
             for (String rpc : List.of(MaxScenario.HEARTBEAT_AGENT, MaxScenario.GET_AGENT_PLACEMENT)) {
                 checks.add(max == null ? TargetCheck.notMeasured(rpc + " ≥ 90% of the health-Check ceiling", "max did not run")
@@ -133,6 +151,32 @@ final class Targets {
                     big.settings().agents()), big.notSent() + big.errors().values().stream().mapToLong(Long::longValue).sum()
                     + big.falseExpiries() + big.falseRelayExpiries(), 0, value -> String.format(Locale.ROOT, "%,.0f", value),
                     BackendRow.fleetCell(big) + String.format(Locale.ROOT, "; %,.0f renewals/s; %s", big.renewalsPerSecond(), cpu(big.cpu()))));
+        }
+        return checks;
+    }
+
+    /** Issue 10: lone calls no slower with coalescing; on Redis, HeartbeatAgent against a memory registry. */
+    private static List<TargetCheck> compareChecks(CompareScenario.Result compare, boolean redis) {
+        List<TargetCheck> checks = new ArrayList<>();
+        for (String rpc : List.of(CompareScenario.HEARTBEAT_AGENT, CompareScenario.GET_AGENT_PLACEMENT)) {
+            String target = "lone-call " + rpc + " p50 with coalescing ≤ 1.05× without (issue 10)";
+            Optional<CompareScenario.Comparison> lone = compare == null ? Optional.empty()
+                    : compare.lone().stream().filter(comparison -> comparison.rpc().equals(rpc)).findFirst();
+            checks.add(lone.isEmpty() ? TargetCheck.notMeasured(target, "compare did not run")
+                    : TargetCheck.atMost(target, lone.get().p50Ratio(), LONE_CALL_P50_FACTOR, Targets::factor, String.format(Locale.ROOT,
+                            "p50 %s with, %s without; p99 %s with, %s without; one caller, alternating rounds",
+                            micros(lone.get().subjectLoad().latency().p50Micros()), micros(lone.get().referenceLoad().latency().p50Micros()),
+                            micros(lone.get().subjectLoad().latency().p99Micros()),
+                            micros(lone.get().referenceLoad().latency().p99Micros()))));
+        }
+        if (redis) {
+            String target = "HeartbeatAgent ≥ 60% of the memory backend's rate in the same run (issue 10)";
+            Optional<CompareScenario.Comparison> against = compare == null ? Optional.empty() : compare.againstMemory().stream().findFirst();
+            checks.add(against.isEmpty() ? TargetCheck.notMeasured(target, "compare did not run")
+                    : TargetCheck.atLeast(target, against.get().rateRatio(), REDIS_SHARE_OF_MEMORY, Targets::share, String.format(Locale.ROOT,
+                            "%,.0f calls/s on Redis (%s), %,.0f calls/s on memory (%s), alternating rounds",
+                            against.get().subjectLoad().callsPerSecond(), cpu(against.get().subjectLoad().cpu()),
+                            against.get().referenceLoad().callsPerSecond(), cpu(against.get().referenceLoad().cpu()))));
         }
         return checks;
     }
