@@ -30,7 +30,8 @@ public final class BenchCli {
                          --out DIR                (bench-results/<UTC time>-<backend>)
                          --registry-jar PATH      run the registry as java -jar PATH (else from this class path)
                          --registry-heap SIZE     heap of each registry JVM (1g)
-                         --only PARTS             some of max,scale,fleet,restart,fleet-1m,jmh,heap (all; restart
+                         --registry-flags "FLAGS" more flags for every registry, such as "--call-threads 64"
+                         --only PARTS             some of max,compare,scale,fleet,restart,fleet-1m,jmh,heap (all; restart
                                                   runs on redis, fleet-1m on memory, the report says so elsewhere)
                          --fleet-batched          fleet renews agents with one HeartbeatAgents per relay
                          --fleet-duration D       fleet run time (5m; quick 3s)
@@ -103,7 +104,8 @@ public final class BenchCli {
     }
 
     private static void suite(List<String> args, Progress progress) throws Exception {
-        Flags flags = Flags.parse(args, Set.of("backend", "out", "registry-jar", "registry-heap", "only", "fleet-duration", "fleet-waves", "label"),
+        Flags flags = Flags.parse(args, Set.of("backend", "out", "registry-jar", "registry-heap", "registry-flags", "only", "fleet-duration", "fleet-waves",
+                "label"),
                 Set.of("quick", "fleet-batched", "no-jfr"));
         BenchBackend backend = BenchBackends.named(flags.get("backend", "memory"));
         SuiteProfile profile = (flags.isOn("quick") ? SuiteProfile.QUICK : SuiteProfile.FULL).forBackend(backend.name());
@@ -127,7 +129,10 @@ public final class BenchCli {
             throw new IllegalArgumentException("--registry-jar " + jar.get() + " does not exist; build it first (mvn -pl registry-server -am package)");
         }
         String heap = flags.get("registry-heap", "1g");
-        RegistryLauncher launcher = new RegistryLauncher(jar, System.getProperty("java.class.path"), List.of("-Xms" + heap, "-Xmx" + heap));
+        List<String> registryFlags = flags.get("registry-flags", "").isBlank() ? List.of()
+                : List.of(flags.get("registry-flags", "").trim().split("\\s+"));
+        RegistryLauncher launcher = new RegistryLauncher(jar, System.getProperty("java.class.path"), List.of("-Xms" + heap, "-Xmx" + heap),
+                registryFlags);
         BenchSuite.run(new BenchSuite.Settings(backend, profile, out, launcher, System.getProperty("java.class.path"),
                 flags.get("label", ""), parts, !flags.isOn("no-jfr")), progress);
     }

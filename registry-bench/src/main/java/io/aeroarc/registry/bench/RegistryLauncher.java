@@ -17,8 +17,13 @@ import java.util.TreeMap;
  * @param registryJar the runnable jar the build produced, when given
  * @param classPath this process' class path, used without a jar
  * @param jvmFlags for the registry JVM, such as its heap size
+ * @param registryFlags for every registry the suite starts, after the suite's own (a later flag wins)
  */
-record RegistryLauncher(Optional<Path> registryJar, String classPath, List<String> jvmFlags) {
+record RegistryLauncher(Optional<Path> registryJar, String classPath, List<String> jvmFlags, List<String> registryFlags) {
+
+    RegistryLauncher(Optional<Path> registryJar, String classPath, List<String> jvmFlags) {
+        this(registryJar, classPath, jvmFlags, List.of());
+    }
 
     static final String MAIN_CLASS = "io.aeroarc.registry.server.Main";
 
@@ -63,6 +68,7 @@ record RegistryLauncher(Optional<Path> registryJar, String classPath, List<Strin
             command.add("--backend-option");
             command.add(key + "=" + value);
         });
+        command.addAll(registryFlags);
         command.addAll(moreFlags);
         return RegistryProcess.start(command, directory.resolve("registry-" + name + ".log"));
     }
@@ -70,6 +76,7 @@ record RegistryLauncher(Optional<Path> registryJar, String classPath, List<Strin
     /** What the report says about how the registry ran. */
     String describe() {
         return (registryJar.isPresent() ? "java -jar " + registryJar.get().getFileName() : "java -cp <bench class path> " + MAIN_CLASS)
-                + (jvmFlags.isEmpty() ? "" : " " + String.join(" ", jvmFlags));
+                + (jvmFlags.isEmpty() ? "" : " " + String.join(" ", jvmFlags))
+                + (registryFlags.isEmpty() ? "" : " … " + String.join(" ", registryFlags));
     }
 }

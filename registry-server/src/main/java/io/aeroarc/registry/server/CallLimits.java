@@ -31,12 +31,18 @@ record CallLimits(Duration defaultDeadline, int maxQueuedCalls, Duration maxQueu
     }
 
     static CallLimits defaults() {
-        return of(DEFAULT_DEADLINE, DEFAULT_MAX_QUEUED_CALLS, DEFAULT_MAX_QUEUE_WAIT);
+        return of(DEFAULT_DEADLINE, DEFAULT_MAX_QUEUED_CALLS, DEFAULT_MAX_QUEUE_WAIT, DEFAULT_THREADS);
     }
 
-    /** The given bounds on {@link RegistryServer#CALL_THREADS} threads, a quarter of them kept for liveness calls. */
-    static CallLimits of(Duration defaultDeadline, int maxQueuedCalls, Duration maxQueueWait) {
-        int threads = RegistryServer.CALL_THREADS;
+    /**
+     * Calls running at once. Most of a shared-storage call is waiting for its round trip, and
+     * coalescing can gather only calls that wait together: with 16 threads a batch carried at most
+     * about 14 heartbeats, and etcd and PostgreSQL topped out there. An idle thread costs its stack.
+     */
+    static final int DEFAULT_THREADS = 64;
+
+    /** The given bounds on {@code threads} threads, a quarter of them kept for liveness calls. */
+    static CallLimits of(Duration defaultDeadline, int maxQueuedCalls, Duration maxQueueWait, int threads) {
         return new CallLimits(defaultDeadline, maxQueuedCalls, maxQueueWait, threads, Math.max(2, threads / 4));
     }
 }

@@ -128,7 +128,8 @@ final class CommandLine {
             throw new IllegalArgumentException("--grpc-listen-address must not be empty");
         }
         CallLimits callLimits = CallLimits.of(parsePositiveDuration(settings, Flag.DEFAULT_CALL_DEADLINE),
-                parseInt(settings, Flag.MAX_QUEUED_CALLS, 1, 1_000_000), parsePositiveDuration(settings, Flag.MAX_QUEUE_WAIT));
+                parseInt(settings, Flag.MAX_QUEUED_CALLS, 1, 1_000_000), parsePositiveDuration(settings, Flag.MAX_QUEUE_WAIT),
+                parseInt(settings, Flag.CALL_THREADS, 4, 4096));
         int coalesceBatchSize = parseInt(settings, Flag.COALESCE_BATCH_SIZE, 0, 100_000);
         int coalesceInFlight = parseInt(settings, Flag.COALESCE_MAX_IN_FLIGHT, 1, 1024);
         Optional<CoalescingBackend.Options> coalescing = coalesceBatchSize == 0

@@ -46,6 +46,8 @@ enum Flag {
     MAX_LIST_CALLS_PER_CONNECTION("max-list-calls-per-connection", "4",
             "list calls one connection may have built at once (each page up to --max-page-bytes); more get RESOURCE_EXHAUSTED"),
     DEFAULT_CALL_DEADLINE("default-call-deadline", "5s", "deadline of a call whose client sent none"),
+    CALL_THREADS("call-threads", "64",
+            "registry calls running at once; a call waiting on storage holds one, and coalescing gathers only calls waiting together"),
     MAX_QUEUED_CALLS("max-queued-calls", "2000", "calls waiting for a thread, per lane; more get UNAVAILABLE with a retry pushback"),
     MAX_QUEUE_WAIT("max-queue-wait", "250ms", "a call that waited longer for a thread gets UNAVAILABLE with a retry pushback"),
     HEARTBEAT_INTERVAL("heartbeat-interval", "1s", "accepted for compatibility with the Go registry; no effect"),

@@ -51,7 +51,7 @@ import org.slf4j.LoggerFactory;
  * backend. Stopping it is graceful: health turns NOT_SERVING, in-flight calls get the shutdown
  * timeout to finish, then the backend is closed.
  *
- * <p>Registry calls run on a fixed set of {@link #CALL_THREADS} threads behind {@link CallAdmission}
+ * <p>Registry calls run on a fixed set of threads ({@code --call-threads}) behind {@link CallAdmission}
  * rather than grpc-java's default cached pool, which adds a thread whenever all are busy: under a
  * burst it grew to thousands of threads queued on the backend. The admission queues are bounded
  * and shed the excess; every call has a deadline that bounds its queue wait and its storage waits.
@@ -68,8 +68,6 @@ public final class RegistryServer {
     static final Duration HEALTH_PROBE_DOWN_INTERVAL = StorageAvailability.DEFAULT_TRIAL_INTERVAL;
     /** A probe still running after this counts as failed, for backends that overstay their own timeout. */
     static final Duration HEALTH_PROBE_TIMEOUT = Duration.ofMillis(1500);
-    /** Calls running at once: calls blocked on storage round trips need threads, the rest need cores. */
-    static final int CALL_THREADS = Math.max(16, 2 * Runtime.getRuntime().availableProcessors());
     /** Health checks and reflection never touch the storage. */
     static final int SERVICE_THREADS = 2;
 

@@ -47,6 +47,15 @@ class CommandLineTest {
     }
 
     @Test
+    void call_threads_default_to_64_with_a_quarter_kept_for_liveness_and_take_a_flag() {
+        assertThat(run().callLimits().threads()).isEqualTo(64);
+        assertThat(run().callLimits().reservedForLiveness()).isEqualTo(16);
+        assertThat(run("--call-threads", "128").callLimits().threads()).isEqualTo(128);
+        assertThatThrownBy(() -> run("--call-threads", "1")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("--call-threads");
+    }
+
+    @Test
     void transport_limits_and_the_page_byte_budget_have_documented_defaults_and_flags() {
         assertThat(run().transportLimits()).isEqualTo(TransportLimits.defaults());
         assertThat(run().settings().maxPageBytes()).isEqualTo(3_670_016);
