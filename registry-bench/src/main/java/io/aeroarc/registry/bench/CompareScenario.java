@@ -118,9 +118,15 @@ final class CompareScenario {
             referenceLoad.closedLoop(rpc, MaxScenario.path(rpc), 1, requests, warmup, reference.cpu());
             List<LoadResult.Measured> subjectRounds = new ArrayList<>();
             List<LoadResult.Measured> referenceRounds = new ArrayList<>();
+            // Each round in the other order (ABBA), so neither side always runs first after the other's load.
             for (int round = 0; round < settings.rounds(); round++) {
-                subjectRounds.add(subjectLoad.closedLoop(rpc, MaxScenario.path(rpc), 1, requests, settings.round(), subject.cpu()));
-                referenceRounds.add(referenceLoad.closedLoop(rpc, MaxScenario.path(rpc), 1, requests, settings.round(), reference.cpu()));
+                if (round % 2 == 0) {
+                    subjectRounds.add(subjectLoad.closedLoop(rpc, MaxScenario.path(rpc), 1, requests, settings.round(), subject.cpu()));
+                    referenceRounds.add(referenceLoad.closedLoop(rpc, MaxScenario.path(rpc), 1, requests, settings.round(), reference.cpu()));
+                } else {
+                    referenceRounds.add(referenceLoad.closedLoop(rpc, MaxScenario.path(rpc), 1, requests, settings.round(), reference.cpu()));
+                    subjectRounds.add(subjectLoad.closedLoop(rpc, MaxScenario.path(rpc), 1, requests, settings.round(), subject.cpu()));
+                }
             }
             return new Comparison(rpc, subject.label(), reference.label(), LoadResult.combine(subjectRounds),
                     LoadResult.combine(referenceRounds));

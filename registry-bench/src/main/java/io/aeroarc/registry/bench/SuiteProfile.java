@@ -85,7 +85,7 @@ record SuiteProfile(
     /** The lone-call and against-memory comparisons: small, since they measure latency of one caller and a rate ratio. */
     CompareScenario.Settings compare() {
         return name.equals("quick") ? new CompareScenario.Settings(2, 10, Duration.ofMillis(200), phases(100, 300), 1)
-                : new CompareScenario.Settings(10, 100, Duration.ofSeconds(2), phases(500, 3_000), 3);
+                : new CompareScenario.Settings(10, 100, Duration.ofSeconds(2), phases(500, 3_000), 4);
     }
 
     /** h2load against the lean client on Check: as many rounds as each RPC's max, as long. */
