@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 import io.aeroarc.registry.spi.BackendContext;
 import io.aeroarc.registry.spi.BackendOptions;
 import io.aeroarc.registry.spi.RegistryBackend;
+import io.aeroarc.registry.spi.RegistryBackendProvider;
 import io.aeroarc.registry.tck.RegistryBackendTck;
 import io.aeroarc.registry.tck.StorageControl;
 import io.aeroarc.registry.testsupport.EtcdTestServer;
@@ -59,10 +60,24 @@ class EtcdBackendTckTest extends RegistryBackendTck {
     }
 
     static RegistryBackend create(TestServer server, BackendContext context, String namespace) {
+        return new EtcdBackendProvider().create(options(server, namespace), context);
+    }
+
+    private static BackendOptions options(TestServer server, String namespace) {
         Map<String, String> options = new HashMap<>(server.backendOptions());
         options.put(EtcdSettings.NAMESPACE, "/aeroarc/registry-tck/" + namespace + "/");
         options.put(EtcdSettings.TIMEOUT, TEST_TIMEOUT);
-        return new EtcdBackendProvider().create(BackendOptions.of(EtcdBackendProvider.NAME, options), context);
+        return BackendOptions.of(EtcdBackendProvider.NAME, options);
+    }
+
+    @Override
+    protected Optional<RegistryBackendProvider> provider() {
+        return Optional.of(new EtcdBackendProvider());
+    }
+
+    @Override
+    protected BackendOptions providerOptions(String namespace) {
+        return options(server, namespace);
     }
 
     @Override
