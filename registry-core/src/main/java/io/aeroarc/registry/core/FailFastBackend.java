@@ -146,6 +146,9 @@ public final class FailFastBackend implements RegistryBackend {
 
     private <T> T guarded(Supplier<T> call) {
         if (!availability.tryAdmit()) {
+            if (availability.state() == StorageAvailability.State.MISCONFIGURED) {
+                throw new BackendMisconfiguredException("storage known to refuse the registry's configuration; not tried");
+            }
             throw new BackendUnavailableException("storage known to be unavailable; not tried");
         }
         T result;
