@@ -1,7 +1,6 @@
 package io.aeroarc.registry.tck;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 import io.aeroarc.registry.spi.BackendContext;
 import io.aeroarc.registry.spi.BackendOptions;
@@ -329,8 +328,8 @@ public abstract class BackendTckSupport {
                     ttl.toMillis()).isTrue();
             return;
         }
-        await().alias(what + ": gone from reads within " + expiryBound(ttl).toMillis() + " ms of its TTL starting")
-                .atMost(expiryBound(ttl)).pollInterval(Duration.ofMillis(25)).until(gone);
+        BoundedWait.until(what + ": gone from reads once its TTL of " + ttl.toMillis() + " ms has passed (bound "
+                + expiryBound(ttl).toMillis() + " ms, see expiryBound)", expiryBound(ttl), Duration.ofMillis(25), gone);
     }
 
     /**
