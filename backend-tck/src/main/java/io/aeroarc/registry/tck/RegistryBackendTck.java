@@ -479,9 +479,10 @@ public abstract class RegistryBackendTck extends BackendTckSupport {
 
     @Test
     public void ttl_relay_heartbeats_keep_it_live() {
+        long registering = now();
         backend.registerRelay(relay("relay-a"), shortTtl());
 
-        keepRenewing(() -> backend.heartbeatRelay("relay-a", shortTtl()).isPresent(),
+        keepRenewing(registering, () -> backend.heartbeatRelay("relay-a", shortTtl()).isPresent(),
                 () -> backend.getRelay("relay-a").isPresent());
 
         awaitExpiry(shortTtl(), "relay-a once its heartbeats stopped", () -> backend.getRelay("relay-a").isEmpty());
@@ -514,10 +515,11 @@ public abstract class RegistryBackendTck extends BackendTckSupport {
     @Test
     public void ttl_agent_heartbeats_single_and_batched_keep_it_visible() {
         registerRelay("relay-a");
+        long registering = now();
         backend.registerAgent("agent-1", "relay-a", shortTtl()).orElseThrow();
         AtomicBoolean batched = new AtomicBoolean();
 
-        keepRenewing(() -> {
+        keepRenewing(registering, () -> {
             if (batched.getAndSet(!batched.get())) {
                 return backend.heartbeatAgents("relay-a", List.of("agent-1"), shortTtl()).orElseThrow().lostAgentIds().isEmpty();
             }
@@ -548,8 +550,9 @@ public abstract class RegistryBackendTck extends BackendTckSupport {
     /**
      * Keeps calling {@code renew} for 2.5 short TTLs, a quarter TTL apart, and asserts the entry
      * stays visible; rounds where this process stalled too long to judge are not counted.
+     * {@code sinceMs} is the time before the call that created the entry.
      */
-    private void keepRenewing(Callable<Boolean> renew, Callable<Boolean> visible) {
+    private void keepRenewing(long sinceMs, Callable<Boolean> renew, Callable<Boolean> visible) {
         long ttl = shortTtl().toMillis();
         if (onManualClock()) {
             // Each renewal comes 1 ms before the previous one's expiry; the entry must stay
@@ -562,20 +565,32 @@ public abstract class RegistryBackendTck extends BackendTckSupport {
             }
             return;
         }
+        // A call takes effect at some moment between its start and its end, so the entry is
+        // certainly live for a call that ENDS less than a TTL (minus the clock tolerance) after
+        // the previous renewal STARTED; only such calls are judged.
         long judgeable = ttl - clockTolerance().toMillis();
         long end = now() + ttl * 5 / 2;
-        long lastRenewal = now();
+        long lastRenewal = sinceMs;
         int judged = 0;
         while (now() < end) {
             pause(Duration.ofMillis(ttl / 4));
             long start = now();
-            if (start - lastRenewal < judgeable) {
-                assertThat(callCheck(renew)).as("renewal %d ms after the previous one (TTL %d ms)", start - lastRenewal, ttl).isTrue();
-                assertThat(callCheck(visible)).as("visible right after a renewal").isTrue();
-                judged++;
-            } else if (!callCheck(renew)) {
-                return; // this process stalled past the TTL: the entry may rightly be gone
+            boolean renewed = callCheck(renew);
+            long renewedBy = now();
+            if (renewedBy - lastRenewal >= judgeable) {
+                if (!renewed) {
+                    return; // this process or the storage stalled past the TTL: the entry may rightly be gone
+                }
+                lastRenewal = start;
+                continue;
             }
+            assertThat(renewed).as("renewal that ended %d ms after the previous one started (TTL %d ms)", renewedBy - lastRenewal, ttl)
+                    .isTrue();
+            boolean seen = callCheck(visible);
+            if (now() - start < judgeable) {
+                assertThat(seen).as("visible right after a renewal").isTrue();
+            }
+            judged++;
             lastRenewal = start;
         }
         // A process that stalled past the TTL again and again cannot judge renewals on the real
@@ -583,7 +598,7 @@ public abstract class RegistryBackendTck extends BackendTckSupport {
         assumeTrue(judged >= 3, "this process stalled too often to judge renewals on the real clock (" + judged + " judged)");
     }
 
-    /** Asserts {@code visible} holds on reads that start clearly before {@code expiresAtMs}. */
+    /** Asserts {@code visible} holds on reads that end clearly before {@code expiresAtMs}. */
     private void assertVisibleUntilExpiry(long expiresAtMs, Callable<Boolean> visible) {
         if (onManualClock()) {
             assertThat(callCheck(visible)).as("visible when just created").isTrue();
@@ -594,10 +609,10 @@ public abstract class RegistryBackendTck extends BackendTckSupport {
         long lastJudgeable = expiresAtMs - clockTolerance().toMillis() - 50;
         int judged = 0;
         while (now() < lastJudgeable) {
-            long start = now();
             boolean seen = callCheck(visible);
-            if (start < lastJudgeable) {
-                assertThat(seen).as("visible %d ms before its expiry", expiresAtMs - start).isTrue();
+            long readBy = now(); // the read took effect before this: judged only when that is clearly before the expiry
+            if (readBy < lastJudgeable) {
+                assertThat(seen).as("visible in a read that ended %d ms before its expiry", expiresAtMs - readBy).isTrue();
                 judged++;
             }
             pause(Duration.ofMillis(50));
