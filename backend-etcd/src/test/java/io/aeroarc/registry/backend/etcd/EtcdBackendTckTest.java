@@ -25,11 +25,12 @@ import org.junit.jupiter.api.BeforeAll;
 class EtcdBackendTckTest extends RegistryBackendTck {
 
     /**
-     * Longer than the 2s default: the rules are about semantics, and on a loaded shared machine a
-     * lease grant under eight racing threads can take longer than 2s. Calls still fail at once
-     * while etcd is down (they don't wait for a connection), which the outage rule checks.
+     * Longer than the 2s default: the rules are about semantics, and on a loaded shared machine
+     * (load average above 20 on 2 cores during the 30-run flake check) a lease grant or a turn among
+     * eight threads racing on one agent took longer than 5s. Calls still fail at once while etcd is
+     * down (they don't wait for a connection), which the outage rule checks.
      */
-    private static final String TEST_TIMEOUT = "5s";
+    private static final String TEST_TIMEOUT = "10s";
 
     private static TestServer server;
 
