@@ -1,13 +1,14 @@
 package io.aeroarc.registry.tck;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 import io.aeroarc.registry.spi.BackendContext;
+import io.aeroarc.registry.spi.BackendOptions;
 import io.aeroarc.registry.spi.Page;
 import io.aeroarc.registry.spi.PageRequest;
 import io.aeroarc.registry.spi.PlacementRecord;
 import io.aeroarc.registry.spi.RegistryBackend;
+import io.aeroarc.registry.spi.RegistryBackendProvider;
 import io.aeroarc.registry.spi.RelayRecord;
 import io.aeroarc.registry.spi.RelayRegistration;
 import java.time.Clock;
@@ -25,7 +26,15 @@ import org.junit.jupiter.api.BeforeEach;
 
 /**
  * Fixtures and timing hooks of the TCK. A backend's test class extends {@link RegistryBackendTck}
- * and implements {@link #createBackend}; the hooks here tune the suite to the backend's timing.
+ * and implements {@link #createBackend} and {@link #provider}; the hooks here tune the suite to the
+ * backend's timing.
+ *
+ * <h2>Clock</h2>
+ * A backend that takes every time from {@link BackendContext#clock()} answers true from
+ * {@link #usesContextClock()}: the suite then hands it a {@link ManualClock} and steps it, so the
+ * {@code ttl_} rules run in milliseconds and decide expiry to the millisecond. A backend whose
+ * times come from its storage (Redis {@code TIME}, etcd leases, PostgreSQL {@code now()}) keeps
+ * the default, and the same rules wait on the real clock within {@link #expiryBound}.
  */
 public abstract class BackendTckSupport {
 
@@ -35,6 +44,9 @@ public abstract class BackendTckSupport {
     protected RegistryBackend backend;
     protected String namespace;
     private final List<RegistryBackend> instances = new ArrayList<>();
+    private final List<String> namespaces = new ArrayList<>();
+    /** The rule's clock when {@link #usesContextClock()}, else null. */
+    private ManualClock manualClock;
 
     /**
      * A new backend instance on storage isolated by {@code namespace}: instances created with
@@ -42,6 +54,30 @@ public abstract class BackendTckSupport {
      * namespace share them (when {@link #sharesStorageBetweenInstances()}).
      */
     protected abstract RegistryBackend createBackend(BackendContext context, String namespace);
+
+    /**
+     * The provider the server loads this backend through, for the {@code provider_} rules (name,
+     * options, creation while the storage is down, services file). Return empty only from a test
+     * of a wrapper that has no provider of its own; the provider rules are then skipped.
+     */
+    protected abstract Optional<RegistryBackendProvider> provider();
+
+    /**
+     * The options that make {@link #provider()} create a working backend on {@code namespace}:
+     * the provider rules add to them. The default is no options.
+     */
+    protected BackendOptions providerOptions(String namespace) {
+        return BackendOptions.none(provider().map(RegistryBackendProvider::name).orElse("none"));
+    }
+
+    /**
+     * Whether the backend takes every time (expiry, heartbeat and registration times, epoch seeds)
+     * from {@link BackendContext#clock()}. Then every rule runs on a {@link ManualClock} the rule
+     * steps, and no rule sleeps. False (the default) for backends that use their storage's clock.
+     */
+    protected boolean usesContextClock() {
+        return false;
+    }
 
     /**
      * Whether two instances on one namespace see one store, as several registry servers on one
@@ -99,8 +135,9 @@ public abstract class BackendTckSupport {
 
     @BeforeEach
     public final void createBackendUnderTest() {
-        namespace = "tck" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
-        backend = newInstance();
+        manualClock = usesContextClock() ? ManualClock.startingAt(System.currentTimeMillis()) : null;
+        namespace = newNamespace();
+        backend = newInstance(namespace);
     }
 
     @AfterEach
@@ -111,24 +148,104 @@ public abstract class BackendTckSupport {
         instances.clear();
     }
 
+    /**
+     * Every namespace the current rule created storage on, {@link #namespace} first; a fixture
+     * that must clean its storage after each rule cleans all of them.
+     */
+    protected final List<String> namespacesOfThisRule() {
+        return List.copyOf(namespaces);
+    }
+
     /** Another instance on the same storage, as a second registry server would have. */
     protected final RegistryBackend peerInstance() {
         Assumptions.assumeTrue(sharesStorageBetweenInstances(),
                 "this backend keeps its state in one process; shared-storage rules do not apply");
-        return newInstance();
+        return newInstance(namespace);
     }
 
-    private RegistryBackend newInstance() {
-        RegistryBackend instance = createBackend(new BackendContext(Clock.systemUTC(), shortTtl(), shortTtl()), namespace);
+    /** A new instance on a new, empty namespace, as a server started on empty or wiped storage has. */
+    protected final RegistryBackend instanceOnEmptyStorage() {
+        return newInstance(newNamespace());
+    }
+
+    /** Registers an instance a rule created itself, so it is closed after the rule. */
+    protected final RegistryBackend tracked(RegistryBackend instance) {
         instances.add(instance);
         return instance;
     }
 
-    // ---- helpers for the rules ----
-
-    protected static long now() {
-        return System.currentTimeMillis();
+    /** Closes one instance of the rule now, as a stopped server would. */
+    protected final void closeInstance(RegistryBackend instance) {
+        if (instances.remove(instance)) {
+            instance.close();
+        }
     }
+
+    /** The context the suite creates backends with: the rule's clock and the short TTL. */
+    protected final BackendContext context() {
+        return new BackendContext(clock(), shortTtl(), shortTtl());
+    }
+
+    private String newNamespace() {
+        String created = "tck" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+        namespaces.add(created);
+        return created;
+    }
+
+    private RegistryBackend newInstance(String on) {
+        RegistryBackend instance = createBackend(context(), on);
+        instances.add(instance);
+        return instance;
+    }
+
+    // ---- time ----
+
+    /** The clock the backends of this rule get: the rule's {@link ManualClock}, or the system clock. */
+    protected final Clock clock() {
+        return manualClock != null ? manualClock : Clock.systemUTC();
+    }
+
+    /** Whether this rule runs on a {@link ManualClock} (see {@link #usesContextClock()}). */
+    protected final boolean onManualClock() {
+        return manualClock != null;
+    }
+
+    /** Now, in Unix ms, on the rule's clock. */
+    protected final long now() {
+        return clock().millis();
+    }
+
+    /**
+     * Lets at least {@code duration} pass on the backend's clock: steps the manual clock, or sleeps
+     * on the real one. Used so that a renewal or a new registration time is visible; never an assertion.
+     */
+    protected final void letTimePass(Duration duration) {
+        if (manualClock != null) {
+            manualClock.advance(duration);
+            return;
+        }
+        try {
+            Thread.sleep(duration.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+
+    /** Steps the manual clock to {@code epochMillis}; only on a manual clock. */
+    protected final void stepClockTo(long epochMillis) {
+        if (manualClock == null) {
+            throw new IllegalStateException("only a rule on a ManualClock steps the clock");
+        }
+        manualClock.advanceTo(epochMillis);
+    }
+
+    /** The clock tolerance in force: none on a manual clock, which the backend reads itself. */
+    protected final Duration effectiveClockTolerance() {
+        return manualClock != null ? Duration.ZERO : clockTolerance();
+    }
+
+    // ---- helpers for the rules ----
 
     protected static RelayRegistration relay(String relayId) {
         return new RelayRegistration(relayId, relayId + ".relays.test", 7443, Map.of());
@@ -199,22 +316,61 @@ public abstract class BackendTckSupport {
         return ttl.plus(backend.ttlSupport().resolution()).plus(expirySlack()).plus(clockTolerance());
     }
 
-    /** Waits, within the expiry bound of {@code ttl}, until {@code gone} holds. */
-    protected void awaitExpiry(Duration ttl, Callable<Boolean> gone) {
-        await().atMost(expiryBound(ttl)).pollInterval(Duration.ofMillis(25)).until(gone);
+    /**
+     * Asserts that {@code gone} holds once an entry whose TTL started at most now has expired: on
+     * a manual clock, at once after stepping the clock by the TTL and the backend's resolution (a
+     * read decides expiry itself); on the real clock, within the expiry bound of {@code ttl}.
+     */
+    protected void awaitExpiry(Duration ttl, String what, Callable<Boolean> gone) {
+        if (manualClock != null) {
+            manualClock.advance(ttl.plus(backend.ttlSupport().resolution()));
+            assertThat(callCheck(gone)).as("%s: gone from reads once its TTL of %d ms has passed on the backend's clock", what,
+                    ttl.toMillis()).isTrue();
+            return;
+        }
+        BoundedWait.until(what + ": gone from reads once its TTL of " + ttl.toMillis() + " ms has passed (bound "
+                + expiryBound(ttl).toMillis() + " ms, see expiryBound)", expiryBound(ttl), Duration.ofMillis(25), gone);
+    }
+
+    /**
+     * As {@link #awaitExpiry(Duration, String, Callable)} for an entry the backend said expires at
+     * {@code expiresAtMs}: on a manual clock the clock is stepped to exactly that expiry plus the
+     * resolution, so an entry that outlives its expiry fails.
+     */
+    protected void awaitExpiry(long expiresAtMs, Duration ttl, String what, Callable<Boolean> gone) {
+        if (manualClock != null) {
+            manualClock.advanceTo(expiresAtMs + backend.ttlSupport().resolution().toMillis());
+            assertThat(callCheck(gone)).as("%s: gone from reads at its expiry (%d) plus the backend's resolution", what, expiresAtMs)
+                    .isTrue();
+            return;
+        }
+        awaitExpiry(ttl, what, gone);
     }
 
     /** Asserts an expiry the backend reported lies within [before + ttl, after + ttl + resolution], give or take the clock tolerance. */
     protected void assertExpiry(long expiresAtMs, long beforeMs, long afterMs, Duration ttl) {
-        long tolerance = clockTolerance().toMillis();
-        assertThat(expiresAtMs).as("expiry in Unix ms")
+        long tolerance = effectiveClockTolerance().toMillis();
+        assertThat(expiresAtMs).as("expiry in Unix ms is the call's time plus the TTL of %d ms (within the backend's resolution%s)",
+                        ttl.toMillis(), tolerance == 0 ? "" : " and a clock tolerance of " + tolerance + " ms")
                 .isBetween(beforeMs + ttl.toMillis() - tolerance,
                         afterMs + ttl.toMillis() + backend.ttlSupport().resolution().toMillis() + tolerance);
     }
 
     /** Asserts a time the backend reported lies within [before, after], give or take the clock tolerance. */
     protected void assertTimeBetween(long actualMs, long beforeMs, long afterMs, String what) {
-        long tolerance = clockTolerance().toMillis();
-        assertThat(actualMs).as(what).isBetween(beforeMs - tolerance, afterMs + tolerance);
+        long tolerance = effectiveClockTolerance().toMillis();
+        assertThat(actualMs).as("%s is the time of the call on the backend's clock", what)
+                .isBetween(beforeMs - tolerance, afterMs + tolerance);
+    }
+
+    /** Runs a check of a rule; exceptions other than runtime ones become {@link IllegalStateException}. */
+    protected static boolean callCheck(Callable<Boolean> check) {
+        try {
+            return check.call();
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
     }
 }

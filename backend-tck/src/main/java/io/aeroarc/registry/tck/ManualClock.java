@@ -27,6 +27,14 @@ public final class ManualClock extends Clock {
         millis.addAndGet(step.toMillis());
     }
 
+    /** Steps the clock forward to {@code epochMillis}; a time already passed is refused. */
+    public void advanceTo(long epochMillis) {
+        long before = millis.getAndUpdate(current -> Math.max(current, epochMillis));
+        if (before > epochMillis) {
+            throw new IllegalArgumentException("a clock does not go back: it reads " + before + ", asked for " + epochMillis);
+        }
+    }
+
     @Override
     public long millis() {
         return millis.get();

@@ -35,15 +35,29 @@ final class ReferenceBackend implements RegistryBackend {
     private final Store store;
     private final Clock clock;
 
+    /** An instance on the namespace's store; a new store seeds its counter from the clock in microseconds. */
     ReferenceBackend(Clock clock, String namespace) {
+        this(clock, namespace, clock.millis() * 1000);
+    }
+
+    private ReferenceBackend(Clock clock, String namespace, long seed) {
         this.clock = clock;
-        this.store = STORES.computeIfAbsent(namespace, n -> new Store());
+        this.store = STORES.computeIfAbsent(namespace, n -> new Store(seed));
+    }
+
+    /** Broken on purpose: a new store counts epochs from 1, so epochs repeat across a loss of the store. */
+    static ReferenceBackend countingFromOne(Clock clock, String namespace) {
+        return new ReferenceBackend(clock, namespace, 0);
     }
 
     private static final class Store {
         final Map<String, Relay> relays = new HashMap<>();
         final Map<String, Agent> agents = new HashMap<>();
         long counter;
+
+        Store(long seed) {
+            this.counter = seed;
+        }
     }
 
     private record Relay(RelayRegistration registration, long incarnation, long registeredAt, long heartbeatAt, long expiresAt) {}

@@ -1,5 +1,6 @@
 package io.aeroarc.registry.core;
 
+import io.aeroarc.registry.spi.BackendMisconfiguredException;
 import io.aeroarc.registry.spi.BackendUnavailableException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -130,7 +131,9 @@ final class CallBatcher<I, R> {
             }
         } catch (BackendUnavailableException e) {
             for (Call<I, R> call : calls) {
-                call.fail(new BackendUnavailableException(e.getMessage(), e));
+                // Each caller gets its own exception of the same class: a misconfiguration stays one.
+                call.fail(e instanceof BackendMisconfiguredException ? new BackendMisconfiguredException(e.getMessage(), e)
+                        : new BackendUnavailableException(e.getMessage(), e));
             }
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.WARNING, operation + " batch of " + calls.size() + " failed; running its items alone", e);

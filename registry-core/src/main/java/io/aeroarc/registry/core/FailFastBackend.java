@@ -2,6 +2,7 @@ package io.aeroarc.registry.core;
 
 import io.aeroarc.registry.spi.AgentDeregistration;
 import io.aeroarc.registry.spi.AgentHeartbeat;
+import io.aeroarc.registry.spi.BackendMisconfiguredException;
 import io.aeroarc.registry.spi.BackendUnavailableException;
 import io.aeroarc.registry.spi.BatchRenewal;
 import io.aeroarc.registry.spi.CallDeadline;
@@ -119,8 +120,15 @@ public final class FailFastBackend implements RegistryBackend {
     public void probe() {
         try {
             delegate.probe();
+        } catch (BackendMisconfiguredException e) {
+            availability.misconfigured("probe: " + e.getMessage());
+            throw e;
         } catch (BackendUnavailableException e) {
             availability.unavailable("probe: " + e.getMessage());
+            throw e;
+        } catch (RuntimeException e) {
+            // A bug in the probe is not an outage either.
+            availability.answered();
             throw e;
         }
         availability.answered();
@@ -138,11 +146,18 @@ public final class FailFastBackend implements RegistryBackend {
 
     private <T> T guarded(Supplier<T> call) {
         if (!availability.tryAdmit()) {
+            if (availability.state() == StorageAvailability.State.MISCONFIGURED) {
+                throw new BackendMisconfiguredException("storage known to refuse the registry's configuration; not tried");
+            }
             throw new BackendUnavailableException("storage known to be unavailable; not tried");
         }
         T result;
         try {
             result = call.get();
+        } catch (BackendMisconfiguredException e) {
+            // The storage answered, with a refusal that waiting does not cure; the deadline does not matter.
+            availability.misconfigured(e.getMessage());
+            throw e;
         } catch (BackendUnavailableException e) {
             if (deadline != null && deadline.isExpired()) {
                 availability.trialAbandoned();
@@ -151,7 +166,7 @@ public final class FailFastBackend implements RegistryBackend {
             }
             throw e;
         } catch (RuntimeException e) {
-            // Any other failure still came from a storage that answered, or from our own code.
+            // Any other failure is a bug, ours or the backend's, from a storage that answered: not an outage.
             availability.answered();
             throw e;
         }

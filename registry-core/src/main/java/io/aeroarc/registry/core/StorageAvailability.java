@@ -9,19 +9,22 @@ import java.util.function.LongSupplier;
  * health service.
  *
  * <pre>
- *   UP   --(a call or the probe: storage unavailable)-->  DOWN
- *   DOWN --(a trial call or the probe answers)--------->  UP
+ *   UP            --(a call or the probe: storage unavailable)-->   DOWN
+ *   UP, DOWN      --(a call or the probe: storage misconfigured)--> MISCONFIGURED
+ *   DOWN, MISCONF --(a trial call or the probe answers)--------->   UP
  * </pre>
  *
  * While DOWN, calls are refused at once without a storage round trip, except one trial call at a
  * time and at most one per {@link #trialInterval}, so recovery is seen by calls as well as by the
  * health probe (which probes faster while DOWN). Any answer from the storage counts, also "not
- * found": only {@code BackendUnavailableException} means the storage is down.
+ * found" and a backend's bug: only {@code BackendUnavailableException} means the storage is down.
+ * MISCONFIGURED (the storage refuses the registry's credentials or rights) behaves as DOWN, so the
+ * fix is seen as soon as it is made, and is told apart for the operator's log.
  */
 public final class StorageAvailability {
 
-    /** The two states; the health service publishes SERVING for UP and NOT_SERVING for DOWN. */
-    public enum State { UP, DOWN }
+    /** The states; the health service publishes SERVING for UP and NOT_SERVING for the others. */
+    public enum State { UP, DOWN, MISCONFIGURED }
 
     /** Told of every change of state, on the thread that saw it; must return quickly. */
     public interface Listener {
@@ -74,7 +77,7 @@ public final class StorageAvailability {
         boolean changed;
         synchronized (this) {
             trialInFlight.set(false);
-            changed = state == State.DOWN;
+            changed = state != State.UP;
             state = State.UP;
         }
         if (changed) {
@@ -84,17 +87,26 @@ public final class StorageAvailability {
 
     /** The storage did not answer a call or the probe. */
     public void unavailable(String reason) {
+        moveTo(State.DOWN, reason);
+    }
+
+    /** The storage answered a call or the probe by refusing the registry's credentials or rights. */
+    public void misconfigured(String reason) {
+        moveTo(State.MISCONFIGURED, reason);
+    }
+
+    private void moveTo(State next, String reason) {
         boolean changed;
         synchronized (this) {
             trialInFlight.set(false);
-            changed = state == State.UP;
-            if (changed) {
-                state = State.DOWN;
+            changed = state != next;
+            if (state == State.UP) {
                 lastTrialNanos = nanoTime.getAsLong();
             }
+            state = next;
         }
         if (changed) {
-            listener.changed(State.DOWN, reason);
+            listener.changed(next, reason);
         }
     }
 

@@ -3,10 +3,12 @@ package io.aeroarc.registry.core;
 import io.aeroarc.registry.backend.memory.MemoryBackend;
 import io.aeroarc.registry.spi.BackendContext;
 import io.aeroarc.registry.spi.RegistryBackend;
+import io.aeroarc.registry.spi.RegistryBackendProvider;
 import io.aeroarc.registry.tck.ForwardingBackend;
 import io.aeroarc.registry.tck.RegistryBackendTck;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -33,5 +35,16 @@ class CoalescingBackendTckTest extends RegistryBackendTck {
             }
         };
         return new CoalescingBackend(oneAtATime, new CoalescingBackend.Options(50, 1));
+    }
+
+    /** A wrapper the server puts around any backend; it has no provider of its own. */
+    @Override
+    protected Optional<RegistryBackendProvider> provider() {
+        return Optional.empty();
+    }
+
+    @Override
+    protected boolean usesContextClock() {
+        return true;
     }
 }

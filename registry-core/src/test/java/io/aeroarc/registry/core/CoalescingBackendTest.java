@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 import io.aeroarc.registry.backend.memory.MemoryBackend;
 import io.aeroarc.registry.spi.AgentHeartbeat;
 import io.aeroarc.registry.spi.AgentHeartbeatRequest;
+import io.aeroarc.registry.spi.BackendMisconfiguredException;
 import io.aeroarc.registry.spi.BackendUnavailableException;
 import io.aeroarc.registry.spi.CallDeadline;
 import io.aeroarc.registry.spi.Fence;
@@ -263,11 +264,22 @@ class CoalescingBackendTest {
 
     @Test
     void a_failed_round_trip_fails_each_of_its_callers_as_unavailable() throws Exception {
+        assertEachCallerOfAFailedRoundTripGets(new BackendUnavailableException("storage timed out"), BackendUnavailableException.class);
+    }
+
+    @Test
+    void a_refused_round_trip_fails_each_of_its_callers_as_misconfigured() throws Exception {
+        assertEachCallerOfAFailedRoundTripGets(new BackendMisconfiguredException("storage timed out: NOPERM"),
+                BackendMisconfiguredException.class);
+    }
+
+    private void assertEachCallerOfAFailedRoundTripGets(RuntimeException failure, Class<? extends RuntimeException> expected)
+            throws Exception {
         placeAgents(10);
         RegistryBackend failingBatches = new ForwardingBackend(counting) {
             @Override
             public List<Optional<RelayPlacement>> getPlacementBatch(List<String> agentIds) {
-                throw new BackendUnavailableException("storage timed out");
+                throw failure;
             }
         };
         CoalescingBackend coalescing = new CoalescingBackend(failingBatches, new CoalescingBackend.Options(1000, 1));
@@ -285,7 +297,7 @@ class CoalescingBackendTest {
         assertThat(holder.get(10, TimeUnit.SECONDS)).isPresent();
         for (Future<Optional<RelayPlacement>> call : gathered) {
             assertThatThrownBy(() -> call.get(10, TimeUnit.SECONDS)).cause()
-                    .isInstanceOf(BackendUnavailableException.class).hasMessageContaining("storage timed out");
+                    .isExactlyInstanceOf(expected).hasMessageContaining("storage timed out");
         }
         assertThat(coalescing.getPlacement("agent-1")).as("the next lone call works").isPresent();
     }

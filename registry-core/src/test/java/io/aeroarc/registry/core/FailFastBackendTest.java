@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.aeroarc.registry.backend.memory.MemoryBackend;
+import io.aeroarc.registry.spi.BackendMisconfiguredException;
 import io.aeroarc.registry.spi.BackendUnavailableException;
 import io.aeroarc.registry.spi.CallDeadline;
 import io.aeroarc.registry.spi.RelayRecord;
@@ -15,6 +16,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 
 /** The fail-fast state machine: DOWN on an unavailable storage, refusing without a round trip, UP on the first answer. */
@@ -76,6 +78,35 @@ class FailFastBackendTest {
     }
 
     @Test
+    void a_misconfigured_storage_is_told_apart_refused_as_misconfigured_and_seen_fixed_by_the_probe() {
+        storage.failure = () -> new BackendMisconfiguredException("WRONGPASS");
+        assertThatThrownBy(() -> backend.getRelay("relay-a")).isInstanceOf(BackendMisconfiguredException.class);
+        assertThat(availability.state()).isEqualTo(StorageAvailability.State.MISCONFIGURED);
+        assertThatThrownBy(() -> backend.getRelay("relay-a")).as("refused without a round trip, still as misconfigured")
+                .isInstanceOf(BackendMisconfiguredException.class).hasMessageContaining("not tried");
+        assertThat(storage.calls.get()).isEqualTo(1);
+        assertThatThrownBy(backend::probe).isInstanceOf(BackendMisconfiguredException.class);
+        assertThat(availability.state()).as("a misconfiguration is not an outage, also to the probe").isEqualTo(StorageAvailability.State.MISCONFIGURED);
+
+        storage.failure = null;
+        backend.probe();
+        assertThat(availability.state()).isEqualTo(StorageAvailability.State.UP);
+        assertThat(transitions).containsExactly("MISCONFIGURED", "UP");
+    }
+
+    @Test
+    void a_bug_neither_marks_the_storage_down_nor_is_hidden() {
+        storage.failure = () -> new IllegalStateException("WRONGTYPE Operation against a key holding the wrong kind of value");
+        assertThatThrownBy(() -> backend.getRelay("relay-a")).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(backend::probe).isInstanceOf(IllegalStateException.class);
+        assertThat(availability.state()).isEqualTo(StorageAvailability.State.UP);
+        storage.failure = null;
+        assertThat(backend.getRelay("relay-a")).isEmpty();
+        assertThat(storage.calls.get()).as("every call reached the storage").isEqualTo(2);
+        assertThat(transitions).isEmpty();
+    }
+
+    @Test
     void call_deadlines_bound_a_timeout_by_the_time_left() {
         assertThat(CallDeadline.after(Duration.ofMinutes(1)).bound(Duration.ofSeconds(2))).isEqualTo(Duration.ofSeconds(2));
         assertThat(CallDeadline.after(Duration.ofMillis(300)).bound(Duration.ofSeconds(2))).isLessThanOrEqualTo(Duration.ofMillis(300));
@@ -87,6 +118,8 @@ class FailFastBackendTest {
     private static final class Outage extends ForwardingBackend {
         final AtomicInteger calls = new AtomicInteger();
         volatile boolean down;
+        /** When set, every call and the probe throw what it makes. */
+        volatile Supplier<RuntimeException> failure;
 
         Outage(MemoryBackend delegate) {
             super(delegate);
@@ -98,6 +131,9 @@ class FailFastBackendTest {
             if (down) {
                 throw new BackendUnavailableException("connection refused");
             }
+            if (failure != null) {
+                throw failure.get();
+            }
             return super.getRelay(relayId);
         }
 
@@ -105,6 +141,9 @@ class FailFastBackendTest {
         public void probe() {
             if (down) {
                 throw new BackendUnavailableException("connection refused");
+            }
+            if (failure != null) {
+                throw failure.get();
             }
         }
     }

@@ -2,6 +2,8 @@ package io.aeroarc.registry.server;
 
 import io.aeroarc.registry.api.v1.AeroRegistryGrpc;
 import io.aeroarc.registry.core.StorageAvailability;
+import io.aeroarc.registry.spi.BackendMisconfiguredException;
+import io.aeroarc.registry.spi.BackendUnavailableException;
 import io.aeroarc.registry.spi.RegistryBackend;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.protobuf.services.HealthStatusManager;
@@ -18,7 +20,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Probes the backend and publishes the {@link StorageAvailability} through the standard health
- * service: SERVING while UP, NOT_SERVING while DOWN. Calls that find the storage down turn health
+ * service: SERVING while UP, NOT_SERVING while DOWN or MISCONFIGURED. Calls that find the storage down turn health
  * NOT_SERVING at once, without waiting for the next probe. The probe runs every
  * {@code interval} while UP and every {@code downInterval} while DOWN, so recovery is seen
  * quickly even when no call comes. Logs only the transitions.
@@ -40,6 +42,8 @@ final class BackendHealthMonitor implements AutoCloseable, StorageAvailability.L
     private Future<?> pendingProbe;
     private long lastProbeNanos;
     private ServingStatus status;
+    private StorageAvailability.State published;
+    private String reason;
 
     BackendHealthMonitor(String backendName, HealthStatusManager health, Duration interval, Duration downInterval, Duration probeTimeout) {
         this.backendName = backendName;
@@ -65,9 +69,14 @@ final class BackendHealthMonitor implements AutoCloseable, StorageAvailability.L
         return status;
     }
 
+    /** Why health last changed, as logged. */
+    synchronized String reason() {
+        return reason;
+    }
+
     @Override
     public void changed(StorageAvailability.State state, String reason) {
-        publish(state == StorageAvailability.State.UP ? ServingStatus.SERVING : ServingStatus.NOT_SERVING, reason);
+        publish(state, reason);
     }
 
     private void tick() {
@@ -89,7 +98,15 @@ final class BackendHealthMonitor implements AutoCloseable, StorageAvailability.L
         } catch (TimeoutException e) {
             availability.unavailable("probe timed out after " + probeTimeout.toMillis() + " ms");
         } catch (ExecutionException e) {
-            availability.unavailable(String.valueOf(e.getCause().getMessage()));
+            Throwable cause = e.getCause();
+            if (cause instanceof BackendMisconfiguredException) {
+                availability.misconfigured(String.valueOf(cause.getMessage()));
+            } else if (cause instanceof BackendUnavailableException) {
+                availability.unavailable(String.valueOf(cause.getMessage()));
+            } else {
+                // A bug in the backend's probe: the storage answered, so health stays as it is.
+                LOG.error("backend {} probe failed with a bug; health unchanged", backendName, cause);
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return;
@@ -99,18 +116,23 @@ final class BackendHealthMonitor implements AutoCloseable, StorageAvailability.L
         changed(availability.state(), "probe");
     }
 
-    private synchronized void publish(ServingStatus next, String reason) {
-        if (next == status) {
+    private synchronized void publish(StorageAvailability.State state, String reason) {
+        if (state == published) {
             return;
         }
-        ServingStatus previous = status;
+        ServingStatus next = state == StorageAvailability.State.UP ? ServingStatus.SERVING : ServingStatus.NOT_SERVING;
+        StorageAvailability.State previous = published;
+        published = state;
+        this.reason = reason;
         status = next;
         health.setStatus("", next);
         health.setStatus(AeroRegistryGrpc.SERVICE_NAME, next);
-        if (next == ServingStatus.SERVING) {
-            LOG.info("backend {} answers{}; health SERVING", backendName, previous == null ? "" : " again");
-        } else {
-            LOG.warn("backend {} is unavailable: {}; health NOT_SERVING, calls fail fast until it answers", backendName, reason);
+        switch (state) {
+            case UP -> LOG.info("backend {} answers{}; health SERVING", backendName, previous == null ? "" : " again");
+            case DOWN -> LOG.warn("backend {} is unavailable: {}; health NOT_SERVING, calls fail fast until it answers", backendName, reason);
+            case MISCONFIGURED -> LOG.error("backend {} is misconfigured: {}; health NOT_SERVING, calls answer UNAVAILABLE until the "
+                    + "storage accepts the registry: fix the backend options (credentials) or the storage's users and grants",
+                    backendName, reason);
         }
     }
 

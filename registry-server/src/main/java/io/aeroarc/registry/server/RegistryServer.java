@@ -203,19 +203,36 @@ public final class RegistryServer {
         }
     }
 
+    /**
+     * Probes the storage once, then listens.
+     *
+     * @throws IllegalArgumentException when the storage refuses the registry's credentials or
+     *     rights: a configuration error, reported before the port opens like a bad flag
+     * @throws UncheckedIOException when the port cannot be bound
+     */
     public RegistryServer start() {
+        healthMonitor.start(backend, availability);
+        if (availability.state() == StorageAvailability.State.MISCONFIGURED) {
+            closeUnstarted();
+            throw new IllegalArgumentException("backend " + backendName + " refuses the registry's configuration: "
+                    + healthMonitor.reason() + "; check the --backend-option credentials and the storage's users and grants");
+        }
         try {
             server.start();
         } catch (IOException e) {
-            admission.close();
-            serviceExecutor.shutdownNow();
-            transportGuards.ifPresent(TransportGuards::close);
-            backend.close();
-            security.close();
+            closeUnstarted();
             throw new UncheckedIOException("cannot listen: " + e.getMessage(), e);
         }
-        healthMonitor.start(backend, availability);
         return this;
+    }
+
+    private void closeUnstarted() {
+        healthMonitor.close();
+        admission.close();
+        serviceExecutor.shutdownNow();
+        transportGuards.ifPresent(TransportGuards::close);
+        backend.close();
+        security.close();
     }
 
     public int port() {

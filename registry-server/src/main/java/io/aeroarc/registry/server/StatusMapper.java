@@ -1,6 +1,7 @@
 package io.aeroarc.registry.server;
 
 import io.aeroarc.registry.core.RegistryException;
+import io.aeroarc.registry.spi.BackendMisconfiguredException;
 import io.aeroarc.registry.spi.BackendUnavailableException;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -8,6 +9,10 @@ import io.grpc.StatusRuntimeException;
 /**
  * The one place where failures become gRPC statuses. Clients get a clean description; the cause
  * stays attached to the status for the server's log and is never sent.
+ *
+ * <p>Backend failures come in three classes: an outage ({@code BackendUnavailableException}) and a
+ * misconfiguration ({@code BackendMisconfiguredException}) are UNAVAILABLE, retried by clients;
+ * anything else a backend throws is a bug, INTERNAL, logged with its stack trace.
  */
 final class StatusMapper {
 
@@ -41,6 +46,13 @@ final class StatusMapper {
                 case FAILED_PRECONDITION -> Status.FAILED_PRECONDITION;
             };
             return status.withDescription(expected.getMessage());
+        }
+        if (failure instanceof BackendMisconfiguredException) {
+            // UNAVAILABLE, not FAILED_PRECONDITION: to this registry's clients FAILED_PRECONDITION
+            // means "the agent moved, stop serving it", and their retry policies retry UNAVAILABLE
+            // with back-off, which is right: the calls succeed unchanged once an operator fixes it.
+            return Status.UNAVAILABLE.withDescription("storage backend refuses the registry's configuration; retry later")
+                    .withCause(failure);
         }
         if (failure instanceof BackendUnavailableException) {
             return Status.UNAVAILABLE.withDescription("storage backend unavailable; retry later").withCause(failure);

@@ -33,9 +33,11 @@ import java.util.OptionalLong;
  *   <li><b>Time.</b> Times are Unix milliseconds of the backend's clock: the
  *       {@link BackendContext#clock()} unless the backend documents another source.</li>
  *   <li><b>Failures.</b> Every method may throw {@link BackendUnavailableException} when the
- *       storage cannot be reached or does not answer within the backend's own timeout. No method
- *       may block without bound. Expected outcomes (absent, fenced) are return values, never
- *       exceptions.</li>
+ *       storage cannot be reached or does not answer within the backend's own timeout, and its
+ *       subclass {@link BackendMisconfiguredException} when the storage answers but refuses the
+ *       registry as configured (authentication, rights). Any other exception is a bug: clients
+ *       get INTERNAL and the health of the server does not change. No method may block without
+ *       bound. Expected outcomes (absent, fenced) are return values, never exceptions.</li>
  *   <li><b>Threads.</b> Implementations are safe for concurrent use, and several instances on
  *       one shared store (several registry servers) must keep these guarantees together.</li>
  * </ul>

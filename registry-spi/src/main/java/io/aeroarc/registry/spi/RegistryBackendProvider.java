@@ -15,7 +15,9 @@ public interface RegistryBackendProvider {
      *
      * <p>Must not fail because the storage is unreachable right now: the backend then reports
      * through {@link RegistryBackend#probe()} and {@link BackendUnavailableException} and
-     * recovers when the storage returns.
+     * recovers when the storage returns. Nor because the storage refuses the credentials: the
+     * probe reports that as {@link BackendMisconfiguredException}, which the server turns into a
+     * configuration error at start-up (exit status 2) and into NOT_SERVING later.
      *
      * @throws IllegalArgumentException when an option is unknown or malformed; the message names
      *     the option and is shown to the operator as is

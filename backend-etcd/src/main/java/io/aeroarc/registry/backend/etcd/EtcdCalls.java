@@ -1,5 +1,6 @@
 package io.aeroarc.registry.backend.etcd;
 
+import io.aeroarc.registry.spi.BackendMisconfiguredException;
 import io.aeroarc.registry.spi.BackendUnavailableException;
 import io.aeroarc.registry.spi.GoDurations;
 import io.etcd.jetcd.ByteSequence;
@@ -182,12 +183,34 @@ final class EtcdCalls {
             if (reason.contains(MISSING_LEASE)) {
                 throw new StaleLeaseException(cause);
             }
-            throw new BackendUnavailableException("etcd could not " + action + ": " + reason, cause);
+            throw classify(cause, "etcd could not " + action + ": " + reason);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             future.cancel(true);
             throw new BackendUnavailableException("interrupted while waiting for etcd to " + action, e);
         }
+    }
+
+    /**
+     * An answer from etcd (or the lack of one) as the SPI's class of failure, by its gRPC code:
+     * UNAUTHENTICATED and PERMISSION_DENIED (and etcd's "authentication failed", which it sends as
+     * INVALID_ARGUMENT) are a misconfiguration; INVALID_ARGUMENT, FAILED_PRECONDITION, OUT_OF_RANGE,
+     * UNIMPLEMENTED, INTERNAL, DATA_LOSS, ALREADY_EXISTS and NOT_FOUND are a bug in the registry's
+     * requests; the rest (UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, ABORTED, CANCELLED,
+     * UNKNOWN, and failures without a code) are an outage.
+     */
+    static RuntimeException classify(Throwable cause, String message) {
+        String code = cause instanceof EtcdException etcd ? etcd.getErrorCode().name() : Status.fromThrowable(cause).getCode().name();
+        String text = String.valueOf(message);
+        if (code.equals("UNAUTHENTICATED") || code.equals("PERMISSION_DENIED") || text.contains("authentication failed")
+                || text.contains("invalid auth token") || text.contains("user name is empty")) {
+            return new BackendMisconfiguredException(message + " (etcd refuses the registry's credentials or rights)", cause);
+        }
+        return switch (code) {
+            case "INVALID_ARGUMENT", "FAILED_PRECONDITION", "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL", "DATA_LOSS", "ALREADY_EXISTS",
+                    "NOT_FOUND" -> new IllegalStateException(message + " (a request etcd refuses: a bug)", cause);
+            default -> new BackendUnavailableException(message, cause);
+        };
     }
 
     private static Throwable unwrap(Throwable failure) {

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.aeroarc.registry.spi.BackendContext;
 import io.aeroarc.registry.spi.BackendOptions;
+import io.aeroarc.registry.spi.BackendMisconfiguredException;
 import io.aeroarc.registry.spi.BackendUnavailableException;
 import io.aeroarc.registry.spi.RegistryBackend;
 import io.aeroarc.registry.spi.RelayRegistration;
@@ -106,7 +107,7 @@ class EtcdSecurityTest {
     }
 
     @Test
-    void user_and_password_authenticate_and_a_wrong_password_is_unavailable_not_a_hang() throws Exception {
+    void user_and_password_authenticate_and_a_wrong_password_is_a_misconfiguration_not_a_hang() throws Exception {
         Auth auth = root.getAuthClient();
         ByteSequence rootUser = bytes("root");
         auth.userAdd(rootUser, bytes("root-password")).get(5, TimeUnit.SECONDS);
@@ -127,8 +128,8 @@ class EtcdSecurityTest {
             assertThat(registry.getRelay("relay-a")).isPresent();
 
             long start = System.nanoTime();
-            assertThatThrownBy(wrongPassword::probe).isInstanceOf(BackendUnavailableException.class)
-                    .hasMessageContaining("UNAUTHENTICATED");
+            assertThatThrownBy(wrongPassword::probe).as("a refused password is a misconfiguration, not an outage")
+                    .isInstanceOf(BackendMisconfiguredException.class).hasMessageContaining("UNAUTHENTICATED");
             assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThanOrEqualTo(Duration.ofSeconds(3));
         } finally {
             auth.authDisable().get(5, TimeUnit.SECONDS);

@@ -1,6 +1,7 @@
 package io.aeroarc.registry.backend.postgres;
 
 import com.zaxxer.hikari.HikariDataSource;
+import io.aeroarc.registry.spi.BackendMisconfiguredException;
 import io.aeroarc.registry.spi.BackendUnavailableException;
 import io.aeroarc.registry.spi.CallDeadline;
 import java.sql.Connection;
@@ -10,7 +11,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Runs work on a pooled connection, making sure the schema is migrated first, and turns every
- * SQL failure into {@link BackendUnavailableException}.
+ * SQL failure into the SPI's class for it ({@link PostgresErrors}).
  *
  * <p>The schema is migrated at start-up when the database answers, and otherwise by the first
  * call that reaches it. A call that finds the schema gone (a database restored from scratch)
@@ -24,10 +25,6 @@ final class Database implements AutoCloseable {
     }
 
     private static final System.Logger LOG = System.getLogger(Database.class.getName());
-
-    /** SQLSTATEs of a missing table or schema. */
-    private static final String UNDEFINED_TABLE = "42P01";
-    private static final String INVALID_SCHEMA_NAME = "3F000";
 
     /** How much longer than statement_timeout the socket waits, for a live server's own timeout to win. */
     static final Duration SOCKET_MARGIN = Duration.ofMillis(250);
@@ -61,7 +58,9 @@ final class Database implements AutoCloseable {
     /**
      * Runs {@code work}; {@code operation} names it in the error.
      *
-     * @throws BackendUnavailableException when the database cannot be reached, times out or fails
+     * @throws BackendUnavailableException when the database cannot be reached or times out, and
+     *     its subclass BackendMisconfiguredException when it refuses the registry's credentials or
+     *     rights; IllegalStateException for any other SQL failure, a bug
      */
     <T> T run(String operation, Work<T> work) {
         try (Connection connection = pool.getConnection()) {
@@ -71,10 +70,11 @@ final class Database implements AutoCloseable {
             connection.setNetworkTimeout(Runnable::run, (int) Math.min(Integer.MAX_VALUE, socketReadBound().toMillis()));
             return work.run(connection);
         } catch (SQLException e) {
-            if (UNDEFINED_TABLE.equals(e.getSQLState()) || INVALID_SCHEMA_NAME.equals(e.getSQLState())) {
+            String state = PostgresErrors.sqlState(e);
+            if (PostgresErrors.UNDEFINED_TABLE.equals(state) || PostgresErrors.INVALID_SCHEMA_NAME.equals(state)) {
                 migrated.set(false);
             }
-            throw new BackendUnavailableException("postgres: " + operation + " failed: " + describe(e), e);
+            throw PostgresErrors.classify(operation, e, describe(e));
         }
     }
 
@@ -106,9 +106,13 @@ final class Database implements AutoCloseable {
     void migrateIfReachable() {
         try {
             run("schema migration", connection -> null);
+        } catch (BackendMisconfiguredException e) {
+            LOG.log(System.Logger.Level.ERROR, "PostgreSQL refuses the registry at start-up; the schema is not migrated: " + e.getMessage());
         } catch (BackendUnavailableException e) {
             LOG.log(System.Logger.Level.WARNING, "PostgreSQL is not reachable at start-up; the schema will be migrated by the first call"
                     + " that reaches it: " + e.getMessage());
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.ERROR, "the schema migration failed at start-up; the first call tries again", e);
         }
     }
 

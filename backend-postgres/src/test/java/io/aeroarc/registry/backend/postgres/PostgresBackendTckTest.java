@@ -1,7 +1,9 @@
 package io.aeroarc.registry.backend.postgres;
 
 import io.aeroarc.registry.spi.BackendContext;
+import io.aeroarc.registry.spi.BackendOptions;
 import io.aeroarc.registry.spi.RegistryBackend;
+import io.aeroarc.registry.spi.RegistryBackendProvider;
 import io.aeroarc.registry.tck.RegistryBackendTck;
 import io.aeroarc.registry.tck.StorageControl;
 import io.aeroarc.registry.testsupport.PostgresTestServer;
@@ -33,6 +35,16 @@ class PostgresBackendTckTest extends RegistryBackendTck {
     @Override
     protected RegistryBackend createBackend(BackendContext context, String namespace) {
         return new PostgresBackendProvider().create(schemas.options(namespace), context);
+    }
+
+    @Override
+    protected Optional<RegistryBackendProvider> provider() {
+        return Optional.of(new PostgresBackendProvider());
+    }
+
+    @Override
+    protected BackendOptions providerOptions(String namespace) {
+        return schemas.options(namespace);
     }
 
     @Override

@@ -1,18 +1,16 @@
 package io.aeroarc.registry.backend.redis;
 
-import io.aeroarc.registry.spi.BackendUnavailableException;
 import java.util.List;
 import redis.clients.jedis.ConnectionPoolConfig;
 import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.RedisClient;
-import redis.clients.jedis.exceptions.JedisConnectionException;
 import redis.clients.jedis.exceptions.JedisException;
 import redis.clients.jedis.exceptions.JedisNoScriptException;
 
 /**
  * Runs the registry's scripts on a pooled Jedis client, one EVALSHA per call, and turns every
- * Redis failure into {@link BackendUnavailableException}.
+ * Redis failure into the SPI's class for it ({@link RedisErrors}).
  *
  * <p>Scripts are not loaded up front: EVALSHA names them by their digest, and the first NOSCRIPT
  * (a fresh or restarted Redis) loads the one script and repeats the call. So creating the backend
@@ -64,7 +62,7 @@ final class ScriptRunner implements AutoCloseable {
                 return client.evalsha(script.sha1(), NO_KEYS, args);
             }
         } catch (JedisException e) {
-            throw unavailable(script.fileName(), e);
+            throw RedisErrors.classify(description, script.fileName(), e);
         }
     }
 
@@ -78,13 +76,8 @@ final class ScriptRunner implements AutoCloseable {
         try {
             client.ping();
         } catch (JedisException e) {
-            throw unavailable("PING", e);
+            throw RedisErrors.classify(description, "PING", e);
         }
-    }
-
-    private BackendUnavailableException unavailable(String what, JedisException e) {
-        String reason = e instanceof JedisConnectionException ? "unreachable or timed out" : "failed";
-        return new BackendUnavailableException("redis at " + description + " " + reason + " (" + what + "): " + e.getMessage(), e);
     }
 
     @Override

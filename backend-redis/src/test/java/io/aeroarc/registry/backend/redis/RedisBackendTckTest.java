@@ -3,6 +3,7 @@ package io.aeroarc.registry.backend.redis;
 import io.aeroarc.registry.spi.BackendContext;
 import io.aeroarc.registry.spi.BackendOptions;
 import io.aeroarc.registry.spi.RegistryBackend;
+import io.aeroarc.registry.spi.RegistryBackendProvider;
 import io.aeroarc.registry.tck.RegistryBackendTck;
 import io.aeroarc.registry.tck.StorageControl;
 import io.aeroarc.registry.testsupport.RedisTestServer;
@@ -41,7 +42,9 @@ class RedisBackendTckTest extends RegistryBackendTck {
     @AfterEach
     void deleteTheRulesKeys() {
         try (RawRedis raw = new RawRedis(server)) {
-            raw.deleteAll(testPrefix(namespace));
+            for (String used : namespacesOfThisRule()) {
+                raw.deleteAll(testPrefix(used));
+            }
         }
     }
 
@@ -51,9 +54,19 @@ class RedisBackendTckTest extends RegistryBackendTck {
 
     @Override
     protected RegistryBackend createBackend(BackendContext context, String namespace) {
+        return new RedisBackendProvider().create(providerOptions(namespace), context);
+    }
+
+    @Override
+    protected Optional<RegistryBackendProvider> provider() {
+        return Optional.of(new RedisBackendProvider());
+    }
+
+    @Override
+    protected BackendOptions providerOptions(String namespace) {
         Map<String, String> options = new HashMap<>(server.backendOptions());
         options.put(RedisSettings.KEY_PREFIX, testPrefix(namespace));
-        return new RedisBackendProvider().create(BackendOptions.of(RedisBackendProvider.NAME, options), context);
+        return BackendOptions.of(RedisBackendProvider.NAME, options);
     }
 
     @Override
