@@ -119,7 +119,7 @@ public abstract class BackendTckSupport {
     }
 
     private RegistryBackend newInstance() {
-        RegistryBackend instance = createBackend(new BackendContext(Clock.systemUTC(), shortTtl(), shortTtl()), namespace);
+        RegistryBackend instance = createBackend(new BackendContext(Clock.systemUTC()), namespace);
         instances.add(instance);
         return instance;
     }

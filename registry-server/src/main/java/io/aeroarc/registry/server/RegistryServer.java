@@ -12,7 +12,7 @@ import io.aeroarc.registry.server.security.Security;
 import io.aeroarc.registry.server.security.SecurityConfig;
 import io.aeroarc.registry.spi.BackendContext;
 import io.aeroarc.registry.spi.BackendOptions;
-import io.aeroarc.registry.spi.GoDurations;
+import io.aeroarc.registry.core.GoDurations;
 import io.aeroarc.registry.spi.PlacementRecord;
 import io.aeroarc.registry.spi.RegistryBackend;
 import io.grpc.InsecureServerCredentials;
@@ -155,7 +155,7 @@ public final class RegistryServer {
             } else {
                 credentials = InsecureServerCredentials.create();
             }
-            BackendContext context = new BackendContext(Clock.systemUTC(), settings.relayTtl(), settings.agentTtl());
+            BackendContext context = new BackendContext(Clock.systemUTC());
             RegistryBackend opened = backends.open(config.backend(), BackendOptions.of(config.backend(), config.backendOptions()), context, settings);
             backend = config.coalescing().<RegistryBackend>map(options -> new CoalescingBackend(opened, options)).orElse(opened);
         } catch (RuntimeException e) {

@@ -37,7 +37,7 @@ class RedisSweepTest {
 
     private static final Duration LONG_TTL = Duration.ofMinutes(5);
     /** Long context TTLs put the first background sweep 30s out, so only the tests sweep. */
-    private static final BackendContext CONTEXT = new BackendContext(Clock.systemUTC(), LONG_TTL, LONG_TTL);
+    private static final BackendContext CONTEXT = new BackendContext(Clock.systemUTC());
     private static final int RELAYS = 1_000;
     private static final int AGENTS_PER_RELAY = 100;
     /**
