@@ -16,10 +16,10 @@ public final class DaemonThreads {
         return runnable -> daemon(runnable, name);
     }
 
-    /** Threads named {@code prefix-1}, {@code prefix-2}...: for pools. */
+    /** Threads named {@code prefix0}, {@code prefix1}...: for pools; give a prefix such as {@code "mine-io-"}. */
     public static ThreadFactory numbered(String prefix) {
-        AtomicInteger count = new AtomicInteger();
-        return runnable -> daemon(runnable, prefix + "-" + count.incrementAndGet());
+        AtomicInteger created = new AtomicInteger();
+        return runnable -> daemon(runnable, prefix + created.getAndIncrement());
     }
 
     private static Thread daemon(Runnable runnable, String name) {

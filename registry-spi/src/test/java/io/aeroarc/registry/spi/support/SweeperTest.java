@@ -49,9 +49,9 @@ class SweeperTest {
     @Test
     void daemon_threads_are_named_for_their_owner() {
         Thread single = DaemonThreads.named("x-sweeper").newThread(() -> {});
-        Thread first = DaemonThreads.numbered("x-pool").newThread(() -> {});
+        Thread first = DaemonThreads.numbered("x-pool-").newThread(() -> {});
         assertThat(single.getName()).isEqualTo("x-sweeper");
         assertThat(single.isDaemon()).isTrue();
-        assertThat(first.getName()).isEqualTo("x-pool-1");
+        assertThat(first.getName()).isEqualTo("x-pool-0");
     }
 }
