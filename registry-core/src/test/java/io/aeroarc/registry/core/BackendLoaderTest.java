@@ -154,15 +154,24 @@ class BackendLoaderTest {
         }
     }
 
-    public static final class AlphaAgain implements RegistryBackendProvider {
+    /** A provider that is never created: only its name and SPI version matter. */
+    private abstract static class NamedOnly implements RegistryBackendProvider {
+        private final String name;
+        private final int spiVersion;
+
+        NamedOnly(String name, int spiVersion) {
+            this.name = name;
+            this.spiVersion = spiVersion;
+        }
+
         @Override
         public String name() {
-            return "alpha";
+            return name;
         }
 
         @Override
         public int spiVersion() {
-            return SPI_VERSION;
+            return spiVersion;
         }
 
         @Override
@@ -171,20 +180,15 @@ class BackendLoaderTest {
         }
     }
 
-    public static final class FromTheFuture implements RegistryBackendProvider {
-        @Override
-        public String name() {
-            return "future";
+    public static final class AlphaAgain extends NamedOnly {
+        public AlphaAgain() {
+            super("alpha", SPI_VERSION);
         }
+    }
 
-        @Override
-        public int spiVersion() {
-            return SPI_VERSION + 1;
-        }
-
-        @Override
-        public RegistryBackend create(BackendOptions options, BackendContext context) {
-            throw new UnsupportedOperationException("never created");
+    public static final class FromTheFuture extends NamedOnly {
+        public FromTheFuture() {
+            super("future", SPI_VERSION + 1);
         }
     }
 
@@ -207,20 +211,9 @@ class BackendLoaderTest {
     }
 
     /** The same name as {@link PluginOnly}, on the class path. */
-    public static final class Isolated implements RegistryBackendProvider {
-        @Override
-        public String name() {
-            return "isolated";
-        }
-
-        @Override
-        public int spiVersion() {
-            return SPI_VERSION;
-        }
-
-        @Override
-        public RegistryBackend create(BackendOptions options, BackendContext context) {
-            throw new UnsupportedOperationException("never created");
+    public static final class Isolated extends NamedOnly {
+        public Isolated() {
+            super("isolated", SPI_VERSION);
         }
     }
 
