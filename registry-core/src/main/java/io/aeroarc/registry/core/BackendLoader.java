@@ -161,6 +161,22 @@ public final class BackendLoader {
         }
     }
 
+    /**
+     * Creates the backend with its own class loader as the thread's context class loader: libraries
+     * that look classes up there while starting (JDBC drivers, gRPC name resolvers) then find the
+     * plugin's copies rather than the server's.
+     */
+    private static RegistryBackend create(RegistryBackendProvider provider, BackendOptions options, BackendContext context) {
+        Thread thread = Thread.currentThread();
+        ClassLoader previous = thread.getContextClassLoader();
+        thread.setContextClassLoader(provider.getClass().getClassLoader());
+        try {
+            return provider.create(options, context);
+        } finally {
+            thread.setContextClassLoader(previous);
+        }
+    }
+
     /** Provider names, sorted. */
     public Iterable<String> names() {
         return providers.keySet();
@@ -188,7 +204,7 @@ public final class BackendLoader {
         if (found == null) {
             throw new IllegalArgumentException("unknown --backend '" + name + "'; available: " + String.join(", ", providers.keySet()));
         }
-        RegistryBackend backend = found.provider().create(options, context);
+        RegistryBackend backend = create(found.provider(), options, context);
         try {
             TtlPolicy.requireSupported(name, backend.ttlSupport(), settings);
         } catch (IllegalArgumentException e) {

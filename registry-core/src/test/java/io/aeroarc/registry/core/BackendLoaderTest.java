@@ -93,7 +93,7 @@ class BackendLoaderTest {
         // The plugin's copy of the class, not the test class path's: the plugin sees only the JDK, the SPI and its jar.
         assertThatThrownBy(() -> loader.open("isolated", BackendOptions.none("isolated"), CONTEXT, SETTINGS))
                 .isInstanceOf(UnsupportedOperationException.class)
-                .hasMessage("loaded by plugin isolated-backend.jar");
+                .hasMessage("loaded by plugin isolated-backend.jar, created with context loader plugin isolated-backend.jar");
     }
 
     @Test
@@ -192,7 +192,7 @@ class BackendLoaderTest {
         }
     }
 
-    /** Self-contained, so its class file alone makes a plugin jar; says which loader loaded it. */
+    /** Self-contained, so its class file alone makes a plugin jar; says which loaders it sees. */
     public static final class PluginOnly implements RegistryBackendProvider {
         @Override
         public String name() {
@@ -206,7 +206,8 @@ class BackendLoaderTest {
 
         @Override
         public RegistryBackend create(BackendOptions options, BackendContext context) {
-            throw new UnsupportedOperationException("loaded by " + getClass().getClassLoader().getName());
+            throw new UnsupportedOperationException("loaded by " + getClass().getClassLoader().getName() + ", created with context loader "
+                    + Thread.currentThread().getContextClassLoader().getName());
         }
     }
 
