@@ -85,6 +85,13 @@ class SamplePluginJarIT {
         try (RegistryProcess registry = RegistryProcess.fromJar(JAR, List.of("--plugin-dir", plugins.toString(), "--backend", "memory-x",
                 "--memory-x-sweep-interval", "1s", "--grpc-listen-address", "127.0.0.1", "--grpc-listen-port", "0"))) {
             assertThat(registry.awaitServing()).contains("backend memory-x");
+            // Served by the plugin's own copy of the memory backend's classes.
+            ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", registry.port()).usePlaintext().build();
+            try {
+                FullApiCheck.run(channel);
+            } finally {
+                channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+            }
             registry.terminate();
             assertThat(registry.awaitExit()).isZero();
         }
