@@ -181,9 +181,9 @@ public abstract class BackendTckSupport {
         }
     }
 
-    /** The context the suite creates backends with: the rule's clock and the short TTL. */
+    /** The context the suite creates backends with: the rule's clock. */
     protected final BackendContext context() {
-        return new BackendContext(clock(), shortTtl(), shortTtl());
+        return new BackendContext(clock());
     }
 
     private String newNamespace() {

@@ -1,7 +1,7 @@
 package io.aeroarc.registry.bench;
 
 import com.google.gson.Gson;
-import io.aeroarc.registry.spi.GoDurations;
+import io.aeroarc.registry.core.GoDurations;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;

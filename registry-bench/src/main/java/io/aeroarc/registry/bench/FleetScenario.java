@@ -14,7 +14,7 @@ import io.aeroarc.registry.api.v1.RegisterAgentResponse;
 import io.aeroarc.registry.api.v1.RegisterRelayRequest;
 import io.aeroarc.registry.api.v1.RegisterRelayResponse;
 import io.aeroarc.registry.api.v1.Relay;
-import io.aeroarc.registry.spi.GoDurations;
+import io.aeroarc.registry.core.GoDurations;
 import io.aeroarc.registry.tck.StorageControl;
 import io.grpc.Status;
 import java.time.Duration;

@@ -4,7 +4,7 @@ import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonPrimitive;
 import com.google.gson.JsonSerializer;
-import io.aeroarc.registry.spi.GoDurations;
+import io.aeroarc.registry.core.GoDurations;
 import java.time.Duration;
 
 /** {@code report.json}: the same figures as the markdown, for tools and for comparing runs. */

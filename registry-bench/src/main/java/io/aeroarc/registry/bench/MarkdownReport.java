@@ -1,6 +1,6 @@
 package io.aeroarc.registry.bench;
 
-import io.aeroarc.registry.spi.GoDurations;
+import io.aeroarc.registry.core.GoDurations;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;

@@ -1,6 +1,6 @@
 package io.aeroarc.registry.bench;
 
-import io.aeroarc.registry.spi.GoDurations;
+import io.aeroarc.registry.core.GoDurations;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;

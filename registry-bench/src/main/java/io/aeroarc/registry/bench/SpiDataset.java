@@ -33,7 +33,7 @@ final class SpiDataset {
     static RegistryBackend open(String backend, Map<String, String> options) {
         RegistrySettings settings = new RegistrySettings(TTL, TTL, RegistrySettings.DEFAULT_MAX_PAGE_SIZE);
         return BackendLoader.discover(SpiDataset.class.getClassLoader())
-                .open(backend, BackendOptions.of(backend, options), new BackendContext(Clock.systemUTC(), TTL, TTL), settings);
+                .open(backend, BackendOptions.of(backend, options), new BackendContext(Clock.systemUTC()), settings);
     }
 
     static int relaysFor(int agents) {

@@ -1,6 +1,5 @@
 package io.aeroarc.registry.core;
 
-import io.aeroarc.registry.spi.GoDurations;
 import io.aeroarc.registry.spi.TtlSupport;
 import java.time.Duration;
 

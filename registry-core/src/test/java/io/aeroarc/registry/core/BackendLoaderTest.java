@@ -11,19 +11,24 @@ import io.aeroarc.registry.spi.RegistryBackendProvider;
 import io.aeroarc.registry.spi.TtlSupport;
 import io.aeroarc.registry.tck.ForwardingBackend;
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.URL;
 import java.net.URLClassLoader;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.jar.JarEntry;
+import java.util.jar.JarOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class BackendLoaderTest {
 
-    private static final BackendContext CONTEXT = new BackendContext(Clock.systemUTC(), Duration.ofSeconds(30), Duration.ofSeconds(30));
+    private static final BackendContext CONTEXT = new BackendContext(Clock.systemUTC());
     private static final RegistrySettings SETTINGS = new RegistrySettings(Duration.ofSeconds(1), Duration.ofSeconds(30), 100);
 
     @TempDir
@@ -68,6 +73,58 @@ class BackendLoaderTest {
         assertThat(Beta.closed).isTrue();
     }
 
+    @Test
+    void a_provider_built_for_another_spi_version_is_refused_naming_both_versions() throws IOException {
+        assertThatThrownBy(() -> BackendLoader.discover(loaderListing(FromTheFuture.class)))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("storage backend 'future'")
+                .hasMessageContaining("is built for SPI version " + (RegistryBackendProvider.SPI_VERSION + 1))
+                .hasMessageContaining("this server implements version " + RegistryBackendProvider.SPI_VERSION);
+    }
+
+    @Test
+    void each_plugin_jar_gets_its_own_class_loader_and_is_listed_with_its_jar(@TempDir Path plugins) throws IOException {
+        pluginJar(plugins.resolve("isolated-backend.jar"), PluginOnly.class);
+        Files.writeString(plugins.resolve("README.txt"), "not a plugin");
+
+        BackendLoader loader = BackendLoader.discover(getClass().getClassLoader(), Optional.of(plugins));
+
+        assertThat(loader.origins()).containsEntry("isolated", plugins.resolve("isolated-backend.jar").toString()).containsKey("memory");
+        // The plugin's copy of the class, not the test class path's: the plugin sees only the JDK, the SPI and its jar.
+        assertThatThrownBy(() -> loader.open("isolated", BackendOptions.none("isolated"), CONTEXT, SETTINGS))
+                .isInstanceOf(UnsupportedOperationException.class)
+                .hasMessage("loaded by plugin isolated-backend.jar, created with context loader plugin isolated-backend.jar");
+    }
+
+    @Test
+    void a_plugin_named_like_a_built_in_backend_stops_discovery_naming_both_origins(@TempDir Path plugins) throws IOException {
+        pluginJar(plugins.resolve("memory-clone.jar"), PluginOnly.class);
+
+        assertThatThrownBy(() -> BackendLoader.discover(loaderListing(Isolated.class), Optional.of(plugins)))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("two storage backends are named 'isolated'")
+                .hasMessageContaining(plugins.resolve("memory-clone.jar").toString());
+    }
+
+    @Test
+    void a_plugin_directory_that_is_not_one_is_refused(@TempDir Path dir) {
+        assertThatThrownBy(() -> BackendLoader.discover(getClass().getClassLoader(), Optional.of(dir.resolve("missing"))))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("invalid --plugin-dir");
+    }
+
+    /** A jar holding {@code provider}'s class file and a service file naming it. */
+    private static void pluginJar(Path jar, Class<?> provider) throws IOException {
+        String classFile = provider.getName().replace('.', '/') + ".class";
+        try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(jar));
+                InputStream bytes = provider.getClassLoader().getResourceAsStream(classFile)) {
+            out.putNextEntry(new JarEntry(classFile));
+            bytes.transferTo(out);
+            out.putNextEntry(new JarEntry("META-INF/services/" + RegistryBackendProvider.class.getName()));
+            out.write((provider.getName() + "\n").getBytes(StandardCharsets.UTF_8));
+        }
+    }
+
     /** A class loader whose service file lists {@code providers} on top of the test class path's own. */
     private ClassLoader loaderListing(Class<?>... providers) throws IOException {
         Path services = classPathEntry.resolve("META-INF/services");
@@ -87,20 +144,77 @@ class BackendLoaderTest {
         }
 
         @Override
+        public int spiVersion() {
+            return SPI_VERSION;
+        }
+
+        @Override
         public RegistryBackend create(BackendOptions options, BackendContext context) {
             return new MemoryBackend(context.clock(), Duration.ZERO);
         }
     }
 
-    public static final class AlphaAgain implements RegistryBackendProvider {
+    /** A provider that is never created: only its name and SPI version matter. */
+    private abstract static class NamedOnly implements RegistryBackendProvider {
+        private final String name;
+        private final int spiVersion;
+
+        NamedOnly(String name, int spiVersion) {
+            this.name = name;
+            this.spiVersion = spiVersion;
+        }
+
         @Override
         public String name() {
-            return "alpha";
+            return name;
+        }
+
+        @Override
+        public int spiVersion() {
+            return spiVersion;
         }
 
         @Override
         public RegistryBackend create(BackendOptions options, BackendContext context) {
             throw new UnsupportedOperationException("never created");
+        }
+    }
+
+    public static final class AlphaAgain extends NamedOnly {
+        public AlphaAgain() {
+            super("alpha", SPI_VERSION);
+        }
+    }
+
+    public static final class FromTheFuture extends NamedOnly {
+        public FromTheFuture() {
+            super("future", SPI_VERSION + 1);
+        }
+    }
+
+    /** Self-contained, so its class file alone makes a plugin jar; says which loaders it sees. */
+    public static final class PluginOnly implements RegistryBackendProvider {
+        @Override
+        public String name() {
+            return "isolated";
+        }
+
+        @Override
+        public int spiVersion() {
+            return SPI_VERSION;
+        }
+
+        @Override
+        public RegistryBackend create(BackendOptions options, BackendContext context) {
+            throw new UnsupportedOperationException("loaded by " + getClass().getClassLoader().getName() + ", created with context loader "
+                    + Thread.currentThread().getContextClassLoader().getName());
+        }
+    }
+
+    /** The same name as {@link PluginOnly}, on the class path. */
+    public static final class Isolated extends NamedOnly {
+        public Isolated() {
+            super("isolated", SPI_VERSION);
         }
     }
 
@@ -111,6 +225,11 @@ class BackendLoaderTest {
         @Override
         public String name() {
             return "beta";
+        }
+
+        @Override
+        public int spiVersion() {
+            return SPI_VERSION;
         }
 
         @Override

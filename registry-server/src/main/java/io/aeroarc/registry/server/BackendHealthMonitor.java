@@ -5,6 +5,7 @@ import io.aeroarc.registry.core.StorageAvailability;
 import io.aeroarc.registry.spi.BackendMisconfiguredException;
 import io.aeroarc.registry.spi.BackendUnavailableException;
 import io.aeroarc.registry.spi.RegistryBackend;
+import io.aeroarc.registry.spi.support.DaemonThreads;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.protobuf.services.HealthStatusManager;
 import java.time.Duration;
@@ -34,9 +35,9 @@ final class BackendHealthMonitor implements AutoCloseable, StorageAvailability.L
     private final Duration interval;
     private final Duration downInterval;
     private final Duration probeTimeout;
-    private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(daemon("registry-health"));
+    private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("registry-health"));
     // The probe runs on its own thread so a backend that ignores its own timeout cannot stall the schedule.
-    private final ExecutorService prober = Executors.newSingleThreadExecutor(daemon("registry-health-probe"));
+    private final ExecutorService prober = Executors.newSingleThreadExecutor(DaemonThreads.named("registry-health-probe"));
     private RegistryBackend backend;
     private StorageAvailability availability;
     private Future<?> pendingProbe;
@@ -140,13 +141,5 @@ final class BackendHealthMonitor implements AutoCloseable, StorageAvailability.L
     public void close() {
         scheduler.shutdownNow();
         prober.shutdownNow();
-    }
-
-    private static java.util.concurrent.ThreadFactory daemon(String name) {
-        return runnable -> {
-            Thread thread = new Thread(runnable, name);
-            thread.setDaemon(true);
-            return thread;
-        };
     }
 }

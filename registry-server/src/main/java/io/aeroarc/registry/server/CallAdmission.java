@@ -1,6 +1,7 @@
 package io.aeroarc.registry.server;
 
 import io.aeroarc.registry.api.v1.AeroRegistryGrpc;
+import io.aeroarc.registry.spi.support.DaemonThreads;
 import io.grpc.Context;
 import io.grpc.Contexts;
 import io.grpc.Deadline;
@@ -59,11 +60,7 @@ final class CallAdmission implements ServerInterceptor, AutoCloseable {
     private final ArrayDeque<QueuedCall> livenessQueue = new ArrayDeque<>();
     private final ArrayDeque<QueuedCall> otherQueue = new ArrayDeque<>();
     private final List<Thread> workers = new ArrayList<>();
-    private final ScheduledExecutorService deadlineTimer = Executors.newSingleThreadScheduledExecutor(runnable -> {
-        Thread thread = new Thread(runnable, "registry-default-deadline");
-        thread.setDaemon(true);
-        return thread;
-    });
+    private final ScheduledExecutorService deadlineTimer = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("registry-default-deadline"));
     private final AtomicLong shed = new AtomicLong();
     private final AtomicLong shedLogged = new AtomicLong();
     private final AtomicLong lastShedLogNanos = new AtomicLong(System.nanoTime() - SHED_LOG_INTERVAL_NANOS);

@@ -1,9 +1,9 @@
 package io.aeroarc.registry.server;
 
 import io.aeroarc.registry.core.CoalescingBackend;
+import io.aeroarc.registry.core.GoDurations;
 import io.aeroarc.registry.core.RegistrySettings;
 import io.aeroarc.registry.server.security.SecurityConfig;
-import io.aeroarc.registry.spi.GoDurations;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Files;
@@ -25,7 +25,8 @@ import java.util.TreeMap;
  *
  * <p>Besides the {@link Flag}s, {@code --BACKEND-KEY value} for a discovered backend name (the Go
  * registry's {@code --redis-addr}, {@code --redis-port}...) sets backend option KEY of that
- * backend; it is ignored with a warning when another backend is selected.
+ * backend (the longest backend name that fits wins); a flag of another backend than the selected
+ * one stops the start-up.
  */
 final class CommandLine {
 
@@ -41,7 +42,11 @@ final class CommandLine {
 
     private CommandLine() {}
 
-    static Request parse(List<String> args, Map<String, String> env, Collection<String> backendNames) {
+    /**
+     * @param backends the backends found, by name, each with the jar or plugin it came from (for {@code --help})
+     */
+    static Request parse(List<String> args, Map<String, String> env, Map<String, String> backends) {
+        Collection<String> backendNames = backends.keySet();
         Map<Flag, Setting> settings = new EnumMap<>(Flag.class);
         Map<String, String> backendOptions = new TreeMap<>();
         Map<String, Map<String, Setting>> backendFlags = new TreeMap<>();
@@ -83,18 +88,19 @@ final class CommandLine {
         }
 
         if (parseBoolean(settings, Flag.HELP)) {
-            return new Help(help(backendNames));
+            return new Help(help(backends));
         }
         String backend = text(settings, Flag.BACKEND);
         List<String> warnings = new ArrayList<>();
         for (Map.Entry<String, Map<String, Setting>> owned : backendFlags.entrySet()) {
             for (Map.Entry<String, Setting> option : owned.getValue().entrySet()) {
-                if (owned.getKey().equals(backend)) {
-                    backendOptions.put(option.getKey(), option.getValue().text());
-                } else {
-                    warnings.add(option.getValue().source() + " applies to backend " + owned.getKey() + " only; ignored with --backend "
-                            + backend);
+                if (!owned.getKey().equals(backend)) {
+                    // Refused rather than ignored: a flag meant for the backend in use but misspelt, or left over
+                    // from another set-up, must not pass unnoticed.
+                    throw new IllegalArgumentException(option.getValue().source() + " sets option " + option.getKey() + " of backend "
+                            + owned.getKey() + ", but the backend is " + backend + "; remove it or select --backend " + owned.getKey());
                 }
+                backendOptions.put(option.getKey(), option.getValue().text());
             }
         }
         if (settings.containsKey(Flag.HEARTBEAT_INTERVAL)) {
@@ -205,7 +211,7 @@ final class CommandLine {
         return Optional.of(path);
     }
 
-    static String help(Collection<String> backendNames) {
+    static String help(Map<String, String> backends) {
         StringBuilder text = new StringBuilder();
         text.append("relay-registry: the Aero Arc Relay Registry gRPC server (aeroarc.registry.v1.AeroRegistry)\n\n");
         text.append("Usage: java -jar relay-registry.jar [flags]\n\n");
@@ -217,9 +223,11 @@ final class CommandLine {
                     env.isEmpty() ? "" : "env " + env));
         }
         text.append("\nDurations are written as in Go: 500ms, 30s, 1m30s.\n");
-        text.append("--BACKEND-KEY value (such as the Go registry's --redis-addr) sets backend option KEY of that backend.\n");
+        text.append("--BACKEND-KEY value (such as the Go registry's --redis-addr) sets backend option KEY of the selected backend\n")
+                .append("(the longest backend name that fits wins; a flag of another backend stops the start-up).\n");
         text.append(Flag.BACKEND_OPTION_ENV_PREFIX).append("KEY_NAME=value sets backend option key-name.\n");
-        text.append("\nBackends on the class path: ").append(String.join(", ", backendNames)).append('\n');
+        text.append("\nBackends (name, and the jar or plugin it comes from):\n");
+        backends.forEach((name, origin) -> text.append(String.format(Locale.ROOT, "  %-20s %s%n", name, origin)));
         return text.toString();
     }
 
@@ -239,13 +247,37 @@ final class CommandLine {
         }
     }
 
+    /** The backend a {@code --BACKEND-KEY} flag belongs to: the longest name that fits, so {@code memory-x} gets {@code --memory-x-url}. */
     private static String backendOwning(String flagName, Collection<String> backendNames) {
+        String owner = null;
         for (String backend : backendNames) {
-            if (flagName.startsWith(backend + "-") && flagName.length() > backend.length() + 1) {
-                return backend;
+            if (flagName.startsWith(backend + "-") && flagName.length() > backend.length() + 1
+                    && (owner == null || backend.length() > owner.length())) {
+                owner = backend;
             }
         }
-        return null;
+        return owner;
+    }
+
+    /**
+     * The {@code --plugin-dir} given on the command line or in the environment, read before the
+     * rest because the backends it holds decide which {@code --BACKEND-KEY} flags exist.
+     */
+    static Optional<String> explicitPluginDir(List<String> args, Map<String, String> env) {
+        String found = env.get(Flag.PLUGIN_DIR.envName());
+        for (int i = 0; i < args.size(); i++) {
+            String arg = args.get(i);
+            String body = arg.startsWith("--") ? arg.substring(2) : arg.startsWith("-") ? arg.substring(1) : null;
+            if (body == null) {
+                continue;
+            }
+            if (body.startsWith(Flag.PLUGIN_DIR.name + "=")) {
+                found = body.substring(Flag.PLUGIN_DIR.name.length() + 1);
+            } else if (body.equals(Flag.PLUGIN_DIR.name) && i + 1 < args.size()) {
+                found = args.get(++i);
+            }
+        }
+        return Optional.ofNullable(found);
     }
 
     private static void putBackendOption(Map<String, String> options, String keyValue, String source) {

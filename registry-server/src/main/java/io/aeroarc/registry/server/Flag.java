@@ -9,6 +9,8 @@ import java.util.Locale;
 enum Flag {
     BACKEND("backend", "memory", "storage backend, by name (see the list below)"),
     BACKEND_OPTION("backend-option", "", "key=value handed to the backend; repeatable"),
+    PLUGIN_DIR("plugin-dir", "plugins", "directory of backend plugins: each jar, or sub-directory of jars, gets its own class loader;"
+            + " a relative default is beside the jar"),
     GRPC_LISTEN_ADDRESS("grpc-listen-address", "0.0.0.0", "address the gRPC server binds"),
     GRPC_LISTEN_PORT("grpc-listen-port", "50051", "port the gRPC server listens on (0 picks a free one)"),
     RELAY_TTL("relay-ttl", "30s", "a relay is live this long after its last register or heartbeat"),

@@ -1,14 +1,18 @@
 package io.aeroarc.registry.server;
 
 import io.aeroarc.registry.core.BackendLoader;
+import io.aeroarc.registry.core.GoDurations;
 import io.aeroarc.registry.server.security.SecretRedactor;
-import io.aeroarc.registry.spi.GoDurations;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
-import java.util.ArrayList;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.CodeSource;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,16 +37,14 @@ public final class Main {
         BackendLoader backends;
         ServerConfig config;
         try {
-            backends = BackendLoader.discover(Main.class.getClassLoader());
-            List<String> names = new ArrayList<>();
-            backends.names().forEach(names::add);
-            CommandLine.Request request = CommandLine.parse(args, env, names);
+            backends = BackendLoader.discover(Main.class.getClassLoader(), pluginDir(args, env));
+            CommandLine.Request request = CommandLine.parse(args, env, backends.origins());
             if (request instanceof CommandLine.Help help) {
                 out.print(help.text());
                 return 0;
             }
             config = ((CommandLine.Run) request).config();
-        } catch (IllegalArgumentException | IllegalStateException e) {
+        } catch (IllegalArgumentException | IllegalStateException | UncheckedIOException e) {
             err.println("relay-registry: " + e.getMessage());
             return 2;
         }
@@ -72,6 +74,32 @@ public final class Main {
         awaitStopSignal();
         server.stop();
         return 0;
+    }
+
+    /**
+     * The plugin directory: the one given (which must exist), else {@code plugins} beside the
+     * running jar when there is one.
+     */
+    private static Optional<Path> pluginDir(List<String> args, Map<String, String> env) {
+        Optional<String> given = CommandLine.explicitPluginDir(args, env);
+        if (given.isPresent()) {
+            return Optional.of(Path.of(given.get()));
+        }
+        Optional<Path> beside = jarDirectory().map(dir -> dir.resolve(Flag.PLUGIN_DIR.defaultValue));
+        return beside.filter(Files::isDirectory);
+    }
+
+    private static Optional<Path> jarDirectory() {
+        CodeSource source = Main.class.getProtectionDomain().getCodeSource();
+        if (source == null || source.getLocation() == null) {
+            return Optional.empty();
+        }
+        try {
+            Path location = Path.of(source.getLocation().toURI());
+            return Files.isRegularFile(location) ? Optional.ofNullable(location.toAbsolutePath().getParent()) : Optional.empty();
+        } catch (URISyntaxException | IllegalArgumentException e) {
+            return Optional.empty();
+        }
     }
 
     /**

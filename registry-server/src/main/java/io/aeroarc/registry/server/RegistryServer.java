@@ -4,17 +4,18 @@ import io.aeroarc.registry.api.v1.AeroRegistryGrpc;
 import io.aeroarc.registry.core.BackendLoader;
 import io.aeroarc.registry.core.CoalescingBackend;
 import io.aeroarc.registry.core.FailFastBackend;
-import io.aeroarc.registry.core.RegistryService;
+import io.aeroarc.registry.core.GoDurations;
 import io.aeroarc.registry.core.RegistryException;
+import io.aeroarc.registry.core.RegistryService;
 import io.aeroarc.registry.core.RegistrySettings;
 import io.aeroarc.registry.core.StorageAvailability;
 import io.aeroarc.registry.server.security.Security;
 import io.aeroarc.registry.server.security.SecurityConfig;
 import io.aeroarc.registry.spi.BackendContext;
 import io.aeroarc.registry.spi.BackendOptions;
-import io.aeroarc.registry.spi.GoDurations;
 import io.aeroarc.registry.spi.PlacementRecord;
 import io.aeroarc.registry.spi.RegistryBackend;
+import io.aeroarc.registry.spi.support.DaemonThreads;
 import io.grpc.InsecureServerCredentials;
 import io.grpc.Metadata;
 import io.grpc.Server;
@@ -42,7 +43,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -153,7 +153,7 @@ public final class RegistryServer {
             } else {
                 credentials = InsecureServerCredentials.create();
             }
-            BackendContext context = new BackendContext(Clock.systemUTC(), settings.relayTtl(), settings.agentTtl());
+            BackendContext context = new BackendContext(Clock.systemUTC());
             RegistryBackend opened = backends.open(config.backend(), BackendOptions.of(config.backend(), config.backendOptions()), context, settings);
             backend = config.coalescing().<RegistryBackend>map(options -> new CoalescingBackend(opened, options)).orElse(opened);
         } catch (RuntimeException e) {
@@ -288,11 +288,6 @@ public final class RegistryServer {
 
     /** Threads are daemons: the JVM's exit is decided by {@link #stop()} and Main, never by a stuck call. */
     private static ExecutorService fixedPool(int threads, String namePrefix) {
-        AtomicInteger created = new AtomicInteger();
-        return new ThreadPoolExecutor(threads, threads, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(), runnable -> {
-            Thread thread = new Thread(runnable, namePrefix + created.getAndIncrement());
-            thread.setDaemon(true);
-            return thread;
-        });
+        return new ThreadPoolExecutor(threads, threads, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(), DaemonThreads.numbered(namePrefix));
     }
 }

@@ -1,5 +1,6 @@
 package io.aeroarc.registry.server;
 
+import io.aeroarc.registry.spi.support.DaemonThreads;
 import io.grpc.ServerInterceptor;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
@@ -8,9 +9,7 @@ import io.grpc.netty.shaded.io.netty.channel.nio.NioIoHandler;
 import java.util.List;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * {@link TransportLimits} put to work on a Netty server: the builder settings, the listening
@@ -29,14 +28,14 @@ final class TransportGuards implements AutoCloseable {
 
     private TransportGuards(TransportLimits limits) {
         this.limits = limits;
-        this.scheduler = new ScheduledThreadPoolExecutor(1, daemonThreads("registry-transport-timer-"));
+        this.scheduler = new ScheduledThreadPoolExecutor(1, DaemonThreads.numbered("registry-transport-timer-"));
         // Cancelled timers (nearly every call's first-message timer) would otherwise stay queued until due.
         scheduler.setRemoveOnCancelPolicy(true);
         this.connections = new ConnectionLimiter(limits.maxConnections(), limits.reservedConnections(), scheduler);
         this.responses = new UnreadResponseBudget(limits.maxUnreadResponseBytesPerConnection(), limits.maxUnreadResponseBytes(),
                 limits.maxListCallsPerConnection());
-        this.boss = new MultiThreadIoEventLoopGroup(1, daemonThreads("registry-accept-"), NioIoHandler.newFactory());
-        this.workers = new MultiThreadIoEventLoopGroup(Runtime.getRuntime().availableProcessors(), daemonThreads("registry-io-"),
+        this.boss = new MultiThreadIoEventLoopGroup(1, DaemonThreads.numbered("registry-accept-"), NioIoHandler.newFactory());
+        this.workers = new MultiThreadIoEventLoopGroup(Runtime.getRuntime().availableProcessors(), DaemonThreads.numbered("registry-io-"),
                 NioIoHandler.newFactory());
     }
 
@@ -70,14 +69,5 @@ final class TransportGuards implements AutoCloseable {
         scheduler.shutdownNow();
         boss.shutdownGracefully(0, 1, TimeUnit.SECONDS);
         workers.shutdownGracefully(0, 1, TimeUnit.SECONDS);
-    }
-
-    private static ThreadFactory daemonThreads(String prefix) {
-        AtomicInteger created = new AtomicInteger();
-        return runnable -> {
-            Thread thread = new Thread(runnable, prefix + created.getAndIncrement());
-            thread.setDaemon(true);
-            return thread;
-        };
     }
 }

@@ -38,7 +38,7 @@ class BrokenRequestsTest {
 
     private final RegistryServer server = RegistryServer.create(((CommandLine.Run) CommandLine.parse(
             List.of("--grpc-listen-address", "127.0.0.1", "--grpc-listen-port", "0", "--first-message-timeout", "2s"), Map.of(),
-            List.of("memory"))).config(), BackendLoader.discover(getClass().getClassLoader())).start();
+            Map.of("memory", "relay-registry.jar"))).config(), BackendLoader.discover(getClass().getClassLoader())).start();
     private final ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
 
     @AfterEach

@@ -53,7 +53,7 @@ class CoalescingMeasurement {
                     options.put("timeout", "10s"); // a first call on a just-started server may be slow
                 }
                 RegistrySettings settings = new RegistrySettings(TTL, TTL, 1000);
-                RegistryBackend raw = loader.open(name, BackendOptions.of(name, options), new BackendContext(Clock.systemUTC(), TTL, TTL), settings);
+                RegistryBackend raw = loader.open(name, BackendOptions.of(name, options), new BackendContext(Clock.systemUTC()), settings);
                 try {
                     raw.registerRelay(new RelayRegistration("relay-m", "10.0.0.1", 7000, Map.of()), TTL);
                     for (int i = 0; i < AGENTS; i++) {

@@ -14,7 +14,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 class CommandLineTest {
 
-    private static final List<String> BACKENDS = List.of("memory", "redis");
+    private static final Map<String, String> BACKENDS = Map.of("memory", "relay-registry.jar", "redis", "relay-registry.jar");
 
     @Test
     void defaults_match_the_go_registry() {
@@ -129,13 +129,34 @@ class CommandLineTest {
     }
 
     @Test
-    void go_backend_flags_become_options_of_their_backend_and_are_ignored_with_a_warning_for_another() {
+    void go_backend_flags_become_options_of_their_backend_and_stop_the_start_up_for_another() {
         ServerConfig redis = run("--backend", "redis", "--redis-addr", "cache.internal", "--redis-port=6380", "--backend-option", "timeout=1s");
         assertThat(redis.backendOptions()).containsExactlyInAnyOrderEntriesOf(Map.of("addr", "cache.internal", "port", "6380", "timeout", "1s"));
 
-        ServerConfig memory = run("--redis-addr", "cache.internal", "--grpc-listen-address", "127.0.0.1");
-        assertThat(memory.backendOptions()).isEmpty();
-        assertThat(memory.warnings()).containsExactly("--redis-addr applies to backend redis only; ignored with --backend memory");
+        assertInvalid("--redis-addr sets option addr of backend redis, but the backend is memory; remove it or select --backend redis",
+                "--redis-addr", "cache.internal", "--grpc-listen-address", "127.0.0.1");
+    }
+
+    @Test
+    void backend_flags_go_to_the_longest_backend_name_that_fits() {
+        Map<String, String> backends = Map.of("memory", "relay-registry.jar", "memory-x", "plugins/memory-x.jar");
+
+        ServerConfig memoryX = ((CommandLine.Run) CommandLine.parse(List.of("--backend", "memory-x", "--memory-x-url", "x://1",
+                "--memory-x-sweep-interval", "1s"), Map.of(), backends)).config();
+        assertThat(memoryX.backendOptions()).containsExactlyInAnyOrderEntriesOf(Map.of("url", "x://1", "sweep-interval", "1s"));
+
+        ServerConfig memory = ((CommandLine.Run) CommandLine.parse(List.of("--memory-sweep-interval", "2s"), Map.of(), backends)).config();
+        assertThat(memory.backendOptions()).containsExactlyInAnyOrderEntriesOf(Map.of("sweep-interval", "2s"));
+        assertThatThrownBy(() -> CommandLine.parse(List.of("--memory-x-url", "x://1"), Map.of(), backends))
+                .hasMessageStartingWith("--memory-x-url sets option url of backend memory-x, but the backend is memory");
+    }
+
+    @Test
+    void the_plugin_directory_is_read_before_the_other_flags() {
+        assertThat(CommandLine.explicitPluginDir(List.of("--backend", "sample", "--plugin-dir", "/opt/plugins"), Map.of())).contains("/opt/plugins");
+        assertThat(CommandLine.explicitPluginDir(List.of("--plugin-dir=/a"), Map.of("AERO_REGISTRY_PLUGIN_DIR", "/b"))).contains("/a");
+        assertThat(CommandLine.explicitPluginDir(List.of(), Map.of("AERO_REGISTRY_PLUGIN_DIR", "/b"))).contains("/b");
+        assertThat(CommandLine.explicitPluginDir(List.of("--backend", "memory"), Map.of())).isEmpty();
     }
 
     @Test
@@ -180,7 +201,7 @@ class CommandLineTest {
             assertThat(help).contains("--" + flag.name);
         }
         assertThat(help).contains("AERO_REGISTRY_RELAY_TTL", "AERO_REGISTRY_BACKEND_OPTION_<KEY>", "(default 30s)",
-                "Backends on the class path: memory, redis");
+                "Backends (name, and the jar or plugin it comes from):", "  memory               relay-registry.jar");
     }
 
     private static ServerConfig run(String... args) {

@@ -88,6 +88,6 @@ class MainProcessTest {
         RegistryProcess server = RegistryProcess.fromClassPath(List.of("--help"));
 
         assertThat(server.awaitExit()).isZero();
-        assertThat(String.join("\n", server.output)).contains("--relay-ttl", "--backend-option", "Backends on the class path: ");
+        assertThat(String.join("\n", server.output)).contains("--relay-ttl", "--backend-option", "--plugin-dir", "Backends (name, and the jar or plugin it comes from):");
     }
 }

@@ -105,7 +105,7 @@ class PostgresErrorClassesTest {
         Map<String, String> options = new HashMap<>(server.backendOptions());
         options.put("schema", schema);
         return new PostgresBackendProvider().create(BackendOptions.of("postgres", options),
-                new BackendContext(Clock.systemUTC(), Duration.ofSeconds(30), Duration.ofSeconds(30)));
+                new BackendContext(Clock.systemUTC()));
     }
 
     private static RegistrySettings settings() {

@@ -130,7 +130,7 @@ class RedisErrorClassesTest {
 
     private static RegistryBackend backend(String url, String prefix) {
         return new RedisBackendProvider().create(BackendOptions.of("redis", Map.of("url", url, "key-prefix", prefix)),
-                new BackendContext(Clock.systemUTC(), Duration.ofSeconds(30), Duration.ofSeconds(30)));
+                new BackendContext(Clock.systemUTC()));
     }
 
     private static RegistrySettings settings() {

@@ -38,7 +38,7 @@ class SecurityPolicyTest {
         Path policy = Files.writeString(dir.resolve("policy.json"), "{\"reflection\": false}");
         CommandLine.Run run = (CommandLine.Run) CommandLine.parse(List.of("--grpc-listen-address", "127.0.0.1", "--grpc-listen-port", "0",
                 "--auth-token-file", tokens.toString(), "--auth-allow-plaintext-loopback", "--auth-policy", policy.toString()), Map.of(),
-                List.of("memory"));
+                Map.of("memory", "relay-registry.jar"));
         RegistryServer server = RegistryServer.create(run.config(), BackendLoader.discover(getClass().getClassLoader())).start();
         Metadata headers = new Metadata();
         headers.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer admin-token");

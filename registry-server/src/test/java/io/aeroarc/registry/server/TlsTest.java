@@ -33,7 +33,7 @@ class TlsTest {
         assertThat(openssl.waitFor()).as("openssl (install it with apt-get install openssl): %s", opensslOutput).isZero();
 
         CommandLine.Run run = (CommandLine.Run) CommandLine.parse(List.of("--grpc-listen-address", "127.0.0.1", "--grpc-listen-port", "0",
-                "--tls-enabled", "--tls-cert-path", cert.toString(), "--tls-key-path", key.toString()), Map.of(), List.of("memory"));
+                "--tls-enabled", "--tls-cert-path", cert.toString(), "--tls-key-path", key.toString()), Map.of(), Map.of("memory", "relay-registry.jar"));
         RegistryServer server = RegistryServer.create(run.config(), BackendLoader.discover(getClass().getClassLoader())).start();
         ManagedChannel trusting = Grpc.newChannelBuilderForAddress("localhost", server.port(),
                 TlsChannelCredentials.newBuilder().trustManager(cert.toFile()).build()).build();
@@ -59,7 +59,7 @@ class TlsTest {
         java.nio.file.Files.writeString(key, "-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA\n-----END RSA PRIVATE KEY-----\n");
         // A backend that does not exist: had the backend been opened first, the error would name it instead.
         CommandLine.Run run = (CommandLine.Run) CommandLine.parse(List.of("--backend", "memory", "--grpc-listen-port", "0",
-                "--tls-enabled", "--tls-cert-path", cert.toString(), "--tls-key-path", key.toString()), Map.of(), List.of("memory"));
+                "--tls-enabled", "--tls-cert-path", cert.toString(), "--tls-key-path", key.toString()), Map.of(), Map.of("memory", "relay-registry.jar"));
         ServerConfig missingBackend = new ServerConfig("no-such-backend", Map.of(), "127.0.0.1", 0, run.config().settings(),
                 run.config().shutdownTimeout(), run.config().tlsCertPath(), run.config().tlsKeyPath(), run.config().coalescing(), run.config().transportLimits(), List.of(), run.config().callLimits(),
                 run.config().security());

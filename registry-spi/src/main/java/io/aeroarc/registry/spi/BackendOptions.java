@@ -4,12 +4,12 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import io.aeroarc.registry.spi.support.DurationText;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
@@ -21,6 +21,10 @@ import java.util.TreeSet;
  * of command lines, {@code ps} and environment dumps. This is resolved when {@code KEY} is read, not
  * when the options are given: an option whose own name ends in {@code -file} (etcd's {@code ca-file})
  * is still read as it is. Values read from files never appear in error messages.
+ *
+ * <p>Every invalid value is reported in one format, {@code invalid --backend-option KEY='VALUE' for
+ * backend NAME: expected WHAT}: the typed reads produce it, and {@link #invalid} gives backends the
+ * same message for their own checks.
  */
 public final class BackendOptions {
 
@@ -44,10 +48,6 @@ public final class BackendOptions {
 
     public String backendName() {
         return backendName;
-    }
-
-    public Map<String, String> asMap() {
-        return new TreeMap<>(values);
     }
 
     public Optional<String> get(String key) {
@@ -96,16 +96,66 @@ public final class BackendOptions {
         }
     }
 
+    /** A duration in {@link DurationText}'s syntax, such as {@code 500ms}, {@code 2s} or {@code 1m30s}. */
     public Duration getDuration(String key, Duration defaultValue) {
         String text = value(key);
         if (text == null) {
             return defaultValue;
         }
         try {
-            return GoDurations.parse(text.trim());
+            return DurationText.parse(text.trim());
         } catch (IllegalArgumentException e) {
             throw invalid(key, text, "a duration such as 500ms or 2s");
         }
+    }
+
+    /** {@link #getInt(String, int)} within [{@code min}, {@code max}]. */
+    public int getInt(String key, int defaultValue, int min, int max) {
+        int value = getInt(key, defaultValue);
+        if (value < min || value > max) {
+            throw invalid(key, max == Integer.MAX_VALUE ? "an integer of at least " + min : "an integer from " + min + " to " + max);
+        }
+        return value;
+    }
+
+    /** {@link #getDuration(String, Duration)} within [{@code min}, {@code max}]. */
+    public Duration getDuration(String key, Duration defaultValue, Duration min, Duration max) {
+        Duration value = getDuration(key, defaultValue);
+        if (value.compareTo(min) < 0 || value.compareTo(max) > 0) {
+            throw invalid(key, "a duration from " + DurationText.format(min) + " to " + DurationText.format(max));
+        }
+        return value;
+    }
+
+    /**
+     * The option, which must be given.
+     *
+     * @param expected what a valid value looks like, for the message when it is missing
+     */
+    public String require(String key, String expected) {
+        String value = value(key);
+        if (value == null) {
+            throw new IllegalArgumentException("missing --backend-option " + key + " for backend " + backendName + ": expected " + expected);
+        }
+        return value;
+    }
+
+    /**
+     * The one message for an option whose value this backend cannot use, for checks beyond the
+     * typed reads: {@code invalid --backend-option KEY='VALUE' for backend NAME: expected WHAT}
+     * (a value read from a file is not shown).
+     *
+     * @param expected what a valid value looks like, such as "a JDBC URL starting with jdbc:postgresql:"
+     */
+    public IllegalArgumentException invalid(String key, String expected) {
+        String text = value(key);
+        return invalid(key, text == null ? "" : text, expected);
+    }
+
+    /** {@link #invalid(String, String)} for a value that may hold a secret (a URL with a password): the value is not shown. */
+    public IllegalArgumentException invalidSecret(String key, String expected) {
+        return new IllegalArgumentException("invalid --backend-option " + key + " (value not shown) for backend " + backendName
+                + ": expected " + expected);
     }
 
     public boolean getBoolean(String key, boolean defaultValue) {

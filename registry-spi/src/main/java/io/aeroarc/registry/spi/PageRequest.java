@@ -20,8 +20,4 @@ public record PageRequest(String afterId, int limit) {
     public static PageRequest first(int limit) {
         return new PageRequest("", limit);
     }
-
-    public boolean isFirst() {
-        return afterId.isEmpty();
-    }
 }

@@ -7,8 +7,21 @@ package io.aeroarc.registry.spi;
  */
 public interface RegistryBackendProvider {
 
+    /**
+     * The version of this SPI. It changes only when a change breaks existing backends; the list of
+     * changes is in the package documentation.
+     */
+    int SPI_VERSION = 2;
+
     /** The unique, lower-case name operators select this backend by, such as {@code redis}. */
     String name();
+
+    /**
+     * The SPI version this provider was compiled against: implement it as {@code return
+     * SPI_VERSION;}. The compiler copies the constant into your class, so the registry learns
+     * which version you built for and refuses, with a clear message, a provider built for another.
+     */
+    int spiVersion();
 
     /**
      * Creates a backend from the operator's {@code --backend-option} values.

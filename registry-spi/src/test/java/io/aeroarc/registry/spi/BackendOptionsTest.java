@@ -40,6 +40,26 @@ class BackendOptionsTest {
     }
 
     @Test
+    void range_reads_and_backend_checks_report_in_the_one_format() {
+        BackendOptions given = BackendOptions.of("redis", Map.of("pool-size", "0", "timeout", "10ms", "url", "redis://u:hunter2@h"));
+        assertThatThrownBy(() -> given.getInt("pool-size", 8, 1, 64))
+                .hasMessage("invalid --backend-option pool-size='0' for backend redis: expected an integer from 1 to 64");
+        assertThatThrownBy(() -> given.getInt("pool-size", 8, 1, Integer.MAX_VALUE))
+                .hasMessage("invalid --backend-option pool-size='0' for backend redis: expected an integer of at least 1");
+        assertThatThrownBy(() -> given.getDuration("timeout", Duration.ofSeconds(2), Duration.ofMillis(250), Duration.ofSeconds(20)))
+                .hasMessage("invalid --backend-option timeout='10ms' for backend redis: expected a duration from 250ms to 20s");
+        assertThat(given.getDuration("connect-timeout", Duration.ofSeconds(2), Duration.ofMillis(250), Duration.ofSeconds(20)))
+                .isEqualTo(Duration.ofSeconds(2));
+        assertThatThrownBy(() -> given.require("endpoints", "a list of URLs"))
+                .hasMessage("missing --backend-option endpoints for backend redis: expected a list of URLs");
+        assertThat(given.invalid("pool-size", "a power of two"))
+                .hasMessage("invalid --backend-option pool-size='0' for backend redis: expected a power of two");
+        assertThat(given.invalidSecret("url", "a redis:// URL"))
+                .hasMessage("invalid --backend-option url (value not shown) for backend redis: expected a redis:// URL")
+                .hasMessageNotContaining("hunter2");
+    }
+
+    @Test
     void unknown_keys_are_refused_listing_the_known_ones() {
         assertThatCode(() -> options.requireOnly(Set.of("timeout", "pool-size", "tls", "url", "key-prefix"))).doesNotThrowAnyException();
         assertThatThrownBy(() -> options.requireOnly(Set.of("url", "timeout")))

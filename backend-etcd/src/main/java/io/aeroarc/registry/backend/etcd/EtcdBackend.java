@@ -7,7 +7,6 @@ import io.aeroarc.registry.spi.BackendUnavailableException;
 import io.aeroarc.registry.spi.BatchRenewal;
 import io.aeroarc.registry.spi.CallDeadline;
 import io.aeroarc.registry.spi.Fence;
-import io.aeroarc.registry.spi.GoDurations;
 import io.aeroarc.registry.spi.Page;
 import io.aeroarc.registry.spi.PageRequest;
 import io.aeroarc.registry.spi.PlacementRecord;
@@ -16,6 +15,8 @@ import io.aeroarc.registry.spi.RelayPlacement;
 import io.aeroarc.registry.spi.RelayRecord;
 import io.aeroarc.registry.spi.RelayRegistration;
 import io.aeroarc.registry.spi.TtlSupport;
+import io.aeroarc.registry.spi.support.DurationText;
+import io.aeroarc.registry.spi.support.Paging;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.KeyValue;
 import io.etcd.jetcd.kv.GetResponse;
@@ -394,7 +395,7 @@ public final class EtcdBackend implements RegistryBackend {
             }
             more = batch.isMore();
         }
-        return page(items, page.limit());
+        return Paging.of(items, page);
     }
 
     private Page<PlacementRecord> listAllAgents(PageRequest page, Deadline deadline) {
@@ -423,7 +424,7 @@ public final class EtcdBackend implements RegistryBackend {
             });
             more = batch.isMore();
         }
-        return page(items, page.limit());
+        return Paging.of(items, page);
     }
 
     @Override
@@ -629,11 +630,7 @@ public final class EtcdBackend implements RegistryBackend {
      * do not cost a round trip each few keys.
      */
     private static int fetchSize(PageRequest page) {
-        return Math.max(page.limit() + 1, MIN_FETCH);
-    }
-
-    private static <T> Page<T> page(List<T> items, int limit) {
-        return items.size() > limit ? new Page<>(items.subList(0, limit), true) : new Page<>(items, false);
+        return Math.max(Paging.fetchSize(page), MIN_FETCH);
     }
 
     private static Optional<KeyValue> firstValue(GetResponse response) {
@@ -672,6 +669,6 @@ public final class EtcdBackend implements RegistryBackend {
     }
 
     private static String format(Duration duration) {
-        return GoDurations.format(duration);
+        return DurationText.format(duration);
     }
 }

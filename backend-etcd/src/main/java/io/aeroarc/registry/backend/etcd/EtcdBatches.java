@@ -3,9 +3,9 @@ package io.aeroarc.registry.backend.etcd;
 import io.aeroarc.registry.spi.AgentHeartbeat;
 import io.aeroarc.registry.spi.AgentHeartbeatRequest;
 import io.aeroarc.registry.spi.BackendUnavailableException;
-import io.aeroarc.registry.spi.GoDurations;
 import io.aeroarc.registry.spi.RelayPlacement;
 import io.aeroarc.registry.spi.RelayRecord;
+import io.aeroarc.registry.spi.support.DurationText;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.KeyValue;
 import io.etcd.jetcd.kv.GetResponse;
@@ -67,7 +67,7 @@ final class EtcdBatches {
                 }
                 if (!pending.isEmpty() && deadline.isExpired()) {
                     throw new BackendUnavailableException("etcd: could not renew a batch of " + requests.size()
-                            + " agents within the timeout of " + GoDurations.format(timeout)
+                            + " agents within the timeout of " + DurationText.format(timeout)
                             + ": every attempt was overtaken by a concurrent write");
                 }
             }

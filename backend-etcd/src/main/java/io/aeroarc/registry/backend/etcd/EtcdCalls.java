@@ -2,7 +2,7 @@ package io.aeroarc.registry.backend.etcd;
 
 import io.aeroarc.registry.spi.BackendMisconfiguredException;
 import io.aeroarc.registry.spi.BackendUnavailableException;
-import io.aeroarc.registry.spi.GoDurations;
+import io.aeroarc.registry.spi.support.DurationText;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.KeyValue;
 import io.etcd.jetcd.common.exception.ErrorCode;
@@ -173,7 +173,7 @@ final class EtcdCalls {
             future.cancel(true);
             connection.unreachable();
             throw new BackendUnavailableException(
-                    "etcd did not " + action + " within the timeout of " + GoDurations.format(deadline.timeout()), e);
+                    "etcd did not " + action + " within the timeout of " + DurationText.format(deadline.timeout()), e);
         } catch (ExecutionException | CompletionException | CancellationException e) {
             Throwable cause = e.getCause() == null ? e : unwrap(e.getCause());
             if (isUnreachable(cause)) {

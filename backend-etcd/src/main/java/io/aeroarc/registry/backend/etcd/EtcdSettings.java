@@ -1,7 +1,6 @@
 package io.aeroarc.registry.backend.etcd;
 
 import io.aeroarc.registry.spi.BackendOptions;
-import io.aeroarc.registry.spi.GoDurations;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
@@ -58,6 +57,8 @@ record EtcdSettings(
     static final Duration MIN_RECONNECT_BACKOFF_MAX = Duration.ofMillis(100);
     /** grpc's own longest wait between connection attempts; a longer bound would never apply. */
     static final Duration MAX_RECONNECT_BACKOFF_MAX = Duration.ofMinutes(2);
+    /** Only a bound against typos such as 2000s for 2000ms. */
+    static final Duration MAX_TIMEOUT = Duration.ofHours(1);
 
     EtcdSettings {
         endpoints = List.copyOf(endpoints);
@@ -67,50 +68,39 @@ record EtcdSettings(
         options.requireOnly(Set.of(ENDPOINTS, NAMESPACE, TIMEOUT, USER, PASSWORD, CA_FILE, CERT_FILE, KEY_FILE, MAX_TXN_OPS,
                 RECONNECT_BACKOFF_MAX));
 
-        List<URI> endpoints = parseEndpoints(options.get(ENDPOINTS, DEFAULT_ENDPOINTS));
+        List<URI> endpoints = parseEndpoints(options);
         boolean tls = endpoints.get(0).getScheme().equals("https");
 
         String namespace = options.get(NAMESPACE, DEFAULT_NAMESPACE);
         if (namespace.isEmpty()) {
-            throw invalid(NAMESPACE, "must not be empty; it is the key prefix of everything the registry stores");
+            throw options.invalid(NAMESPACE, "a non-empty key prefix for everything the registry stores");
         }
         if (!namespace.endsWith("/")) {
             // "/a/registry" and "/a/registry-b" must not share keys.
             namespace = namespace + "/";
         }
 
-        Duration timeout = options.getDuration(TIMEOUT, DEFAULT_TIMEOUT);
-        if (timeout.isZero() || timeout.isNegative()) {
-            throw invalid(TIMEOUT, "must be positive");
-        }
+        Duration timeout = options.getDuration(TIMEOUT, DEFAULT_TIMEOUT, Duration.ofMillis(1), MAX_TIMEOUT);
 
         Optional<String> user = options.get(USER);
         Optional<String> password = options.get(PASSWORD);
         if (user.isPresent() != password.isPresent()) {
-            throw invalid(user.isPresent() ? PASSWORD : USER, "is required when " + (user.isPresent() ? USER : PASSWORD) + " is set");
+            options.require(user.isPresent() ? PASSWORD : USER, "it too, since " + (user.isPresent() ? USER : PASSWORD) + " is set");
         }
 
         Optional<Path> caFile = readableFile(options, CA_FILE);
         Optional<Path> certFile = readableFile(options, CERT_FILE);
         Optional<Path> keyFile = readableFile(options, KEY_FILE);
         if (certFile.isPresent() != keyFile.isPresent()) {
-            throw invalid(certFile.isPresent() ? KEY_FILE : CERT_FILE,
-                    "is required when " + (certFile.isPresent() ? CERT_FILE : KEY_FILE) + " is set");
+            options.require(certFile.isPresent() ? KEY_FILE : CERT_FILE, "it too, since " + (certFile.isPresent() ? CERT_FILE : KEY_FILE) + " is set");
         }
         if (!tls && (caFile.isPresent() || certFile.isPresent())) {
-            throw invalid(caFile.isPresent() ? CA_FILE : CERT_FILE, "needs https:// endpoints");
+            throw options.invalid(caFile.isPresent() ? CA_FILE : CERT_FILE, "no file, or https:// endpoints");
         }
 
-        int maxTxnOps = options.getInt(MAX_TXN_OPS, DEFAULT_MAX_TXN_OPS);
-        if (maxTxnOps < MIN_MAX_TXN_OPS) {
-            throw invalid(MAX_TXN_OPS, "must be at least " + MIN_MAX_TXN_OPS);
-        }
-
-        Duration reconnectBackoffMax = options.getDuration(RECONNECT_BACKOFF_MAX, DEFAULT_RECONNECT_BACKOFF_MAX);
-        if (reconnectBackoffMax.compareTo(MIN_RECONNECT_BACKOFF_MAX) < 0 || reconnectBackoffMax.compareTo(MAX_RECONNECT_BACKOFF_MAX) > 0) {
-            throw invalid(RECONNECT_BACKOFF_MAX, "must be between " + GoDurations.format(MIN_RECONNECT_BACKOFF_MAX) + " and "
-                    + GoDurations.format(MAX_RECONNECT_BACKOFF_MAX));
-        }
+        int maxTxnOps = options.getInt(MAX_TXN_OPS, DEFAULT_MAX_TXN_OPS, MIN_MAX_TXN_OPS, Integer.MAX_VALUE);
+        Duration reconnectBackoffMax = options.getDuration(RECONNECT_BACKOFF_MAX, DEFAULT_RECONNECT_BACKOFF_MAX, MIN_RECONNECT_BACKOFF_MAX,
+                MAX_RECONNECT_BACKOFF_MAX);
         return new EtcdSettings(endpoints, namespace, timeout, user, password, caFile, certFile, keyFile, maxTxnOps,
                 reconnectBackoffMax);
     }
@@ -119,9 +109,10 @@ record EtcdSettings(
         return endpoints.get(0).getScheme().equals("https");
     }
 
-    private static List<URI> parseEndpoints(String text) {
+    private static List<URI> parseEndpoints(BackendOptions options) {
+        String expected = "a comma-separated list of http://host:port or of https://host:port";
         List<URI> endpoints = new ArrayList<>();
-        for (String part : text.split(",")) {
+        for (String part : options.get(ENDPOINTS, DEFAULT_ENDPOINTS).split(",")) {
             String trimmed = part.trim();
             if (trimmed.isEmpty()) {
                 continue;
@@ -130,20 +121,20 @@ record EtcdSettings(
             try {
                 uri = new URI(trimmed);
             } catch (URISyntaxException e) {
-                throw invalid(ENDPOINTS, "'" + trimmed + "' is not a URL; use http://host:port or https://host:port");
+                throw options.invalid(ENDPOINTS, expected);
             }
             if (!("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) || uri.getHost() == null || uri.getPort() < 1
                     || !(uri.getRawPath() == null || uri.getRawPath().isEmpty() || uri.getRawPath().equals("/"))
                     || uri.getRawQuery() != null || uri.getUserInfo() != null) {
-                throw invalid(ENDPOINTS, "'" + trimmed + "' is not of the form http://host:port or https://host:port");
+                throw options.invalid(ENDPOINTS, expected);
             }
             endpoints.add(uri);
         }
         if (endpoints.isEmpty()) {
-            throw invalid(ENDPOINTS, "must list at least one http://host:port");
+            throw options.invalid(ENDPOINTS, expected);
         }
         if (endpoints.stream().map(URI::getScheme).distinct().count() > 1) {
-            throw invalid(ENDPOINTS, "must be all http:// or all https://");
+            throw options.invalid(ENDPOINTS, expected + ", not both");
         }
         return endpoints;
     }
@@ -151,14 +142,11 @@ record EtcdSettings(
     private static Optional<Path> readableFile(BackendOptions options, String key) {
         Optional<Path> path = options.get(key).map(Path::of);
         if (path.isPresent() && !Files.isReadable(path.get())) {
-            throw invalid(key, "'" + path.get() + "' is not a readable file");
+            throw options.invalid(key, "a readable file");
         }
         return path;
     }
 
-    private static IllegalArgumentException invalid(String key, String reason) {
-        return new IllegalArgumentException("invalid --backend-option " + key + " for backend etcd: " + reason);
-    }
 
     @Override
     public String toString() {

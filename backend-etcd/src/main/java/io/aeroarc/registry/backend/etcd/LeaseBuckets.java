@@ -1,7 +1,7 @@
 package io.aeroarc.registry.backend.etcd;
 
 import io.aeroarc.registry.spi.BackendUnavailableException;
-import io.aeroarc.registry.spi.GoDurations;
+import io.aeroarc.registry.spi.support.DurationText;
 import java.time.Clock;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -89,12 +89,12 @@ final class LeaseBuckets {
         } catch (ExecutionException e) {
             if (deadline.isExpired()) {
                 throw new BackendUnavailableException("etcd did not grant a lease within the timeout of "
-                        + GoDurations.format(deadline.timeout()) + ": " + e.getCause().getMessage(), e.getCause());
+                        + DurationText.format(deadline.timeout()) + ": " + e.getCause().getMessage(), e.getCause());
             }
             return null;
         } catch (TimeoutException e) {
             throw new BackendUnavailableException("etcd did not grant a lease within the timeout of "
-                    + GoDurations.format(deadline.timeout()), e);
+                    + DurationText.format(deadline.timeout()), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new BackendUnavailableException("interrupted while waiting for etcd to grant a lease", e);

@@ -1,7 +1,7 @@
 package io.aeroarc.registry.backend.etcd;
 
 import io.aeroarc.registry.spi.BackendUnavailableException;
-import io.aeroarc.registry.spi.GoDurations;
+import io.aeroarc.registry.spi.support.DurationText;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
@@ -40,7 +40,7 @@ final class WriteTurns {
         }
         if (!acquired) {
             throw new BackendUnavailableException("could not " + action + " within the timeout of "
-                    + GoDurations.format(deadline.timeout()) + ": earlier writes of the same entry through this server took it all");
+                    + DurationText.format(deadline.timeout()) + ": earlier writes of the same entry through this server took it all");
         }
         try {
             return write.get();

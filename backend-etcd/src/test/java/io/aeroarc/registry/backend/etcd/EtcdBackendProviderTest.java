@@ -27,24 +27,13 @@ import org.junit.jupiter.api.Test;
 /** Start-up and failure behaviour that needs no etcd, or exactly no answering one. */
 class EtcdBackendProviderTest {
 
-    private static final BackendContext CONTEXT = new BackendContext(Clock.systemUTC(), Duration.ofSeconds(10), Duration.ofSeconds(10));
+    private static final BackendContext CONTEXT = new BackendContext(Clock.systemUTC());
 
     @Test
     void the_server_finds_the_backend_by_its_name() {
         List<String> names = ServiceLoader.load(RegistryBackendProvider.class).stream().map(p -> p.get().name()).toList();
 
         assertThat(names).contains("etcd");
-    }
-
-    @Test
-    void ttls_below_one_second_are_refused_at_start_up() {
-        BackendContext shortRelayTtl = new BackendContext(Clock.systemUTC(), Duration.ofMillis(900), Duration.ofSeconds(10));
-        BackendContext shortAgentTtl = new BackendContext(Clock.systemUTC(), Duration.ofSeconds(10), Duration.ofMillis(500));
-
-        assertThatThrownBy(() -> new EtcdBackendProvider().create(BackendOptions.none("etcd"), shortRelayTtl))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("relay TTL 900ms").hasMessageContaining("1s");
-        assertThatThrownBy(() -> new EtcdBackendProvider().create(BackendOptions.none("etcd"), shortAgentTtl))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("agent TTL 500ms");
     }
 
     @Test

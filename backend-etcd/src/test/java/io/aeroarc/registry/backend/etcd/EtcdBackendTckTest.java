@@ -39,7 +39,7 @@ class EtcdBackendTckTest extends RegistryBackendTck {
         server = EtcdTestServer.start();
         // The first call in a JVM loads the gRPC and Netty classes; on a busy machine that alone
         // can outlast the backend's timeout, which is not what the rules are about.
-        try (RegistryBackend warmUp = create(server, new BackendContext(Clock.systemUTC(), Duration.ofSeconds(1), Duration.ofSeconds(1)),
+        try (RegistryBackend warmUp = create(server, new BackendContext(Clock.systemUTC()),
                 "warm-up")) {
             await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> {
                 warmUp.probe();

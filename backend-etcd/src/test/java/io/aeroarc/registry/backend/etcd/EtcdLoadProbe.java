@@ -34,7 +34,7 @@ public final class EtcdLoadProbe {
             throw new IllegalArgumentException("loopback only");
         }
         String namespace = "/probe/" + System.nanoTime() + "/";
-        BackendContext context = new BackendContext(Clock.systemUTC(), TTL, TTL);
+        BackendContext context = new BackendContext(Clock.systemUTC());
         try (RegistryBackend backend = new EtcdBackendProvider().create(BackendOptions.of("etcd",
                 Map.of("endpoints", endpoint, "namespace", namespace, "timeout", "5s")), context)) {
             for (int r = 0; r < RELAYS; r++) {

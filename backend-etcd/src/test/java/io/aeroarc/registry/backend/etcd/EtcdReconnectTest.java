@@ -7,8 +7,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import io.aeroarc.registry.spi.BackendContext;
 import io.aeroarc.registry.spi.BackendOptions;
 import io.aeroarc.registry.spi.BackendUnavailableException;
-import io.aeroarc.registry.spi.GoDurations;
 import io.aeroarc.registry.spi.RegistryBackend;
+import io.aeroarc.registry.spi.support.DurationText;
 import io.aeroarc.registry.tck.StorageControl;
 import io.aeroarc.registry.testsupport.EtcdTestServer;
 import io.aeroarc.registry.testsupport.TestServer;
@@ -35,7 +35,7 @@ class EtcdReconnectTest {
      * Long enough for grpc's backoff (1s, ×1.6 per attempt) to pass several seconds between
      * attempts; {@code -Detcd.outage=60s} for the issue's full minute.
      */
-    private static final Duration OUTAGE = GoDurations.parse(System.getProperty("etcd.outage", "20s"));
+    private static final Duration OUTAGE = DurationText.parse(System.getProperty("etcd.outage", "20s"));
     /** The health monitor's pace. */
     private static final Duration PROBE_INTERVAL = Duration.ofMillis(500);
     /** Issue 11's bound for recovery once etcd answers again. */
@@ -71,7 +71,7 @@ class EtcdReconnectTest {
         String backoff = System.getProperty("etcd.reconnect-backoff-max", "2s");
         options.put("reconnect-backoff-max", backoff);
         backend = new EtcdBackendProvider().create(BackendOptions.of("etcd", options),
-                new BackendContext(Clock.systemUTC(), Duration.ofSeconds(10), Duration.ofSeconds(10)));
+                new BackendContext(Clock.systemUTC()));
         backend.probe();
         long threadsBefore = clientThreads();
 

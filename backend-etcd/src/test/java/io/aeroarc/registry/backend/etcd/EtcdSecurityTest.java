@@ -45,7 +45,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class EtcdSecurityTest {
 
-    private static final BackendContext CONTEXT = new BackendContext(Clock.systemUTC(), Duration.ofSeconds(10), Duration.ofSeconds(10));
+    private static final BackendContext CONTEXT = new BackendContext(Clock.systemUTC());
     private static final String NAMESPACE = "/aeroarc/registry-security-test/";
 
     @TempDir

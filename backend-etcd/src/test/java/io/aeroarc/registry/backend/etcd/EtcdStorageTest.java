@@ -305,7 +305,7 @@ class EtcdStorageTest {
         Map<String, String> options = new HashMap<>(server.backendOptions());
         options.put("namespace", namespace);
         options.putAll(extraOptions);
-        BackendContext context = new BackendContext(clock, Duration.ofSeconds(1), Duration.ofSeconds(1));
+        BackendContext context = new BackendContext(clock);
         RegistryBackend backend = new EtcdBackendProvider().create(BackendOptions.of("etcd", options), context);
         backends.add(backend);
         return backend;

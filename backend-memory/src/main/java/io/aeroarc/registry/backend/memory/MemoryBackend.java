@@ -12,6 +12,8 @@ import io.aeroarc.registry.spi.RegistryBackend;
 import io.aeroarc.registry.spi.RelayPlacement;
 import io.aeroarc.registry.spi.RelayRecord;
 import io.aeroarc.registry.spi.RelayRegistration;
+import io.aeroarc.registry.spi.support.Paging;
+import io.aeroarc.registry.spi.support.Sweeper;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -24,9 +26,6 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The embedded single-node backend.
@@ -44,8 +43,6 @@ import java.util.concurrent.TimeUnit;
  */
 public final class MemoryBackend implements RegistryBackend {
 
-    private static final System.Logger LOG = System.getLogger(MemoryBackend.class.getName());
-
     /** Entries examined per lock hold while sweeping, so a sweep never stalls requests for long. */
     static final int SWEEP_CHUNK = 4096;
 
@@ -54,7 +51,7 @@ public final class MemoryBackend implements RegistryBackend {
     private final TreeMap<String, RelayEntry> relays = new TreeMap<>();
     private final HashMap<String, AgentEntry> agents = new HashMap<>();
     private final TreeSet<String> agentOrder = new TreeSet<>();
-    private final ScheduledExecutorService sweeper;
+    private final Sweeper sweeper;
     private long lastEpoch;
 
     /**
@@ -66,17 +63,7 @@ public final class MemoryBackend implements RegistryBackend {
         // Epochs keep increasing across restarts of this process (see RegistryBackend), as long
         // as fewer than a million placements a second are created on average.
         this.lastEpoch = clock.millis() * 1000;
-        if (sweepInterval.isZero()) {
-            this.sweeper = null;
-        } else {
-            this.sweeper = Executors.newSingleThreadScheduledExecutor(runnable -> {
-                Thread thread = new Thread(runnable, "memory-backend-sweeper");
-                thread.setDaemon(true);
-                return thread;
-            });
-            long millis = sweepInterval.toMillis();
-            sweeper.scheduleWithFixedDelay(this::sweepQuietly, millis, millis, TimeUnit.MILLISECONDS);
-        }
+        this.sweeper = Sweeper.every(sweepInterval, "memory-backend-sweeper", this::sweepExpired);
     }
 
     @Override
@@ -142,7 +129,7 @@ public final class MemoryBackend implements RegistryBackend {
                 if (!relay.isLive(now) || !relay.hasLabels(labelSelector)) {
                     continue;
                 }
-                if (items.size() == page.limit()) {
+                if (Paging.isFull(items, page)) {
                     return new Page<>(items, true);
                 }
                 items.add(toRecord(relay, now));
@@ -323,7 +310,7 @@ public final class MemoryBackend implements RegistryBackend {
                 if (!agent.isVisible(now)) {
                     continue;
                 }
-                if (items.size() == page.limit()) {
+                if (Paging.isFull(items, page)) {
                     return new Page<>(items, true);
                 }
                 items.add(agent.toRecord());
@@ -339,9 +326,7 @@ public final class MemoryBackend implements RegistryBackend {
 
     @Override
     public void close() {
-        if (sweeper != null) {
-            sweeper.shutdownNow();
-        }
+        sweeper.close();
     }
 
     /**
@@ -390,15 +375,6 @@ public final class MemoryBackend implements RegistryBackend {
     public int storedEntries() {
         synchronized (lock) {
             return relays.size() + agents.size();
-        }
-    }
-
-    private void sweepQuietly() {
-        try {
-            sweepExpired();
-        } catch (RuntimeException e) {
-            // A failed sweep only delays freeing memory; the next one retries.
-            LOG.log(System.Logger.Level.WARNING, "memory backend sweep failed", e);
         }
     }
 

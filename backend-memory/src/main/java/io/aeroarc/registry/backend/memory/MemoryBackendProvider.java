@@ -7,14 +7,17 @@ import io.aeroarc.registry.spi.RegistryBackendProvider;
 import java.time.Duration;
 import java.util.Set;
 
-/** {@code --backend memory}: the embedded default. Option {@code sweep-interval} overrides the derived one. */
+/** {@code --backend memory}: the embedded default. Option {@code sweep-interval} (default 15s) sets how often memory is freed. */
 public final class MemoryBackendProvider implements RegistryBackendProvider {
 
     public static final String NAME = "memory";
     static final String SWEEP_INTERVAL = "sweep-interval";
 
+    /** Sweeps walk every entry, so not more often than every 100ms; at least every 30s to free memory. */
     private static final Duration MIN_SWEEP_INTERVAL = Duration.ofMillis(100);
     private static final Duration MAX_SWEEP_INTERVAL = Duration.ofSeconds(30);
+    /** Half the registry's default TTL: ended entries are freed within about 1.5 default TTLs. */
+    static final Duration DEFAULT_SWEEP_INTERVAL = Duration.ofSeconds(15);
 
     @Override
     public String name() {
@@ -22,17 +25,14 @@ public final class MemoryBackendProvider implements RegistryBackendProvider {
     }
 
     @Override
-    public RegistryBackend create(BackendOptions options, BackendContext context) {
-        options.requireOnly(Set.of(SWEEP_INTERVAL));
-        Duration sweepInterval = options.getDuration(SWEEP_INTERVAL, defaultSweepInterval(context));
-        if (sweepInterval.compareTo(MIN_SWEEP_INTERVAL) < 0) {
-            throw new IllegalArgumentException("invalid --backend-option " + SWEEP_INTERVAL + ": must be at least 100ms");
-        }
-        return new MemoryBackend(context.clock(), sweepInterval);
+    public int spiVersion() {
+        return SPI_VERSION;
     }
 
-    /** Sweeps walk every entry, so not more often than every 100ms; at least every 30s to free memory. */
-    static Duration defaultSweepInterval(BackendContext context) {
-        return context.sweepInterval(MIN_SWEEP_INTERVAL, MAX_SWEEP_INTERVAL);
+    @Override
+    public RegistryBackend create(BackendOptions options, BackendContext context) {
+        options.requireOnly(Set.of(SWEEP_INTERVAL));
+        Duration sweepInterval = options.getDuration(SWEEP_INTERVAL, DEFAULT_SWEEP_INTERVAL, MIN_SWEEP_INTERVAL, MAX_SWEEP_INTERVAL);
+        return new MemoryBackend(context.clock(), sweepInterval);
     }
 }

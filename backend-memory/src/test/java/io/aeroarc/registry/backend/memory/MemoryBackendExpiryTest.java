@@ -99,19 +99,8 @@ class MemoryBackendExpiryTest {
         assertThat(backend.registerAgent("agent-1", "relay-a", TTL).orElseThrow().epoch()).isGreaterThan(epoch);
     }
 
-    @Test
-    void the_default_sweep_interval_is_half_the_shorter_ttl_within_bounds() {
-        assertThat(interval(Duration.ofSeconds(30), Duration.ofSeconds(10))).isEqualTo(Duration.ofSeconds(5));
-        assertThat(interval(Duration.ofMillis(100), Duration.ofSeconds(10))).isEqualTo(Duration.ofMillis(100));
-        assertThat(interval(Duration.ofHours(2), Duration.ofHours(1))).isEqualTo(Duration.ofSeconds(30));
-    }
-
     private int agentCount(String relayId) {
         return backend.getRelay(relayId).orElseThrow().agentCount();
-    }
-
-    private static Duration interval(Duration relayTtl, Duration agentTtl) {
-        return MemoryBackendProvider.defaultSweepInterval(new io.aeroarc.registry.spi.BackendContext(java.time.Clock.systemUTC(), relayTtl, agentTtl));
     }
 
     private static List<String> ids(List<io.aeroarc.registry.spi.PlacementRecord> placements) {

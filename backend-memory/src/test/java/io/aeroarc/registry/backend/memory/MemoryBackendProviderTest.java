@@ -8,14 +8,13 @@ import io.aeroarc.registry.spi.BackendOptions;
 import io.aeroarc.registry.spi.RegistryBackend;
 import io.aeroarc.registry.spi.RegistryBackendProvider;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.Map;
 import java.util.ServiceLoader;
 import org.junit.jupiter.api.Test;
 
 class MemoryBackendProviderTest {
 
-    private static final BackendContext CONTEXT = new BackendContext(Clock.systemUTC(), Duration.ofSeconds(30), Duration.ofSeconds(30));
+    private static final BackendContext CONTEXT = new BackendContext(Clock.systemUTC());
 
     @Test
     void the_jar_registers_the_provider_under_the_name_memory() {
@@ -29,7 +28,7 @@ class MemoryBackendProviderTest {
         assertThatThrownBy(() -> provider.create(BackendOptions.of("memory", Map.of("url", "x")), CONTEXT))
                 .hasMessage("unknown --backend-option url for backend memory; known: sweep-interval");
         assertThatThrownBy(() -> provider.create(BackendOptions.of("memory", Map.of("sweep-interval", "10ms")), CONTEXT))
-                .hasMessage("invalid --backend-option sweep-interval: must be at least 100ms");
+                .hasMessage("invalid --backend-option sweep-interval='10ms' for backend memory: expected a duration from 100ms to 30s");
         try (RegistryBackend backend = provider.create(BackendOptions.of("memory", Map.of("sweep-interval", "1s")), CONTEXT)) {
             backend.probe();
         }

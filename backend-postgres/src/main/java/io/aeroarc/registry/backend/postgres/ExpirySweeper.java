@@ -1,12 +1,10 @@
 package io.aeroarc.registry.backend.postgres;
 
 import io.aeroarc.registry.spi.BackendUnavailableException;
+import io.aeroarc.registry.spi.support.Sweeper;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.time.Duration;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.function.IntSupplier;
 
 /**
@@ -33,16 +31,13 @@ final class ExpirySweeper implements AutoCloseable {
     /** Placement chunks per sweep; a larger table is walked over several sweeps. */
     static final int MAX_PLACEMENT_CHUNKS = 200;
 
-    private static final System.Logger LOG = System.getLogger(ExpirySweeper.class.getName());
-    /** Each sweep scans the placements table, so not more often than this. */
-    static final Duration MIN_INTERVAL = Duration.ofSeconds(5);
-    static final Duration MAX_INTERVAL = Duration.ofMinutes(1);
+    /** Half the registry's default TTL; each sweep scans the placements table, so not more often. */
+    static final Duration INTERVAL = Duration.ofSeconds(15);
 
     private final Database database;
     private final Sql sql;
     private final Duration deleteGrace;
-    private final ScheduledExecutorService scheduler;
-    private boolean failing;
+    private final Sweeper scheduler;
     /** The last placement id the walk examined; "" starts from the beginning of the table. */
     private String placementCursor = "";
 
@@ -53,17 +48,7 @@ final class ExpirySweeper implements AutoCloseable {
         this.database = database;
         this.sql = sql;
         this.deleteGrace = deleteGrace;
-        if (interval.isZero()) {
-            this.scheduler = null;
-        } else {
-            this.scheduler = Executors.newSingleThreadScheduledExecutor(runnable -> {
-                Thread thread = new Thread(runnable, "postgres-backend-sweeper");
-                thread.setDaemon(true);
-                return thread;
-            });
-            long millis = interval.toMillis();
-            scheduler.scheduleWithFixedDelay(this::sweepQuietly, millis, millis, TimeUnit.MILLISECONDS);
-        }
+        this.scheduler = Sweeper.every(interval, "postgres-backend-sweeper", this::sweep);
     }
 
     /**
@@ -131,33 +116,9 @@ final class ExpirySweeper implements AutoCloseable {
     /** What one chunk statement did: the last id it examined (null past the end), and the rows it deleted. */
     private record Chunk(String lastId, int deleted) {}
 
-    private void sweepQuietly() {
-        try {
-            sweep();
-            if (failing) {
-                LOG.log(System.Logger.Level.INFO, "expiry sweep works again");
-                failing = false;
-            }
-        } catch (RuntimeException e) {
-            // Only storage is at stake, not correctness; say it once per outage, not every sweep.
-            if (!failing) {
-                LOG.log(System.Logger.Level.WARNING, "expiry sweep failed, retrying every sweep: " + e.getMessage());
-                failing = true;
-            }
-        }
-    }
-
     @Override
     public void close() {
-        if (scheduler == null) {
-            return;
-        }
-        scheduler.shutdownNow();
-        try {
-            // A running sweep ends within one statement timeout; the pool closes after it.
-            scheduler.awaitTermination(5, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        // A running sweep ends within one statement timeout; the pool closes after it.
+        scheduler.close();
     }
 }

@@ -13,6 +13,7 @@ import io.aeroarc.registry.spi.RegistryBackend;
 import io.aeroarc.registry.spi.RelayPlacement;
 import io.aeroarc.registry.spi.RelayRecord;
 import io.aeroarc.registry.spi.RelayRegistration;
+import io.aeroarc.registry.spi.support.Paging;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -116,14 +117,14 @@ final class PostgresBackend implements RegistryBackend {
                 statement.setString(1, page.afterId());
                 statement.setArray(2, textArray(connection, keys));
                 statement.setArray(3, textArray(connection, keys.stream().map(labelSelector::get).toList()));
-                statement.setInt(4, page.limit() + 1);
+                statement.setInt(4, Paging.fetchSize(page));
                 List<RelayRecord> relays = new ArrayList<>();
                 try (ResultSet rows = statement.executeQuery()) {
                     while (rows.next()) {
                         relays.add(Rows.relay(rows, 1));
                     }
                 }
-                return page(relays, page.limit());
+                return Paging.of(relays, page);
             }
         });
     }
@@ -337,8 +338,8 @@ final class PostgresBackend implements RegistryBackend {
                     statement.setString(parameter++, relayId.get());
                 }
                 statement.setString(parameter++, page.afterId());
-                statement.setInt(parameter, page.limit() + 1);
-                return page(placements(statement), page.limit());
+                statement.setInt(parameter, Paging.fetchSize(page));
+                return Paging.of(placements(statement), page);
             }
         });
     }
@@ -373,14 +374,6 @@ final class PostgresBackend implements RegistryBackend {
             }
         }
         return placements;
-    }
-
-    /** The first {@code limit} items; the query fetched one more to know whether more follow. */
-    private static <T> Page<T> page(List<T> fetched, int limit) {
-        if (fetched.size() > limit) {
-            return new Page<>(fetched.subList(0, limit), true);
-        }
-        return new Page<>(fetched, false);
     }
 
     private static java.sql.Array textArray(Connection connection, List<String> values) throws SQLException {

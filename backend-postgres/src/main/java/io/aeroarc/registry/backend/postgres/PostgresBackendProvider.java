@@ -21,9 +21,14 @@ public final class PostgresBackendProvider implements RegistryBackendProvider {
     }
 
     @Override
+    public int spiVersion() {
+        return SPI_VERSION;
+    }
+
+    @Override
     public RegistryBackend create(BackendOptions options, BackendContext context) {
         PostgresSettings settings = PostgresSettings.from(options);
-        return open(settings, ExpirySweeper.DELETE_GRACE, context.sweepInterval(ExpirySweeper.MIN_INTERVAL, ExpirySweeper.MAX_INTERVAL));
+        return open(settings, ExpirySweeper.DELETE_GRACE, ExpirySweeper.INTERVAL);
     }
 
     /**

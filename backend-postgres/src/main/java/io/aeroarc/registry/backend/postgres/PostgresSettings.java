@@ -1,7 +1,7 @@
 package io.aeroarc.registry.backend.postgres;
 
 import io.aeroarc.registry.spi.BackendOptions;
-import io.aeroarc.registry.spi.GoDurations;
+import io.aeroarc.registry.spi.support.DurationText;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.Set;
@@ -37,37 +37,24 @@ record PostgresSettings(String url, Optional<String> user, Optional<String> pass
 
     static PostgresSettings from(BackendOptions options) {
         options.requireOnly(Set.of(URL, USER, PASSWORD, POOL_SIZE, SCHEMA, TIMEOUT));
-        String url = options.get(URL).map(String::trim).orElseThrow(() -> new IllegalArgumentException(
-                "missing --backend-option " + URL + " for backend postgres: a JDBC URL such as jdbc:postgresql://db.example:5432/registry"));
+        String url = options.require(URL, "a JDBC URL such as jdbc:postgresql://db.example:5432/registry").trim();
         if (!url.startsWith("jdbc:postgresql:")) {
-            throw invalid(URL, url, "a JDBC URL starting with jdbc:postgresql:");
+            throw options.invalid(URL, "a JDBC URL starting with jdbc:postgresql:");
         }
-        int poolSize = options.getInt(POOL_SIZE, DEFAULT_POOL_SIZE);
-        if (poolSize < 1) {
-            throw invalid(POOL_SIZE, Integer.toString(poolSize), "at least 1");
-        }
+        int poolSize = options.getInt(POOL_SIZE, DEFAULT_POOL_SIZE, 1, Integer.MAX_VALUE);
         String schema = options.get(SCHEMA, DEFAULT_SCHEMA);
         if (!IDENTIFIER.matcher(schema).matches() || schema.startsWith("pg_")) {
-            throw invalid(SCHEMA, schema, "a lower-case SQL identifier: a-z, 0-9 and _, not starting with a digit or pg_,"
+            throw options.invalid(SCHEMA, "a lower-case SQL identifier: a-z, 0-9 and _, not starting with a digit or pg_,"
                     + " at most 63 characters");
         }
-        Duration timeout = options.getDuration(TIMEOUT, DEFAULT_TIMEOUT);
-        if (timeout.compareTo(MIN_TIMEOUT) < 0 || timeout.compareTo(MAX_TIMEOUT) > 0) {
-            throw invalid(TIMEOUT, GoDurations.format(timeout),
-                    "a duration from " + GoDurations.format(MIN_TIMEOUT) + " to " + GoDurations.format(MAX_TIMEOUT));
-        }
+        Duration timeout = options.getDuration(TIMEOUT, DEFAULT_TIMEOUT, MIN_TIMEOUT, MAX_TIMEOUT);
         return new PostgresSettings(url, options.get(USER), options.get(PASSWORD), poolSize, schema, timeout);
-    }
-
-    private static IllegalArgumentException invalid(String key, String value, String expected) {
-        return new IllegalArgumentException(
-                "invalid --backend-option " + key + "='" + value + "' for backend postgres: expected " + expected);
     }
 
     /** Never prints the password. */
     @Override
     public String toString() {
         return "PostgresSettings[url=" + url + ", user=" + user.orElse("(driver default)") + ", pool-size=" + poolSize
-                + ", schema=" + schema + ", timeout=" + GoDurations.format(timeout) + "]";
+                + ", schema=" + schema + ", timeout=" + DurationText.format(timeout) + "]";
     }
 }

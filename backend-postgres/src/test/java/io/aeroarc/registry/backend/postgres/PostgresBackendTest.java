@@ -49,7 +49,7 @@ class PostgresBackendTest {
 
     private static final Duration LONG_TTL = Duration.ofMinutes(5);
     private static final Duration SHORT_TTL = Duration.ofSeconds(1);
-    private static final BackendContext CONTEXT = new BackendContext(Clock.systemUTC(), SHORT_TTL, SHORT_TTL);
+    private static final BackendContext CONTEXT = new BackendContext(Clock.systemUTC());
 
     private static TestServer server;
     private static TestSchemas schemas;
@@ -149,7 +149,7 @@ class PostgresBackendTest {
     @Test
     void times_come_from_the_database_clock_not_the_registry_clock() {
         ManualClock farPast = ManualClock.startingAt(978_307_200_000L); // 2001-01-01
-        RegistryBackend backend = create(new BackendContext(farPast, SHORT_TTL, SHORT_TTL));
+        RegistryBackend backend = create(new BackendContext(farPast));
 
         long before = System.currentTimeMillis();
         long expiresAt = backend.registerRelay(new RelayRegistration("relay-a", "a", 1, Map.of()), LONG_TTL);

@@ -50,7 +50,7 @@ public final class PostgresFleetProbe {
         try (Connection connection = DriverManager.getConnection(url, user, null); Statement statement = connection.createStatement()) {
             statement.execute("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
         }
-        BackendContext context = new BackendContext(Clock.systemUTC(), TTL, TTL);
+        BackendContext context = new BackendContext(Clock.systemUTC());
         try (RegistryBackend backend = new PostgresBackendProvider().create(BackendOptions.of("postgres", options), context)) {
             List<String> relays = new ArrayList<>();
             for (int r = 0; r < RELAYS; r++) {

@@ -16,6 +16,7 @@ import io.aeroarc.registry.spi.RegistryBackend;
 import io.aeroarc.registry.spi.RelayPlacement;
 import io.aeroarc.registry.spi.RelayRecord;
 import io.aeroarc.registry.spi.RelayRegistration;
+import io.aeroarc.registry.spi.support.Paging;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -250,18 +251,15 @@ final class RedisBackend implements RegistryBackend {
      * follow is exact.
      */
     private static <T> Page<T> scanPages(PageRequest page, ScanCall call, Function<Object, T> decode) {
-        int wanted = page.limit() + 1;
+        int wanted = Paging.fetchSize(page);
         List<T> items = new ArrayList<>();
         String after = page.afterId();
         while (true) {
             int stillWanted = wanted - items.size();
             List<Object> reply = toList(call.scan(after, stillWanted, Math.min(stillWanted + SCAN_SLACK, MAX_SCAN_PER_CALL)));
             toList(reply.get(0)).forEach(record -> items.add(decode.apply(record)));
-            if (items.size() >= wanted) {
-                return new Page<>(items.subList(0, page.limit()), true);
-            }
-            if (toLong(reply.get(2)) == 1) {
-                return new Page<>(items, false);
+            if (items.size() >= wanted || toLong(reply.get(2)) == 1) {
+                return Paging.of(items, page);
             }
             after = toText(reply.get(1));
         }

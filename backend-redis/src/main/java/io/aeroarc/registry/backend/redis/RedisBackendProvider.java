@@ -14,23 +14,26 @@ public final class RedisBackendProvider implements RegistryBackendProvider {
 
     public static final String NAME = "redis";
 
-    private static final Duration MIN_SWEEP_INTERVAL = Duration.ofSeconds(1);
-    private static final Duration MAX_SWEEP_INTERVAL = Duration.ofSeconds(30);
+    /**
+     * Half the registry's default TTL: each sweep is a few round trips per registry server, and
+     * reads never depend on it, so it only bounds how long ended entries take space.
+     */
+    static final Duration SWEEP_INTERVAL = Duration.ofSeconds(15);
 
     @Override
     public String name() {
         return NAME;
     }
 
+    @Override
+    public int spiVersion() {
+        return SPI_VERSION;
+    }
+
     /** Connects lazily: an unreachable Redis shows in probe() and in calls, not here. */
     @Override
     public RegistryBackend create(BackendOptions options, BackendContext context) {
         RedisSettings settings = RedisSettings.from(options);
-        return new RedisBackend(new ScriptRunner(settings), settings.keyPrefix(), sweepInterval(context));
-    }
-
-    /** At least 1s (each sweep is a few round trips per registry server) and at most 30s. */
-    static Duration sweepInterval(BackendContext context) {
-        return context.sweepInterval(MIN_SWEEP_INTERVAL, MAX_SWEEP_INTERVAL);
+        return new RedisBackend(new ScriptRunner(settings), settings.keyPrefix(), SWEEP_INTERVAL);
     }
 }

@@ -43,6 +43,8 @@ record RedisSettings(
     static final int DEFAULT_PORT = 6379;
     static final int DEFAULT_POOL_SIZE = 16;
     static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(2);
+    /** Jedis takes timeouts as int milliseconds. */
+    static final Duration MAX_TIMEOUT = Duration.ofDays(24);
     static final String DEFAULT_KEY_PREFIX = "aeroarc:registry:";
     /** The Go registry's {@code --redis-user} default, which means "no ACL user". */
     static final String DEFAULT_USER = "default";
@@ -50,17 +52,11 @@ record RedisSettings(
     static RedisSettings from(BackendOptions options) {
         options.requireOnly(Set.of(URL, POOL_SIZE, TIMEOUT, KEY_PREFIX, ADDR, PORT, USER, PASSWORD, DB));
 
-        int poolSize = options.getInt(POOL_SIZE, DEFAULT_POOL_SIZE);
-        if (poolSize < 1) {
-            throw invalid(options, POOL_SIZE, "must be at least 1");
-        }
-        Duration timeout = options.getDuration(TIMEOUT, DEFAULT_TIMEOUT);
-        if (timeout.toMillis() < 1 || timeout.toMillis() > Integer.MAX_VALUE) {
-            throw invalid(options, TIMEOUT, "must be between 1ms and 24 days");
-        }
+        int poolSize = options.getInt(POOL_SIZE, DEFAULT_POOL_SIZE, 1, Integer.MAX_VALUE);
+        Duration timeout = options.getDuration(TIMEOUT, DEFAULT_TIMEOUT, Duration.ofMillis(1), MAX_TIMEOUT);
         String keyPrefix = options.get(KEY_PREFIX, DEFAULT_KEY_PREFIX);
         if (keyPrefix.isEmpty()) {
-            throw invalid(options, KEY_PREFIX, "must not be empty");
+            throw options.invalid(KEY_PREFIX, "a non-empty key prefix");
         }
 
         List<String> aliases = GO_FLAG_ALIASES.stream().filter(key -> options.get(key).isPresent()).toList();
@@ -81,17 +77,17 @@ record RedisSettings(
         try {
             uri = new URI(text.trim());
         } catch (URISyntaxException e) {
-            throw invalid(options, URL, "expected redis://[user:password@]host:port[/db] or rediss://...");
+            throw options.invalidSecret(URL, "redis://[user:password@]host:port[/db] or rediss://...");
         }
         String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
         if (!scheme.equals("redis") && !scheme.equals("rediss")) {
-            throw invalid(options, URL, "the scheme must be redis:// or rediss:// (TLS)");
+            throw options.invalidSecret(URL, "the scheme redis:// or rediss:// (TLS)");
         }
         if (uri.getHost() == null) {
-            throw invalid(options, URL, "no host; expected redis://[user:password@]host:port[/db]");
+            throw options.invalidSecret(URL, "a host, as in redis://[user:password@]host:port[/db] (no host given)");
         }
         if (uri.getRawQuery() != null || uri.getRawFragment() != null) {
-            throw invalid(options, URL, "query parameters and fragments are not supported; use the other options");
+            throw options.invalidSecret(URL, "no query parameters or fragment (use the other options)");
         }
         String user = null;
         String password = null;
@@ -114,15 +110,12 @@ record RedisSettings(
     private static RedisSettings fromGoFlags(BackendOptions options, int poolSize, Duration timeout, String keyPrefix) {
         String host = options.get(ADDR, "localhost").trim();
         if (host.isEmpty()) {
-            throw invalid(options, ADDR, "must not be empty");
+            throw options.invalid(ADDR, "a host name or IP");
         }
         if (host.indexOf(':') >= 0 && host.indexOf(':') == host.lastIndexOf(':')) {
-            throw invalid(options, ADDR, "takes a host name or IP only; give the port with " + PORT);
+            throw options.invalid(ADDR, "a host name or IP only; give the port with " + PORT);
         }
-        int port = options.getInt(PORT, DEFAULT_PORT);
-        if (port < 1 || port > 65535) {
-            throw invalid(options, PORT, "must be between 1 and 65535");
-        }
+        int port = options.getInt(PORT, DEFAULT_PORT, 1, 65535);
         String database = options.get(DB, "0");
         return new RedisSettings(host, port, aclUser(options.get(USER, DEFAULT_USER)), emptyToNull(options.get(PASSWORD, "")),
                 parseDatabase(options, DB, database), false, poolSize, timeout, keyPrefix);
@@ -137,7 +130,8 @@ record RedisSettings(
         } catch (NumberFormatException e) {
             // reported below
         }
-        throw invalid(options, key, "the database must be a number of 0 or more, was '" + text + "'");
+        String expected = "a database number of 0 or more";
+        throw key.equals(URL) ? options.invalidSecret(key, expected + " as the path") : options.invalid(key, expected);
     }
 
     /** The default user is who a password-only AUTH logs in as, and the only user Redis 5 knows. */
@@ -147,11 +141,6 @@ record RedisSettings(
 
     private static String emptyToNull(String text) {
         return text == null || text.isEmpty() ? null : text;
-    }
-
-    private static IllegalArgumentException invalid(BackendOptions options, String key, String reason) {
-        return new IllegalArgumentException(
-                "invalid --backend-option " + key + " for backend " + options.backendName() + ": " + reason);
     }
 
     /** The address without credentials, for logs and error messages. */

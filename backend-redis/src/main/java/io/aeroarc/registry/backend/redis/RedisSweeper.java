@@ -4,11 +4,9 @@ import static io.aeroarc.registry.backend.redis.Replies.toList;
 import static io.aeroarc.registry.backend.redis.Replies.toLong;
 import static io.aeroarc.registry.backend.redis.Replies.toText;
 
-import io.aeroarc.registry.spi.BackendUnavailableException;
+import io.aeroarc.registry.spi.support.Sweeper;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -23,8 +21,6 @@ import java.util.concurrent.TimeUnit;
  * is left waits for the next sweep, and the per-relay pass continues where it stopped.
  */
 final class RedisSweeper implements AutoCloseable {
-
-    private static final System.Logger LOG = System.getLogger(RedisSweeper.class.getName());
 
     /** Ended relays one call drops at most (each unlinks its indexes, which Redis frees lazily). */
     static final int RELAYS_PER_CALL = 100;
@@ -42,20 +38,14 @@ final class RedisSweeper implements AutoCloseable {
 
     private final ScriptRunner scripts;
     private final String keyPrefix;
-    private final ScheduledExecutorService executor;
+    private final Sweeper sweeper;
     /** Where the per-relay pass continues; only the sweeper thread (or a test calling sweepOnce) uses it. */
     private String relayIndexCursor = "";
 
     RedisSweeper(ScriptRunner scripts, String keyPrefix, Duration interval) {
         this.scripts = scripts;
         this.keyPrefix = keyPrefix;
-        this.executor = Executors.newSingleThreadScheduledExecutor(runnable -> {
-            Thread thread = new Thread(runnable, "redis-backend-sweeper");
-            thread.setDaemon(true);
-            return thread;
-        });
-        long millis = interval.toMillis();
-        executor.scheduleWithFixedDelay(this::sweepQuietly, millis, millis, TimeUnit.MILLISECONDS);
+        this.sweeper = Sweeper.every(interval, "redis-backend-sweeper", this::sweepOnce);
     }
 
     /**
@@ -112,21 +102,8 @@ final class RedisSweeper implements AutoCloseable {
         TimeUnit.NANOSECONDS.sleep(Math.max(MIN_PAUSE_NANOS, PAUSE_FACTOR * took));
     }
 
-    private void sweepQuietly() {
-        try {
-            sweepOnce();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt(); // closing
-        } catch (BackendUnavailableException e) {
-            // Redis is away; requests report that. The next sweep catches up.
-            LOG.log(System.Logger.Level.DEBUG, "redis backend sweep skipped: {0}", e.getMessage());
-        } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, "redis backend sweep failed", e);
-        }
-    }
-
     @Override
     public void close() {
-        executor.shutdownNow();
+        sweeper.close();
     }
 }

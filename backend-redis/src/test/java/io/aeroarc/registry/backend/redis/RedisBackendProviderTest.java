@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
 /** Discovery and creation, with no Redis anywhere. */
 class RedisBackendProviderTest {
 
-    private static final BackendContext CONTEXT = new BackendContext(Clock.systemUTC(), Duration.ofSeconds(10), Duration.ofSeconds(10));
+    private static final BackendContext CONTEXT = new BackendContext(Clock.systemUTC());
 
     @Test
     void service_loader_finds_the_provider_by_its_name() {
@@ -48,19 +48,5 @@ class RedisBackendProviderTest {
     void create_refuses_bad_options_before_connecting() {
         assertThatThrownBy(() -> new RedisBackendProvider().create(BackendOptions.of("redis", Map.of("sweep", "1s")), CONTEXT))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("sweep");
-    }
-
-    @Test
-    void sweep_interval_is_half_the_shorter_ttl_within_bounds() {
-        assertThat(RedisBackendProvider.sweepInterval(context(Duration.ofSeconds(10), Duration.ofSeconds(30))))
-                .isEqualTo(Duration.ofSeconds(5));
-        assertThat(RedisBackendProvider.sweepInterval(context(Duration.ofSeconds(1), Duration.ofSeconds(1))))
-                .isEqualTo(Duration.ofSeconds(1));
-        assertThat(RedisBackendProvider.sweepInterval(context(Duration.ofHours(1), Duration.ofHours(2))))
-                .isEqualTo(Duration.ofSeconds(30));
-    }
-
-    private static BackendContext context(Duration relayTtl, Duration agentTtl) {
-        return new BackendContext(Clock.systemUTC(), relayTtl, agentTtl);
     }
 }

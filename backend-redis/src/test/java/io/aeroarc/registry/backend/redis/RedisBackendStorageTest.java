@@ -46,7 +46,7 @@ class RedisBackendStorageTest {
 
     private static final Duration LONG_TTL = Duration.ofMinutes(5);
     /** Long context TTLs put the first background sweep 30s out, so only the tests sweep. */
-    private static final BackendContext CONTEXT = new BackendContext(Clock.systemUTC(), LONG_TTL, LONG_TTL);
+    private static final BackendContext CONTEXT = new BackendContext(Clock.systemUTC());
 
     private static TestServer server;
     private static RawRedis raw;
@@ -258,7 +258,7 @@ class RedisBackendStorageTest {
     @Test
     void times_come_from_the_redis_clock_not_the_registry_clock() {
         Clock stopped = Clock.fixed(Instant.EPOCH, ZoneOffset.UTC);
-        RegistryBackend onStoppedClock = create(prefix, Map.of(), new BackendContext(stopped, LONG_TTL, LONG_TTL));
+        RegistryBackend onStoppedClock = create(prefix, Map.of(), new BackendContext(stopped));
         List<?> redisTime = (List<?>) raw.client.sendCommand(Protocol.Command.TIME);
         long redisNow = Long.parseLong(new String((byte[]) redisTime.get(0), StandardCharsets.UTF_8)) * 1000;
 

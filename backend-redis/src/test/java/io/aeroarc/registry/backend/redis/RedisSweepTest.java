@@ -4,12 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.aeroarc.registry.spi.BackendContext;
 import io.aeroarc.registry.spi.BackendOptions;
 import io.aeroarc.registry.spi.RelayRegistration;
 import io.aeroarc.registry.testsupport.RedisTestServer;
 import io.aeroarc.registry.testsupport.TestServer;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -36,8 +34,6 @@ import redis.clients.jedis.resps.Slowlog;
 class RedisSweepTest {
 
     private static final Duration LONG_TTL = Duration.ofMinutes(5);
-    /** Long context TTLs put the first background sweep 30s out, so only the tests sweep. */
-    private static final BackendContext CONTEXT = new BackendContext(Clock.systemUTC(), LONG_TTL, LONG_TTL);
     private static final int RELAYS = 1_000;
     private static final int AGENTS_PER_RELAY = 100;
     /**
@@ -74,7 +70,8 @@ class RedisSweepTest {
         prefix = "aeroarc:registry:sweep:" + UUID.randomUUID() + ":";
         Map<String, String> options = new HashMap<>(server.backendOptions());
         options.put(RedisSettings.KEY_PREFIX, prefix);
-        backend = (RedisBackend) new RedisBackendProvider().create(BackendOptions.of("redis", options), CONTEXT);
+        // No background sweep: only the tests sweep, so they can count what each sweep removes.
+        backend = new RedisBackend(new ScriptRunner(RedisSettings.from(BackendOptions.of("redis", options))), prefix, Duration.ZERO);
     }
 
     @AfterEach

@@ -1,5 +1,6 @@
 package io.aeroarc.registry.server.security;
 
+import io.aeroarc.registry.spi.support.DaemonThreads;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -50,11 +51,7 @@ public final class TokenFile implements AutoCloseable {
         this.path = path;
         this.lastContent = content;
         this.byHash = byHash;
-        this.poller = Executors.newSingleThreadScheduledExecutor(runnable -> {
-            Thread thread = new Thread(runnable, "token-file-reload");
-            thread.setDaemon(true);
-            return thread;
-        });
+        this.poller = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("token-file-reload"));
     }
 
     /**

@@ -1,4 +1,4 @@
-package io.aeroarc.registry.spi;
+package io.aeroarc.registry.core;
 
 import java.math.BigDecimal;
 import java.time.Duration;

@@ -1,4 +1,4 @@
-package io.aeroarc.registry.spi;
+package io.aeroarc.registry.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
