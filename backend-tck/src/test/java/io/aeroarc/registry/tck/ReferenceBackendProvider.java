@@ -18,6 +18,11 @@ public class ReferenceBackendProvider implements RegistryBackendProvider {
     }
 
     @Override
+    public int spiVersion() {
+        return SPI_VERSION;
+    }
+
+    @Override
     public RegistryBackend create(BackendOptions options, BackendContext context) {
         checkOptions(options);
         return new ReferenceBackend(context.clock(), options.get(NAMESPACE, "default"));

@@ -46,6 +46,11 @@ public final class BackendOptions {
         return new BackendOptions(backendName, Map.of());
     }
 
+    /** Every option as given, for a caller that builds a variant of them (the TCK adds an unknown one). */
+    public Map<String, String> asMap() {
+        return values;
+    }
+
     public String backendName() {
         return backendName;
     }

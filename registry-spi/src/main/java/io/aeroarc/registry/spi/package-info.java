@@ -28,8 +28,7 @@
  *       {@code ms}, {@code s}, {@code m}, {@code h}, as in {@code 500ms}, {@code 1m30s}.</li>
  *   <li>{@code BackendOptions}: range reads ({@code getInt(key, default, min, max)},
  *       {@code getDuration(key, default, min, max)}), {@code require(key, expected)} and
- *       {@code invalid(key, expected)}, so every backend reports an invalid option in one format;
- *       the unused {@code asMap()} is gone.</li>
+ *       {@code invalid(key, expected)}, so every backend reports an invalid option in one format.</li>
  *   <li>{@code PageRequest.isFirst()}, unused, is gone.</li>
  *   <li>New package {@link io.aeroarc.registry.spi.support}.</li>
  * </ul>
