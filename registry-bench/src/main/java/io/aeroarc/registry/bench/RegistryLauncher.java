@@ -28,6 +28,12 @@ record RegistryLauncher(Optional<Path> registryJar, String classPath, List<Strin
      */
     RegistryProcess start(String name, String backend, Map<String, String> backendOptions, Duration relayTtl, Duration agentTtl,
             Path directory, Optional<Path> recording) {
+        return start(name, backend, backendOptions, relayTtl, agentTtl, directory, recording, List.of());
+    }
+
+    /** @param extraFlags appended to the registry's command line, such as {@code --metrics-listen-address} */
+    RegistryProcess start(String name, String backend, Map<String, String> backendOptions, Duration relayTtl, Duration agentTtl,
+            Path directory, Optional<Path> recording, List<String> extraFlags) {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.add("-XX:+ExitOnOutOfMemoryError");
@@ -54,6 +60,7 @@ record RegistryLauncher(Optional<Path> registryJar, String classPath, List<Strin
             command.add("--backend-option");
             command.add(key + "=" + value);
         });
+        command.addAll(extraFlags);
         return RegistryProcess.start(command, directory.resolve("registry-" + name + ".log"));
     }
 
