@@ -45,6 +45,9 @@ final class Telemetry implements AutoCloseable {
     private static final List<String> OTLP_VARIABLES = List.of("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
             "OTEL_METRICS_EXPORTER");
 
+    private static final List<String> GRPC_SIZE_METRICS = List.of("grpc.server.call.sent_total_compressed_message_size",
+            "grpc.server.call.rcvd_total_compressed_message_size");
+
     private final OpenTelemetrySdk sdk;
     private final OtelRegistryMetrics metrics;
     private final GrpcOpenTelemetry grpc;
@@ -55,7 +58,9 @@ final class Telemetry implements AutoCloseable {
     private Telemetry(OpenTelemetrySdk sdk) {
         this.sdk = sdk;
         this.metrics = sdk == null ? null : new OtelRegistryMetrics(meter());
-        this.grpc = sdk == null ? null : GrpcOpenTelemetry.newBuilder().sdk(sdk).build();
+        // Calls started and their duration by method and status; not the two message-size histograms,
+        // which would cost every call two more histogram records for numbers nobody asked for.
+        this.grpc = sdk == null ? null : GrpcOpenTelemetry.newBuilder().sdk(sdk).disableMetrics(GRPC_SIZE_METRICS).build();
         this.fleetReader = sdk == null ? null : Executors.newSingleThreadScheduledExecutor(runnable -> {
             Thread thread = new Thread(runnable, "registry-metrics-fleet");
             thread.setDaemon(true);
