@@ -112,6 +112,16 @@ public class ForwardingBackend implements RegistryBackend {
     }
 
     @Override
+    public OptionalLong liveRelayCount() {
+        return delegate.liveRelayCount();
+    }
+
+    @Override
+    public OptionalLong visiblePlacementCount() {
+        return delegate.visiblePlacementCount();
+    }
+
+    @Override
     public TtlSupport ttlSupport() {
         return delegate.ttlSupport();
     }

@@ -55,6 +55,10 @@ public final class BenchCli {
 
               table      issue 17's backend table from reports: registry-bench table DIR|report.md ...
 
+              metrics-cost  HeartbeatAgent at its max on two memory registries, with and without
+                         --metrics-listen-address, in alternating rounds; prints the on/off ratio
+                         --registry-jar PATH --rounds 6 --round 4s --relays 10 --agents-per-relay 1000 --out DIR
+
               heap       live heap of the memory backend per placed agent, in this JVM: --agents 1000000
 
             Durations as in Go: 500ms, 20s, 5m.
@@ -85,6 +89,7 @@ public final class BenchCli {
                 case "open-loop" -> openLoop(rest, out, progress);
                 case "fleet" -> fleet(rest, out, progress);
                 case "heap" -> heap(rest, out);
+                case "metrics-cost" -> metricsCost(rest, out, progress);
                 default -> throw new IllegalArgumentException("unknown command '" + command + "'");
             }
             return 0;
@@ -242,6 +247,18 @@ public final class BenchCli {
         Flags flags = Flags.parse(args, Set.of("agents"), Set.of());
         HeapMeasurement.Result result = HeapMeasurement.measureHere(flags.getInt("agents", 1_000_000));
         out.println(HeapMeasurement.RESULT_PREFIX + new Gson().toJson(result));
+    }
+
+    private static void metricsCost(List<String> args, PrintStream out, Progress progress) throws Exception {
+        Flags flags = Flags.parse(args, Set.of("registry-jar", "rounds", "round", "relays", "agents-per-relay", "out"), Set.of());
+        Optional<Path> jar = flags.has("registry-jar") ? Optional.of(Path.of(flags.require("registry-jar"))) : Optional.empty();
+        RegistryLauncher launcher = new RegistryLauncher(jar, System.getProperty("java.class.path"), List.of("-Xms512m", "-Xmx512m"));
+        Path dir = Path.of(flags.get("out", "bench-results/" + ZonedDateTime.now(ZoneOffset.UTC)
+                .format(DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'")) + "-metrics-cost"));
+        java.nio.file.Files.createDirectories(dir);
+        MetricsCost.Settings settings = new MetricsCost.Settings(flags.getInt("relays", 10), flags.getInt("agents-per-relay", 1000),
+                flags.getInt("rounds", 6), new Phases(java.time.Duration.ofSeconds(1), flags.getDuration("round", java.time.Duration.ofSeconds(4))));
+        out.println(JsonReport.gson().toJson(MetricsCost.run(launcher, dir, settings, progress)));
     }
 
     private static RegistryClient connect(Flags flags) {

@@ -206,6 +206,16 @@ public final class CoalescingBackend implements RegistryBackend {
     }
 
     @Override
+    public OptionalLong liveRelayCount() {
+        return delegate.liveRelayCount();
+    }
+
+    @Override
+    public OptionalLong visiblePlacementCount() {
+        return delegate.visiblePlacementCount();
+    }
+
+    @Override
     public TtlSupport ttlSupport() {
         return delegate.ttlSupport();
     }

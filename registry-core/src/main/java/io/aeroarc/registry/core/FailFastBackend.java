@@ -135,6 +135,16 @@ public final class FailFastBackend implements RegistryBackend {
     }
 
     @Override
+    public OptionalLong liveRelayCount() {
+        return delegate.liveRelayCount();
+    }
+
+    @Override
+    public OptionalLong visiblePlacementCount() {
+        return delegate.visiblePlacementCount();
+    }
+
+    @Override
     public TtlSupport ttlSupport() {
         return delegate.ttlSupport();
     }

@@ -25,6 +25,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.function.Function;
 import java.util.function.ToIntFunction;
 
@@ -46,10 +47,17 @@ public final class RegistryService {
 
     private final RegistryBackend backend;
     private final RegistrySettings settings;
+    private final RegistryMetrics metrics;
 
     public RegistryService(RegistryBackend backend, RegistrySettings settings) {
+        this(backend, settings, RegistryMetrics.NONE);
+    }
+
+    /** A service that records the outcome of every successful operation in {@code metrics}. */
+    public RegistryService(RegistryBackend backend, RegistrySettings settings, RegistryMetrics metrics) {
         this.backend = backend;
         this.settings = settings;
+        this.metrics = metrics;
     }
 
     /**
@@ -57,7 +65,7 @@ public final class RegistryService {
      * the time left (see {@link RegistryBackend#boundedBy}).
      */
     public RegistryService boundedBy(CallDeadline deadline) {
-        return new RegistryService(backend.boundedBy(deadline), settings);
+        return new RegistryService(backend.boundedBy(deadline), settings, metrics);
     }
 
     public RegistrySettings settings() {
@@ -70,13 +78,21 @@ public final class RegistryService {
         requireAddress("relay.address", address);
         requirePort("relay.grpc_port", grpcPort);
         requireLabels("relay.labels", labels);
-        return backend.registerRelay(new RelayRegistration(relayId, address, grpcPort, labels), settings.relayTtl());
+        long expiresAt = backend.registerRelay(new RelayRegistration(relayId, address, grpcPort, labels), settings.relayTtl());
+        metrics.relayRegistered();
+        return expiresAt;
     }
 
     /** @return the relay's new expiry in Unix ms */
     public long heartbeatRelay(String relayId) {
         requireId("relay_id", relayId);
-        return backend.heartbeatRelay(relayId, settings.relayTtl()).orElseThrow(() -> relayNotLive(relayId));
+        OptionalLong expiresAt = backend.heartbeatRelay(relayId, settings.relayTtl());
+        if (expiresAt.isEmpty()) {
+            metrics.relayFoundExpired();
+            throw relayNotLive(relayId);
+        }
+        metrics.relayRenewed();
+        return expiresAt.getAsLong();
     }
 
     public RelayRecord getRelay(String relayId) {
@@ -89,6 +105,7 @@ public final class RegistryService {
         if (!backend.deregisterRelay(relayId)) {
             throw relayNotLive(relayId);
         }
+        metrics.relayDeregistered();
     }
 
     public Listing<RelayRecord> listRelays(int pageSize, String pageToken, Map<String, String> labelSelector) {
@@ -102,7 +119,35 @@ public final class RegistryService {
     public PlacementRecord registerAgent(String agentId, String relayId) {
         requireId("agent.agent_id", agentId);
         requireId("relay_id", relayId);
-        return backend.registerAgent(agentId, relayId, settings.agentTtl()).orElseThrow(() -> relayNotLive(relayId));
+        if (!metrics.countsMoves()) {
+            PlacementRecord placement = backend.registerAgent(agentId, relayId, settings.agentTtl()).orElseThrow(() -> relayNotLive(relayId));
+            metrics.agentRegistered(RegistryMetrics.AgentRegistration.UNKNOWN);
+            return placement;
+        }
+        RegistryMetrics.AgentRegistration kind = placementChange(agentId, relayId);
+        PlacementRecord placement = backend.registerAgent(agentId, relayId, settings.agentTtl()).orElseThrow(() -> relayNotLive(relayId));
+        metrics.agentRegistered(kind);
+        return placement;
+    }
+
+    /**
+     * What registering the agent on {@code relayId} will do, from its placement now. Another
+     * registration may come between the read and the write; the metric is a count, not a fence.
+     */
+    private RegistryMetrics.AgentRegistration placementChange(String agentId, String relayId) {
+        Optional<RelayPlacement> before;
+        try {
+            before = backend.getPlacement(agentId);
+        } catch (RuntimeException e) {
+            // The registration itself decides the call's outcome; the metric only loses its kind.
+            return RegistryMetrics.AgentRegistration.UNKNOWN;
+        }
+        if (before.isEmpty()) {
+            return RegistryMetrics.AgentRegistration.CREATED;
+        }
+        return before.get().placement().relayId().equals(relayId)
+                ? RegistryMetrics.AgentRegistration.SAME_RELAY
+                : RegistryMetrics.AgentRegistration.MOVED;
     }
 
     /**
@@ -120,6 +165,7 @@ public final class RegistryService {
         Fence fence = new Fence(relayId.isEmpty() ? Optional.empty() : Optional.of(relayId), epoch);
         AgentHeartbeat outcome = backend.heartbeatAgent(agentId, fence, settings.agentTtl());
         if (outcome instanceof AgentHeartbeat.Renewed renewed) {
+            metrics.agentsRenewed(1);
             return renewed.expiresAtMs();
         }
         if (outcome instanceof AgentHeartbeat.Fenced fenced) {
@@ -133,13 +179,19 @@ public final class RegistryService {
             throw RegistryException.failedPrecondition("agent " + agentId + " is placed on relay " + fenced.currentRelayId()
                     + " with epoch " + fenced.currentEpoch() + ", not " + String.join(" with ", expected));
         }
+        metrics.agentsFoundExpired(1);
         throw agentNotPlaced(agentId);
     }
 
     public BatchRenewal heartbeatAgents(String relayId, List<String> agentIds) {
         requireId("relay_id", relayId);
         List<String> distinct = requireDistinctIds("agent_ids", agentIds);
-        return backend.heartbeatAgents(relayId, distinct, settings.agentTtl()).orElseThrow(() -> relayNotLive(relayId));
+        BatchRenewal renewal = backend.heartbeatAgents(relayId, distinct, settings.agentTtl()).orElseThrow(() -> relayNotLive(relayId));
+        metrics.agentsRenewed(distinct.size() - renewal.lostAgentIds().size());
+        if (!renewal.lostAgentIds().isEmpty()) {
+            metrics.agentsFoundExpired(renewal.lostAgentIds().size());
+        }
+        return renewal;
     }
 
     public void deregisterAgent(String agentId, String relayId) {
@@ -153,6 +205,7 @@ public final class RegistryService {
         if (outcome instanceof AgentDeregistration.NotFound) {
             throw agentNotPlaced(agentId);
         }
+        metrics.agentDeregistered();
     }
 
     public RelayPlacement getAgentPlacement(String agentId) {

@@ -57,6 +57,7 @@ final class CallAdmission implements ServerInterceptor, AutoCloseable {
             "HeartbeatAgents");
 
     private final CallLimits limits;
+    private final AdmissionMetrics metrics;
     private final ArrayDeque<QueuedCall> livenessQueue = new ArrayDeque<>();
     private final ArrayDeque<QueuedCall> otherQueue = new ArrayDeque<>();
     private final List<Thread> workers = new ArrayList<>();
@@ -69,7 +70,12 @@ final class CallAdmission implements ServerInterceptor, AutoCloseable {
     private boolean closed;
 
     CallAdmission(CallLimits limits) {
+        this(limits, AdmissionMetrics.NONE);
+    }
+
+    CallAdmission(CallLimits limits, AdmissionMetrics metrics) {
         this.limits = limits;
+        this.metrics = metrics;
         for (int i = 0; i < limits.threads(); i++) {
             Thread worker = new Thread(this::work, "registry-call-" + i);
             // Daemons: the JVM's exit is decided by the server's stop and Main, never by a stuck call.
@@ -82,6 +88,11 @@ final class CallAdmission implements ServerInterceptor, AutoCloseable {
     /** Calls shed for a full queue or a queue wait over the bound, since start. */
     long shedCount() {
         return shed.get();
+    }
+
+    /** Calls waiting for a thread in the liveness lane ({@code true}) or the other lane, now. */
+    synchronized int queuedCalls(boolean liveness) {
+        return liveness ? livenessQueue.size() : otherQueue.size();
     }
 
     /** Calls not run because their deadline passed while queued, since start. */
@@ -131,7 +142,7 @@ final class CallAdmission implements ServerInterceptor, AutoCloseable {
             }
         }
         if (full) {
-            queued.shed("the server is overloaded: too many calls queued; retry after the pushback");
+            queued.shed("the server is overloaded: too many calls queued; retry after the pushback", true);
         }
     }
 
@@ -216,22 +227,26 @@ final class CallAdmission implements ServerInterceptor, AutoCloseable {
             if (cancelled) {
                 return; // gRPC has answered the client already
             }
+            long waited = System.nanoTime() - queuedAtNanos;
+            metrics.queueWait(liveness, waited);
             if (deadline.isExpired()) {
                 expiredInQueue.incrementAndGet();
+                metrics.expiredInQueue(liveness);
                 call.close(StatusMapper.deadlinePassedInQueue(), new Metadata());
                 return;
             }
             // Only while calls are still waiting behind it: a lone call that was slow to reach a
             // thread (a GC pause, a busy host) met no overload, and shedding it would help nobody.
-            if (backlogged && System.nanoTime() - queuedAtNanos > limits.maxQueueWait().toNanos()) {
-                shed("the server is overloaded: the call waited too long for a thread; retry after the pushback");
+            if (backlogged && waited > limits.maxQueueWait().toNanos()) {
+                shed("the server is overloaded: the call waited too long for a thread; retry after the pushback", false);
                 return;
             }
             handler.run();
         }
 
-        void shed(String reason) {
+        void shed(String reason, boolean queueFull) {
             shed.incrementAndGet();
+            metrics.shed(liveness, queueFull);
             call.close(StatusMapper.overloaded(reason), pushbackTrailers());
             logShedding();
         }

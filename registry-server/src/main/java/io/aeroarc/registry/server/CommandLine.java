@@ -5,6 +5,7 @@ import io.aeroarc.registry.core.GoDurations;
 import io.aeroarc.registry.core.RegistrySettings;
 import io.aeroarc.registry.server.security.SecurityConfig;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -35,7 +36,15 @@ final class CommandLine {
 
     record Help(String text) implements Request {}
 
-    record Run(ServerConfig config) implements Request {}
+    record Run(ServerConfig config, Operations operations) implements Request {}
+
+    /**
+     * The process around the server: metrics export and logging.
+     *
+     * @param metricsAddress where the Prometheus scrape endpoint listens; empty for none
+     * @param logLevel empty to keep logback.xml's (REGISTRY_LOG_LEVEL, else INFO)
+     */
+    record Operations(Optional<InetSocketAddress> metricsAddress, LogSetup.Format logFormat, Optional<String> logLevel) {}
 
     /** A setting's text and where it came from, for error messages. */
     private record Setting(String text, String source) {}
@@ -50,6 +59,11 @@ final class CommandLine {
         Map<Flag, Setting> settings = new EnumMap<>(Flag.class);
         Map<String, String> backendOptions = new TreeMap<>();
         Map<String, Map<String, Setting>> backendFlags = new TreeMap<>();
+        // Precedence: flag > environment > file > default; each source below overwrites the one before.
+        Optional<Path> configFile = configFile(args, env);
+        if (configFile.isPresent()) {
+            readConfigFile(configFile.get(), backendNames, settings, backendOptions, backendFlags);
+        }
         readEnvironment(env, settings, backendOptions);
 
         for (int i = 0; i < args.size(); i++) {
@@ -142,8 +156,79 @@ final class CommandLine {
                 ? Optional.empty()
                 : Optional.of(new CoalescingBackend.Options(coalesceBatchSize, coalesceInFlight));
         SecurityConfig security = securityConfig(settings, tls, address, warnings);
+        Operations operations = new Operations(metricsAddress(settings),
+                LogSetup.parseFormat(text(settings, Flag.LOG_FORMAT), source(settings, Flag.LOG_FORMAT)),
+                LogSetup.parseLevel(text(settings, Flag.LOG_LEVEL), source(settings, Flag.LOG_LEVEL)));
         return new Run(new ServerConfig(backend, backendOptions, address, parseInt(settings, Flag.GRPC_LISTEN_PORT, 0, 65535), registry,
-                parseDuration(settings, Flag.SHUTDOWN_TIMEOUT), certPath, keyPath, coalescing, limits, warnings, callLimits, security));
+                parseDuration(settings, Flag.SHUTDOWN_TIMEOUT), certPath, keyPath, coalescing, limits, warnings, callLimits, security), operations);
+    }
+
+    /** {@code --config PATH} (or {@code --config=PATH}) among the arguments, else the environment's; read before anything else. */
+    private static Optional<Path> configFile(List<String> args, Map<String, String> env) {
+        String path = env.get(Flag.CONFIG.envName());
+        for (int i = 0; i < args.size(); i++) {
+            String arg = args.get(i);
+            if ((arg.equals("--config") || arg.equals("-config")) && i + 1 < args.size()) {
+                path = args.get(i + 1);
+            } else if (arg.startsWith("--config=") || arg.startsWith("-config=")) {
+                path = arg.substring(arg.indexOf('=') + 1);
+            }
+        }
+        if (path == null || path.isBlank()) {
+            return Optional.empty();
+        }
+        Path file = Path.of(path);
+        if (!Files.isReadable(file) || Files.isDirectory(file)) {
+            throw new IllegalArgumentException("invalid --config '" + path + "': not a readable file");
+        }
+        return Optional.of(file);
+    }
+
+    private static void readConfigFile(Path file, Collection<String> backendNames, Map<Flag, Setting> settings,
+            Map<String, String> backendOptions, Map<String, Map<String, Setting>> backendFlags) {
+        for (ConfigFile.Entry entry : ConfigFile.read(file)) {
+            String key = entry.key();
+            String source = file + " key " + key;
+            Flag flag = Flag.named(key);
+            if (flag == Flag.HELP || flag == Flag.CONFIG) {
+                throw new IllegalArgumentException("invalid key " + key + " in --config '" + file + "': give it on the command line");
+            }
+            if (flag == Flag.BACKEND_OPTION) {
+                putBackendOption(backendOptions, entry.value(), source);
+            } else if (flag != null) {
+                settings.put(flag, new Setting(entry.value(), source));
+            } else {
+                String owner = backendOwning(key, backendNames);
+                if (owner == null) {
+                    throw new IllegalArgumentException("unknown key " + key + " in --config '" + file
+                            + "'; keys are the flag names without dashes (run with --help to list them)");
+                }
+                backendFlags.computeIfAbsent(owner, o -> new TreeMap<>()).put(key.substring(owner.length() + 1), new Setting(entry.value(), source));
+            }
+        }
+    }
+
+    private static Optional<InetSocketAddress> metricsAddress(Map<Flag, Setting> settings) {
+        String value = text(settings, Flag.METRICS_LISTEN_ADDRESS).trim();
+        if (value.isEmpty()) {
+            return Optional.empty();
+        }
+        int colon = value.lastIndexOf(':');
+        String host = colon < 0 ? "" : value.substring(0, colon);
+        if (host.startsWith("[") && host.endsWith("]")) {
+            host = host.substring(1, host.length() - 1);
+        }
+        int port = -1;
+        try {
+            port = colon < 0 ? -1 : Integer.parseInt(value.substring(colon + 1));
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        if (port < 1 || port > 65535) {
+            throw new IllegalArgumentException("invalid " + source(settings, Flag.METRICS_LISTEN_ADDRESS) + " '" + value
+                    + "': expected host:port with a port from 1 to 65535, such as 127.0.0.1:9464 or :9464 for every address");
+        }
+        return Optional.of(new InetSocketAddress(host.isEmpty() ? "0.0.0.0" : host, port));
     }
 
     private static SecurityConfig securityConfig(Map<Flag, Setting> settings, boolean tls, String address, List<String> warnings) {

@@ -20,6 +20,7 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.spi.LoggingEventBuilder;
 
 /**
  * One line per failed call: method, status, peer, time, the clean description and the cause's
@@ -124,11 +125,17 @@ final class FailedCallLogger implements ServerInterceptor {
         }
         long millis = (nanoTime.getAsLong() - startNanos) / 1_000_000;
         String description = clean(status.getDescription());
+        // The line's parts as fields too, for --log-format json.
+        LoggingEventBuilder entry = switch (status.getCode()) {
+            case INTERNAL, UNKNOWN, DATA_LOSS -> LOG.atError().setCause(cause);
+            case UNAVAILABLE, ABORTED, UNIMPLEMENTED -> LOG.atWarn();
+            default -> LOG.atInfo();
+        };
+        entry = entry.addKeyValue("method", method).addKeyValue("status", status.getCode().name()).addKeyValue("peer", String.valueOf(peer))
+                .addKeyValue("duration_ms", millis).addKeyValue("cause", causeName);
         switch (status.getCode()) {
-            case INTERNAL, UNKNOWN, DATA_LOSS -> LOG.error("{} {} from {} in {} ms: {}", method, status.getCode(), peer, millis, description, cause);
-            case UNAVAILABLE, ABORTED, UNIMPLEMENTED -> LOG.warn("{} {} from {} in {} ms: {} (cause {})", method, status.getCode(), peer, millis,
-                    description, causeName);
-            default -> LOG.info("{} {} from {} in {} ms: {} (cause {})", method, status.getCode(), peer, millis, description, causeName);
+            case INTERNAL, UNKNOWN, DATA_LOSS -> entry.log("{} {} from {} in {} ms: {}", method, status.getCode(), peer, millis, description);
+            default -> entry.log("{} {} from {} in {} ms: {} (cause {})", method, status.getCode(), peer, millis, description, causeName);
         }
     }
 

@@ -52,6 +52,10 @@ enum Flag {
             "registry calls running at once; a call waiting on storage holds one, and coalescing gathers only calls waiting together"),
     MAX_QUEUED_CALLS("max-queued-calls", "2000", "calls waiting for a thread, per lane; more get UNAVAILABLE with a retry pushback"),
     MAX_QUEUE_WAIT("max-queue-wait", "250ms", "a call that waited longer for a thread gets UNAVAILABLE with a retry pushback"),
+    METRICS_LISTEN_ADDRESS("metrics-listen-address", "", "host:port of a Prometheus scrape endpoint (plain HTTP, GET /metrics); off when empty"),
+    LOG_FORMAT("log-format", "text", "text, or json (one JSON object per line)"),
+    LOG_LEVEL("log-level", "", "trace, debug, info, warn, error or off; when unset REGISTRY_LOG_LEVEL, else info"),
+    CONFIG("config", "", "YAML file of settings, flag names as keys; flags and environment variables override it"),
     HEARTBEAT_INTERVAL("heartbeat-interval", "1s", "accepted for compatibility with the Go registry; no effect"),
     HELP("help", "", "print this help and exit");
 

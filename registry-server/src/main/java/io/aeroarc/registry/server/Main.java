@@ -36,6 +36,7 @@ public final class Main {
     static int run(List<String> args, Map<String, String> env, PrintStream out, PrintStream err) {
         BackendLoader backends;
         ServerConfig config;
+        CommandLine.Run run;
         try {
             backends = BackendLoader.discover(Main.class.getClassLoader(), pluginDir(args, env));
             CommandLine.Request request = CommandLine.parse(args, env, backends.origins());
@@ -43,23 +44,39 @@ public final class Main {
                 out.print(help.text());
                 return 0;
             }
-            config = ((CommandLine.Run) request).config();
+            run = (CommandLine.Run) request;
+            config = run.config();
         } catch (IllegalArgumentException | IllegalStateException | UncheckedIOException e) {
             err.println("relay-registry: " + e.getMessage());
             return 2;
         }
 
+        CommandLine.Operations operations = run.operations();
+        LogSetup.apply(operations.logFormat(), operations.logLevel());
+
+        Telemetry telemetry;
+        try {
+            telemetry = Telemetry.create(operations.metricsAddress(), env);
+        } catch (IllegalArgumentException e) {
+            err.println("relay-registry: " + e.getMessage());
+            return 2;
+        } catch (UncheckedIOException e) {
+            err.println("relay-registry: " + e.getMessage());
+            return 1;
+        }
         RegistryServer server;
         SecretRedactor redactor = SecretRedactor.of(config.backendOptions());
         try {
-            server = RegistryServer.create(config, backends).start();
+            server = RegistryServer.create(config, backends, telemetry).start();
         } catch (IllegalArgumentException e) {
+            telemetry.close();
             err.println("relay-registry: " + redactor.redact(String.valueOf(e.getMessage())));
             return 2;
         } catch (UncheckedIOException e) {
             err.println("relay-registry: " + redactor.redact(e.getMessage()) + " (" + config.listenAddress() + ":" + config.listenPort() + ")");
             return 1;
         } catch (RuntimeException e) {
+            telemetry.close();
             // A backend's own failure: its message and stack may carry the options it was given.
             err.println("relay-registry: cannot start: " + e.getClass().getName() + ": " + redactor.redact(String.valueOf(e.getMessage())));
             return 1;

@@ -5,6 +5,7 @@ import io.aeroarc.registry.core.BackendLoader;
 import io.aeroarc.registry.core.CoalescingBackend;
 import io.aeroarc.registry.core.FailFastBackend;
 import io.aeroarc.registry.core.GoDurations;
+import io.aeroarc.registry.core.MeasuredBackend;
 import io.aeroarc.registry.core.RegistryException;
 import io.aeroarc.registry.core.RegistryService;
 import io.aeroarc.registry.core.RegistrySettings;
@@ -85,6 +86,7 @@ public final class RegistryServer {
     private final Duration shutdownTimeout;
     private final Optional<TransportGuards> transportGuards;
     private final Security security;
+    private final Telemetry telemetry;
     private boolean stopped;
 
     /** A server on {@code builder}, such as one on an ephemeral port in tests. */
@@ -100,6 +102,13 @@ public final class RegistryServer {
      */
     RegistryServer(ServerBuilder<?> builder, String backendName, RegistryBackend backend, RegistrySettings settings,
             Duration shutdownTimeout, CallLimits limits, Optional<TransportGuards> transportGuards, Security security) {
+        this(builder, backendName, backend, settings, shutdownTimeout, limits, transportGuards, security, Telemetry.off());
+    }
+
+    /** As above, recording metrics in {@code telemetry}; {@code backend} is measured there already (see {@link #create}). */
+    RegistryServer(ServerBuilder<?> builder, String backendName, RegistryBackend backend, RegistrySettings settings,
+            Duration shutdownTimeout, CallLimits limits, Optional<TransportGuards> transportGuards, Security security, Telemetry telemetry) {
+        this.telemetry = telemetry;
         this.transportGuards = transportGuards;
         this.security = security;
         transportGuards.ifPresent(guards -> guards.interceptors().forEach(builder::intercept));
@@ -109,8 +118,11 @@ public final class RegistryServer {
                 HEALTH_PROBE_TIMEOUT);
         this.availability = new StorageAvailability(healthMonitor);
         this.backend = new FailFastBackend(backend, availability);
-        this.admission = new CallAdmission(limits);
-        RegistryService registry = new RegistryService(this.backend, settings);
+        this.admission = new CallAdmission(limits, telemetry.admissionMetrics());
+        RegistryService registry = new RegistryService(this.backend, settings, telemetry.registryMetrics());
+        telemetry.configureServer(builder);
+        telemetry.observe(() -> availability.state() == StorageAvailability.State.UP, () -> admission.queuedCalls(true),
+                () -> admission.queuedCalls(false), this.backend);
         // Security sits inside request parsing, on the typed requests its rules read. It refuses bad
         // credentials and over-limit clients when the call starts; the rules that need the storage
         // run when the request is complete, on a call thread.
@@ -141,6 +153,11 @@ public final class RegistryServer {
      * @throws IllegalArgumentException for an unknown backend, bad backend options, or TTLs the backend cannot keep
      */
     public static RegistryServer create(ServerConfig config, BackendLoader backends) {
+        return create(config, backends, Telemetry.off());
+    }
+
+    /** As {@link #create(ServerConfig, BackendLoader)}, recording metrics in {@code telemetry}, which the server closes when it stops. */
+    static RegistryServer create(ServerConfig config, BackendLoader backends, Telemetry telemetry) {
         RegistrySettings settings = config.settings();
         // Credentials first: a bad key file must not leave an opened backend behind.
         Security security = Security.from(config.security());
@@ -154,7 +171,9 @@ public final class RegistryServer {
                 credentials = InsecureServerCredentials.create();
             }
             BackendContext context = new BackendContext(Clock.systemUTC());
-            RegistryBackend opened = backends.open(config.backend(), BackendOptions.of(config.backend(), config.backendOptions()), context, settings);
+            RegistryBackend storage = backends.open(config.backend(), BackendOptions.of(config.backend(), config.backendOptions()), context, settings);
+            // Measured directly on the storage, so each call it times is one round trip (a gathered batch counts once).
+            RegistryBackend opened = telemetry.enabled() ? new MeasuredBackend(storage, telemetry.registryMetrics()) : storage;
             backend = config.coalescing().<RegistryBackend>map(options -> new CoalescingBackend(opened, options)).orElse(opened);
         } catch (RuntimeException e) {
             security.close();
@@ -163,7 +182,7 @@ public final class RegistryServer {
         NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(config.listenAddress(), config.listenPort()), credentials);
         TransportGuards guards = TransportGuards.apply(config.transportLimits(), builder);
         return new RegistryServer(builder, config.backend(), backend, settings, config.shutdownTimeout(), config.callLimits(), Optional.of(guards),
-                security);
+                security, telemetry);
     }
 
     /** The agent's placement now, for the security rules and audit lines that depend on it. */
@@ -233,6 +252,7 @@ public final class RegistryServer {
         transportGuards.ifPresent(TransportGuards::close);
         backend.close();
         security.close();
+        telemetry.close();
     }
 
     public int port() {
@@ -269,6 +289,7 @@ public final class RegistryServer {
         transportGuards.ifPresent(TransportGuards::close);
         backend.close();
         security.close();
+        telemetry.close();
         LOG.info("stopped; backend {} closed", backendName);
     }
 

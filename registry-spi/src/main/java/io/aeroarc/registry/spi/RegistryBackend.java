@@ -174,6 +174,23 @@ public interface RegistryBackend extends AutoCloseable {
         return Integer.MAX_VALUE;
     }
 
+    /**
+     * About how many relays are live, when the backend can tell without reading every entry (a
+     * count or an index it keeps); empty otherwise. The server reads it for its metrics, at most
+     * once per refresh interval, never per call. It may count entries that expired moments ago
+     * and are not yet swept; it must not cost a scan of the storage.
+     *
+     * <p>The default is empty: the server then publishes no live-relay gauge for this backend.
+     */
+    default OptionalLong liveRelayCount() {
+        return OptionalLong.empty();
+    }
+
+    /** Like {@link #liveRelayCount()}, for visible placements. The default is empty. */
+    default OptionalLong visiblePlacementCount() {
+        return OptionalLong.empty();
+    }
+
     /** What TTLs this backend can honour; the core rejects shorter configured TTLs at start-up. */
     default TtlSupport ttlSupport() {
         return TtlSupport.MILLISECONDS;

@@ -319,6 +319,22 @@ public final class MemoryBackend implements RegistryBackend {
         }
     }
 
+    /** The relays held, including those expired since the last sweep: a map's size, not a scan. */
+    @Override
+    public OptionalLong liveRelayCount() {
+        synchronized (lock) {
+            return OptionalLong.of(relays.size());
+        }
+    }
+
+    /** The placements held, including those expired since the last sweep. */
+    @Override
+    public OptionalLong visiblePlacementCount() {
+        synchronized (lock) {
+            return OptionalLong.of(agents.size());
+        }
+    }
+
     @Override
     public void probe() {
         // Nothing to reach: the state is in this process.

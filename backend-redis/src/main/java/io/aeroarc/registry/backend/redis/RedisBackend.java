@@ -224,6 +224,18 @@ final class RedisBackend implements RegistryBackend {
                 args(relayId.orElse(""), after, Integer.toString(wanted), Integer.toString(budget))), Replies::placement);
     }
 
+    /** From the relay expiry index: one ZCOUNT, never a scan. */
+    @Override
+    public OptionalLong liveRelayCount() {
+        return OptionalLong.of(toLong(scripts.run(RegistryScript.COUNT_LIVE, args("relays"))));
+    }
+
+    /** From the placement expiry index; placements of relays that ended count until swept. */
+    @Override
+    public OptionalLong visiblePlacementCount() {
+        return OptionalLong.of(toLong(scripts.run(RegistryScript.COUNT_LIVE, args("agents"))));
+    }
+
     @Override
     public void probe() {
         scripts.ping();

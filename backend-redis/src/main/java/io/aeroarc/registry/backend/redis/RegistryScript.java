@@ -28,7 +28,8 @@ enum RegistryScript {
     HEARTBEAT_AGENT_BATCH("heartbeat_agent_batch.lua"),
     GET_PLACEMENT_BATCH("get_placement_batch.lua"),
     SWEEP_EXPIRED("sweep_expired.lua"),
-    SWEEP_RELAY_INDEXES("sweep_relay_indexes.lua");
+    SWEEP_RELAY_INDEXES("sweep_relay_indexes.lua"),
+    COUNT_LIVE("count_live.lua");
 
     private static final String PRELUDE = "prelude.lua";
 

@@ -2,6 +2,7 @@ package io.aeroarc.registry.server.security;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.spi.LoggingEventBuilder;
 
 /**
  * The audit trail, on logger {@value #LOGGER_NAME}, one line per event as {@code key="value"}
@@ -37,10 +38,24 @@ final class AuditLog {
         append(line, "who", who);
         append(line, "auth", auth);
         append(line, "method", method);
+        // The same pairs as fields, for --log-format json; the text format shows the line only.
+        LoggingEventBuilder entry = LOG.atInfo().addKeyValue("event", event).addKeyValue("who", who).addKeyValue("auth", auth)
+                .addKeyValue("method", method);
         for (int i = 0; i + 1 < pairs.length; i += 2) {
             append(line, pairs[i], pairs[i + 1]);
+            entry = entry.addKeyValue(fieldName(pairs[i]), pairs[i + 1]);
         }
-        LOG.info(line.toString());
+        entry.log(line.toString());
+    }
+
+    /** The common field names of structured logs: relay_id and agent_id rather than the line's relay and agent. */
+    private static String fieldName(String key) {
+        return switch (key) {
+            case "relay" -> "relay_id";
+            case "agent" -> "agent_id";
+            case "outcome" -> "status";
+            default -> key;
+        };
     }
 
     private static void append(StringBuilder line, String key, String value) {
