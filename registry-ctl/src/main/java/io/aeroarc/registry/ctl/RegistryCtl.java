@@ -50,7 +50,10 @@ public final class RegistryCtl {
     private static String describe(Exception exception) {
         if (exception instanceof StatusRuntimeException status) {
             String description = status.getStatus().getDescription();
-            return status.getStatus().getCode() + (description == null ? "" : ": " + description);
+            Throwable cause = status.getStatus().getCause();
+            // Connection failures say only "io exception"; the cause says what happened (refused, handshake failed, ...).
+            String why = cause == null || cause.getMessage() == null ? "" : " (" + cause.getMessage() + ")";
+            return status.getStatus().getCode() + (description == null ? "" : ": " + description) + why;
         }
         return exception.getMessage() == null ? exception.toString() : exception.getMessage();
     }
