@@ -10,7 +10,8 @@ import picocli.CommandLine.Command;
  * {@link ExitCodes}): 0 ok, 1 not found, 2 usage, 3 unavailable, 4 refused credentials, 5 other.
  */
 @Command(name = "registryctl", mixinStandardHelpOptions = true, versionProvider = RegistryCtl.Version.class,
-        description = "Command-line client of the Aero Arc relay registry.",
+        description = {"Command-line client of the Aero Arc relay registry.",
+                "Flags go after the command: registryctl relays list --target HOST:PORT --output json"},
         subcommands = {RelayCommands.class, AgentCommands.class, HealthCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
