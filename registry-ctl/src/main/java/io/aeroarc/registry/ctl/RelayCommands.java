@@ -78,7 +78,10 @@ final class RelayCommands {
         int run(Printer printer) {
             registry().deregisterRelay(DeregisterRelayRequest.newBuilder().setRelayId(relayId).build());
             if (printer.json()) {
-                printer.fields(Map.of("relay_id", Printer.string(relayId), "deregistered", Printer.bool(true)));
+                Map<String, com.google.protobuf.Value> fields = new LinkedHashMap<>();
+                fields.put("relay_id", Printer.string(relayId));
+                fields.put("deregistered", Printer.bool(true));
+                printer.fields(fields);
             } else {
                 printer.line("relay " + relayId + " deregistered");
             }

@@ -59,6 +59,9 @@ class RegistryCtlJarIT {
 
     @BeforeAll
     static void startServers() throws Exception {
+        // The plaintext server starts while openssl makes the certificates the secured one needs. TTLs
+        // of an hour: on a loaded build machine the class can take minutes, and nothing here tests expiry.
+        plain = ServerJar.start(List.of("--grpc-listen-address", "127.0.0.1", "--grpc-listen-port", "0", "--relay-ttl", "1h", "--agent-ttl", "1h"));
         pki = Pki.create(dir);
         Pki.Credential server = pki.server();
         admin = pki.client("admin.fleet.internal");
@@ -68,7 +71,6 @@ class RegistryCtlJarIT {
         adminTokenFile = Files.writeString(dir.resolve("admin.token"), ADMIN_TOKEN + "\n");
         wrongTokenFile = Files.writeString(dir.resolve("wrong.token"), "not-the-admin-token-1b2c3d4e5f60718293a4b5c6d7e8f9\n");
 
-        plain = ServerJar.start(List.of("--grpc-listen-address", "127.0.0.1", "--grpc-listen-port", "0", "--relay-ttl", "2m", "--agent-ttl", "2m"));
         secured = ServerJar.start(List.of("--grpc-listen-address", "127.0.0.1", "--grpc-listen-port", "0",
                 "--tls-enabled", "--tls-cert-path", server.certificate().toString(), "--tls-key-path", server.key().toString(),
                 "--tls-client-ca", pki.caCertificate.toString(), "--tls-client-auth=optional",

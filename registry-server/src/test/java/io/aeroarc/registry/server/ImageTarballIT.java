@@ -1,6 +1,7 @@
 package io.aeroarc.registry.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
@@ -44,7 +45,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ImageTarballIT {
 
-    private static final Path TARBALL = Path.of(System.getProperty("image.tar", "target/relay-registry-image.tar"));
+    /** Set by the image profile, which also builds the tarball; without the profile there is nothing to test. */
+    private static final String TARBALL_PROPERTY = "image.tar";
 
     @TempDir
     static Path root;
@@ -54,8 +56,9 @@ class ImageTarballIT {
 
     @BeforeAll
     static void unpack() throws IOException {
+        assumeTrue(System.getProperty(TARBALL_PROPERTY) != null, "the image is built with -Pimage (on in scripts/test)");
         Map<String, TarEntries.Entry> outer;
-        try (InputStream in = Files.newInputStream(TARBALL)) {
+        try (InputStream in = Files.newInputStream(Path.of(System.getProperty(TARBALL_PROPERTY)))) {
             outer = TarEntries.read(in, (path, size) -> true);
         }
         JsonObject index = json(outer.get("/index.json").content());
