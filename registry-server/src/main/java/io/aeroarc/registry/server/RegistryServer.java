@@ -26,6 +26,7 @@ import io.grpc.ServerCredentials;
 import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
@@ -71,6 +72,12 @@ public final class RegistryServer {
     static final Duration HEALTH_PROBE_TIMEOUT = Duration.ofMillis(1500);
     /** Health checks and reflection never touch the storage. */
     static final int SERVICE_THREADS = 2;
+    /**
+     * Health service name that is SERVING from start until shutdown, whatever the storage: a liveness
+     * probe on it restarts a hung process but not every replica during a storage outage, which a
+     * restart would not end ("" and the registry's name follow the storage, for readiness).
+     */
+    public static final String LIVENESS_SERVICE = "liveness";
 
     private static final Logger LOG = LoggerFactory.getLogger(RegistryServer.class);
 
@@ -242,6 +249,7 @@ public final class RegistryServer {
             closeUnstarted();
             throw new UncheckedIOException("cannot listen: " + e.getMessage(), e);
         }
+        health.setStatus(LIVENESS_SERVICE, HealthCheckResponse.ServingStatus.SERVING);
         return this;
     }
 

@@ -60,6 +60,11 @@ final class RegistryProcess implements AutoCloseable {
         return start(command);
     }
 
+    /** Any command line that starts a registry, e.g. a runtime and class path unpacked from the image. */
+    static RegistryProcess fromCommand(List<String> command) throws IOException {
+        return start(command);
+    }
+
     private static RegistryProcess start(List<String> command) throws IOException {
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
         builder.environment().keySet().removeIf(name -> name.startsWith("AERO_REGISTRY_"));

@@ -236,6 +236,8 @@ class RegistryServerTest {
                 "storage backend unavailable; retry later");
         await().atMost(Duration.ofSeconds(10)).until(() -> running.health("") == ServingStatus.NOT_SERVING);
         assertThat(running.health(AeroRegistryGrpc.SERVICE_NAME)).isEqualTo(ServingStatus.NOT_SERVING);
+        // A liveness probe must not restart every replica while the storage is down.
+        assertThat(running.health(RegistryServer.LIVENESS_SERVICE)).isEqualTo(ServingStatus.SERVING);
 
         backend.setDown(false);
         await().atMost(Duration.ofSeconds(10)).until(() -> running.health("") == ServingStatus.SERVING);
