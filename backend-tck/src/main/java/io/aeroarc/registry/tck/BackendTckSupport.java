@@ -115,6 +115,11 @@ public abstract class BackendTckSupport {
         return 40;
     }
 
+    /** How long all threads of one concurrency rule may take together. */
+    protected Duration concurrencyBound() {
+        return Duration.ofSeconds(90);
+    }
+
     /**
      * Lets the outage rules stop and restart the storage under the backend, on the same address.
      * Empty (the default) skips them.

@@ -40,6 +40,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
@@ -1284,8 +1285,15 @@ public abstract class RegistryBackendTck extends BackendTckSupport {
                 }));
             }
             List<T> results = new ArrayList<>();
+            long deadline = System.nanoTime() + concurrencyBound().toNanos();
             for (Future<T> future : futures) {
-                results.add(future.get(90, TimeUnit.SECONDS));
+                try {
+                    results.add(future.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS));
+                } catch (TimeoutException e) {
+                    throw new AssertionError(threads + " threads of " + concurrencyRoundsPerThread() + " calls each did not finish within "
+                            + concurrencyBound().toSeconds() + " s (concurrencyBound()): a call hangs, or the backend is too slow "
+                            + "for concurrencyThreads() and concurrencyRoundsPerThread()", e);
+                }
             }
             return results;
         } finally {
