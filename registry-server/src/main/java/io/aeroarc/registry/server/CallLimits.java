@@ -35,11 +35,13 @@ record CallLimits(Duration defaultDeadline, int maxQueuedCalls, Duration maxQueu
     }
 
     /**
-     * Calls running at once. Most of a shared-storage call is waiting for its round trip, and
-     * coalescing can gather only calls that wait together: with 16 threads a batch carried at most
-     * about 14 heartbeats, and etcd and PostgreSQL topped out there. An idle thread costs its stack.
+     * Calls running at once. At most the Redis and PostgreSQL pools' default size: with more threads
+     * than connections, calls wait for a connection inside the backend, where the threads kept for
+     * liveness calls no longer protect anything (a list flood on 64 threads over 16 connections left
+     * heartbeats waiting for a connection until relays expired). More threads let coalescing gather
+     * larger batches on shared storage; raise it together with the backend's pool.
      */
-    static final int DEFAULT_THREADS = 64;
+    static final int DEFAULT_THREADS = 16;
 
     /** The given bounds on {@code threads} threads, a quarter of them kept for liveness calls. */
     static CallLimits of(Duration defaultDeadline, int maxQueuedCalls, Duration maxQueueWait, int threads) {

@@ -47,9 +47,9 @@ class CommandLineTest {
     }
 
     @Test
-    void call_threads_default_to_64_with_a_quarter_kept_for_liveness_and_take_a_flag() {
-        assertThat(run().callLimits().threads()).isEqualTo(64);
-        assertThat(run().callLimits().reservedForLiveness()).isEqualTo(16);
+    void call_threads_default_to_the_pools_16_with_a_quarter_kept_for_liveness_and_take_a_flag() {
+        assertThat(run().callLimits().threads()).isEqualTo(16);
+        assertThat(run().callLimits().reservedForLiveness()).isEqualTo(4);
         assertThat(run("--call-threads", "128").callLimits().threads()).isEqualTo(128);
         assertThatThrownBy(() -> run("--call-threads", "1")).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("--call-threads");
