@@ -26,7 +26,6 @@ final class Bulk {
 
     private static final Duration TIMEOUT_PER_CALL_SLOT = Duration.ofMinutes(2);
     private static final int MAX_ATTEMPTS = 20;
-    private static final Metadata.Key<String> RETRY_PUSHBACK = Metadata.Key.of("grpc-retry-pushback-ms", Metadata.ASCII_STRING_MARSHALLER);
 
     private Bulk() {}
 
@@ -99,7 +98,7 @@ final class Bulk {
                 return null;
             }
             Metadata trailers = Status.trailersFromThrowable(failure);
-            String pushback = trailers == null ? null : trailers.get(RETRY_PUSHBACK);
+            String pushback = trailers == null ? null : trailers.get(LeanChannel.RETRY_PUSHBACK);
             if (pushback == null) {
                 return null;
             }

@@ -52,7 +52,8 @@ final class LeanChannel implements AutoCloseable {
     private static final AsciiString GRPC_STATUS = AsciiString.of("grpc-status");
     private static final AsciiString GRPC_MESSAGE = AsciiString.of("grpc-message");
     private static final AsciiString GRPC_RETRY_PUSHBACK = AsciiString.of("grpc-retry-pushback-ms");
-    private static final Metadata.Key<String> RETRY_PUSHBACK = Metadata.Key.of("grpc-retry-pushback-ms", Metadata.ASCII_STRING_MARSHALLER);
+    /** The server's pushback on a shed call, kept in a failed call's trailers (read by {@link Bulk}). */
+    static final Metadata.Key<String> RETRY_PUSHBACK = Metadata.Key.of("grpc-retry-pushback-ms", Metadata.ASCII_STRING_MARSHALLER);
 
     private final EventLoopGroup group;
     private final List<Connection> connections = new ArrayList<>();
