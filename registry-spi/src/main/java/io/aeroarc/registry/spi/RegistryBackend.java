@@ -1,5 +1,7 @@
 package io.aeroarc.registry.spi;
 
+import io.aeroarc.registry.spi.feed.ChangeFeed;
+import io.aeroarc.registry.spi.feed.PollingChangeFeed;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -206,6 +208,18 @@ public interface RegistryBackend extends AutoCloseable {
      */
     default RegistryBackend boundedBy(CallDeadline deadline) {
         return this;
+    }
+
+    /**
+     * Opens this backend's change feed, for watch streams. The server calls it once, with the
+     * context it created the backend with, and closes the feed before the backend.
+     *
+     * <p>The default lists and compares every {@link PollingChangeFeed#DEFAULT_INTERVAL}: it works
+     * with any backend but reads the whole fleet each time. Backends whose storage keeps a change
+     * log (a stream, a watch, a change table) override it with a native feed.
+     */
+    default ChangeFeed changeFeed(BackendContext context) {
+        return PollingChangeFeed.of(this, context, PollingChangeFeed.DEFAULT_INTERVAL);
     }
 
     /** Releases connections and threads. Never throws. */

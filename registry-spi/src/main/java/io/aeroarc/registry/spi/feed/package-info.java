@@ -1,0 +1,8 @@
+/**
+ * Change feeds: how a backend tells watchers what changed, including expiries, without being
+ * polled. A backend without a native feed inherits
+ * {@link io.aeroarc.registry.spi.feed.PollingChangeFeed}, which lists and compares; a backend with
+ * a storage-side change log (a stream, a watch, a change table) overrides
+ * {@link io.aeroarc.registry.spi.RegistryBackend#changeFeed()}.
+ */
+package io.aeroarc.registry.spi.feed;
