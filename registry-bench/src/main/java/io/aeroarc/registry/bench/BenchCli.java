@@ -59,6 +59,12 @@ public final class BenchCli {
                          --metrics-listen-address, in alternating rounds; prints the on/off ratio
                          --registry-jar PATH --rounds 6 --round 4s --relays 10 --agents-per-relay 1000 --out DIR
 
+              watch      issue 14's watch targets on one backend, with the per-agent fleet running: event latency
+                         from a move's answer to its MOVED, expiry lag of never-renewed agents, and registry CPU
+                         per delivered event at two watcher counts (fan-out)
+                         --backend memory|redis|etcd|postgres --registry-jar PATH --moves 100 --window 20s
+                         --fan-out 10,1000 --expiry-probes 200 --no-fleet --fleet-duration 3m --out DIR
+
               heap       live heap of the memory backend per placed agent, in this JVM: --agents 1000000
 
             Durations as in Go: 500ms, 20s, 5m.
@@ -90,6 +96,7 @@ public final class BenchCli {
                 case "fleet" -> fleet(rest, out, progress);
                 case "heap" -> heap(rest, out);
                 case "metrics-cost" -> metricsCost(rest, out, progress);
+                case "watch" -> watch(rest, out, progress);
                 default -> throw new IllegalArgumentException("unknown command '" + command + "'");
             }
             return 0;
@@ -259,6 +266,40 @@ public final class BenchCli {
         MetricsCost.Settings settings = new MetricsCost.Settings(flags.getInt("relays", 10), flags.getInt("agents-per-relay", 1000),
                 flags.getInt("rounds", 6), new Phases(java.time.Duration.ofSeconds(1), flags.getDuration("round", java.time.Duration.ofSeconds(4))));
         out.println(JsonReport.gson().toJson(MetricsCost.run(launcher, dir, settings, progress)));
+    }
+
+    private static void watch(List<String> args, PrintStream out, Progress progress) throws Exception {
+        Flags flags = Flags.parse(args, Set.of("backend", "registry-jar", "moves", "window", "fan-out", "expiry-probes", "fleet-duration",
+                "out"), Set.of("no-fleet"));
+        Optional<Path> jar = flags.has("registry-jar") ? Optional.of(Path.of(flags.require("registry-jar"))) : Optional.empty();
+        RegistryLauncher launcher = new RegistryLauncher(jar, System.getProperty("java.class.path"), List.of());
+        BenchBackend backend = BenchBackends.named(flags.get("backend", "memory"));
+        Path dir = Path.of(flags.get("out", "bench-results/" + ZonedDateTime.now(ZoneOffset.UTC)
+                .format(DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'")) + "-watch-" + backend.name()));
+        java.nio.file.Files.createDirectories(dir);
+        java.time.Duration window = flags.getDuration("window", java.time.Duration.ofSeconds(20));
+        FleetScenario.Settings fleet = null;
+        if (!flags.has("no-fleet")) {
+            FleetScenario.Settings standard = SuiteProfile.FULL.fleet();
+            // Long enough to cover the latency phase, five fan-out windows and the expiry wait.
+            java.time.Duration duration = flags.getDuration("fleet-duration", window.multipliedBy(7).plusSeconds(60));
+            fleet = new FleetScenario.Settings(standard.relays(), standard.agentsPerRelay(), standard.interval(), standard.batched(),
+                    standard.lookupsPerSecond(), duration, standard.agentTtl(), standard.relayTtl(), standard.registrationWaves());
+        }
+        List<Integer> fanOut = new java.util.ArrayList<>();
+        for (String count : flags.get("fan-out", "10,1000").split(",")) {
+            fanOut.add(Integer.parseInt(count.trim()));
+        }
+        if (fanOut.size() != 2) {
+            throw new IllegalArgumentException("--fan-out takes two watcher counts, such as 10,1000");
+        }
+        WatchBench.Settings settings = new WatchBench.Settings(fleet, flags.getInt("moves", 100), 100, flags.getInt("expiry-probes", 200),
+                window, fanOut);
+        WatchBench.Result result = WatchBench.run(launcher, backend, dir, settings, progress);
+        String json = JsonReport.gson().toJson(result);
+        java.nio.file.Files.writeString(dir.resolve("watch.json"), json);
+        out.println(json);
+        progress.say(WatchBench.summary(result));
     }
 
     private static RegistryClient connect(Flags flags) {
