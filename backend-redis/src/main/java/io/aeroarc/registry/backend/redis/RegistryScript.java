@@ -27,8 +27,9 @@ enum RegistryScript {
     LIST_AGENTS("list_agents.lua"),
     HEARTBEAT_AGENT_BATCH("heartbeat_agent_batch.lua"),
     GET_PLACEMENT_BATCH("get_placement_batch.lua"),
-    SWEEP_EXPIRED("sweep_expired.lua"),
+    REPORT_EXPIRED("report_expired.lua"),
     SWEEP_RELAY_INDEXES("sweep_relay_indexes.lua"),
+    FEED_START("feed_start.lua"),
     COUNT_LIVE("count_live.lua");
 
     private static final String PRELUDE = "prelude.lua";
