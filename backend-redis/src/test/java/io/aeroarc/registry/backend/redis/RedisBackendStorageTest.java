@@ -74,7 +74,7 @@ class RedisBackendStorageTest {
     @BeforeEach
     void createBackend() {
         prefix = "aeroarc:registry:test:" + UUID.randomUUID() + ":";
-        backend = create(prefix, Map.of(), CONTEXT);
+        backend = withoutBackgroundWork(prefix);
     }
 
     @AfterEach
@@ -88,6 +88,20 @@ class RedisBackendStorageTest {
         options.put(RedisSettings.KEY_PREFIX, keyPrefix);
         options.putAll(extraOptions);
         RegistryBackend created = new RedisBackendProvider().create(BackendOptions.of("redis", options), context);
+        backends.add(created);
+        return created;
+    }
+
+    /**
+     * A backend whose expiry reporter and sweeper do not run by themselves, so tests can count
+     * Redis' calls and sweep when they want ({@link RedisBackend#sweepExpired()}).
+     */
+    private RegistryBackend withoutBackgroundWork(String keyPrefix) {
+        Map<String, String> options = new HashMap<>(server.backendOptions());
+        options.put(RedisSettings.KEY_PREFIX, keyPrefix);
+        RedisSettings settings = RedisSettings.from(BackendOptions.of("redis", options));
+        RegistryBackend created = new RedisBackend(new ScriptRunner(settings), keyPrefix, settings.feedMaxLen(),
+                Duration.ZERO, Duration.ZERO);
         backends.add(created);
         return created;
     }
