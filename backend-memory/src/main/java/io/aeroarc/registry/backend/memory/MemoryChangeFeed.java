@@ -96,6 +96,10 @@ final class MemoryChangeFeed implements ChangeFeed {
         subscriptions.clear();
         log.removeReader(thread);
         thread.interrupt();
+        if (Thread.currentThread() == thread) {
+            backend.feedClosed(this); // closed by a listener, on this feed's own thread: it ends after the call
+            return;
+        }
         try {
             thread.join(CLOSE_WAIT.toMillis());
         } catch (InterruptedException e) {

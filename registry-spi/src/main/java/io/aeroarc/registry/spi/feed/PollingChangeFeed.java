@@ -23,6 +23,7 @@ import java.util.UUID;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -90,6 +91,7 @@ public final class PollingChangeFeed implements ChangeFeed {
     private long lastSeq;
     private final List<Subscription> subscriptions = new ArrayList<>();
     private ScheduledExecutorService executor;
+    private volatile Thread feedThread;
     private boolean closed;
 
     // Only the feed's thread touches these: the view of the last successful listing.
@@ -181,6 +183,9 @@ public final class PollingChangeFeed implements ChangeFeed {
             return;
         }
         stopping.shutdownNow();
+        if (Thread.currentThread() == feedThread) {
+            return; // closed by a listener, on this feed's own thread: it ends after the call
+        }
         try {
             stopping.awaitTermination(CLOSE_WAIT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
@@ -209,7 +214,12 @@ public final class PollingChangeFeed implements ChangeFeed {
         if (executor != null) {
             return;
         }
-        executor = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("polling-change-feed-" + feedId));
+        ThreadFactory named = DaemonThreads.named("polling-change-feed-" + feedId);
+        executor = Executors.newSingleThreadScheduledExecutor(runnable -> {
+            Thread thread = named.newThread(runnable);
+            feedThread = thread;
+            return thread;
+        });
         executor.scheduleWithFixedDelay(this::poll, 0, interval.toMillis(), TimeUnit.MILLISECONDS);
     }
 
