@@ -21,6 +21,7 @@ import io.aeroarc.registry.spi.feed.FleetChange.PlacementRemoved;
 import io.aeroarc.registry.spi.feed.FleetChange.PlacementUpserted;
 import io.aeroarc.registry.spi.feed.FleetChange.RelayRemoved;
 import io.aeroarc.registry.spi.feed.FleetChange.RelayUpserted;
+import io.aeroarc.registry.spi.feed.PollingChangeFeed;
 import io.aeroarc.registry.spi.feed.RemovalReason;
 import io.aeroarc.registry.testsupport.RedisTestServer;
 import io.aeroarc.registry.testsupport.TestServer;
@@ -335,6 +336,19 @@ class RedisChangeFeedTest {
         } finally {
             server.control().get().start();
         }
+    }
+
+    @Test
+    void feed_max_len_zero_writes_no_stream_and_falls_back_to_the_polling_feed() {
+        RegistryBackend withoutStream = create(Map.of(RedisSettings.FEED_MAX_LEN, "0"));
+        ChangeFeed polling = withoutStream.changeFeed(CONTEXT);
+        toClose.add(polling);
+        withoutStream.registerRelay(new RelayRegistration("relay-a", "a.test", 7443, Map.of()), LONG_TTL);
+        withoutStream.registerAgent("agent-1", "relay-a", Duration.ofMillis(100));
+        withoutStream.deregisterRelay("relay-a");
+
+        assertThat(polling).isInstanceOf(PollingChangeFeed.class);
+        assertThat(raw.client.exists(prefix + "changes")).as("stream written").isFalse();
     }
 
     private static String entryId(FleetChange change) {
