@@ -30,10 +30,10 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
 /**
- * A small loopback probe, not a speed test: while one thread renews 5,000 placements in relay
- * batches, 500 moves are written at a steady pace and each one's change must reach a subscriber.
- * It prints the delay from each write's return to the change's receipt, and the renewal rate, for
- * the closing note; the assertions are only that every change arrives and renewals write nothing.
+ * Small loopback probes, not speed tests: they print delays for the closing note. While one
+ * thread renews 5,000 placements in relay batches, 500 moves are written at a steady pace; and
+ * 2,000 placements expire with no calls. The assertions are only that every change arrives, that
+ * renewals write nothing and that no expiry is reported early.
  */
 class RedisFeedLatencyTest {
 
@@ -105,6 +105,61 @@ class RedisFeedLatencyTest {
                         micros.get(micros.size() * 99 / 100), micros.get(micros.size() - 1));
                 assertThat(raw.client.xlen(prefix + "changes") - streamBefore).as("stream entries: the moves only, no renewals")
                         .isEqualTo(MOVES);
+            } finally {
+                raw.deleteAll(prefix);
+            }
+        }
+    }
+
+    /**
+     * 2,000 placements expiring spread over two seconds, with no calls: every expiry must be
+     * reported; prints the delay from each placement's expiry (Redis' clock, this machine's) to
+     * its report's receipt, against the contract's 1 s bound.
+     */
+    @Test
+    void expiries_reach_a_subscriber_with_no_calls() throws Exception {
+        String prefix = "aeroarc:registry:latency:" + UUID.randomUUID() + ":";
+        int placements = 2_000;
+        try (TestServer server = RedisTestServer.start(); RawRedis raw = new RawRedis(server)) {
+            Map<String, String> options = new HashMap<>(server.backendOptions());
+            options.put(RedisSettings.KEY_PREFIX, prefix);
+            RegistryBackend backend = new RedisBackendProvider().create(BackendOptions.of("redis", options),
+                    new BackendContext(Clock.systemUTC()));
+            try (backend; ChangeFeed feed = backend.changeFeed(new BackendContext(Clock.systemUTC()))) {
+                Map<String, Long> receivedMs = new ConcurrentHashMap<>();
+                feed.subscribe(Optional.empty(), new FeedListener() {
+                    @Override
+                    public void onChanges(List<FleetChange> changes) {
+                        long now = System.currentTimeMillis();
+                        for (FleetChange change : changes) {
+                            if (change instanceof FleetChange.PlacementRemoved removed) {
+                                receivedMs.put(removed.agentId(), now);
+                            }
+                        }
+                    }
+
+                    @Override
+                    public void onGap(String why) {}
+
+                    @Override
+                    public void onFailure(BackendUnavailableException cause) {}
+                });
+                backend.registerRelay(new RelayRegistration("relay-a", "a.test", 7443, Map.of()), LONG_TTL);
+                Map<String, Long> expiresMs = new HashMap<>();
+                for (int i = 0; i < placements; i++) {
+                    String agentId = "agent-" + i;
+                    expiresMs.put(agentId, backend.registerAgent(agentId, "relay-a", Duration.ofMillis(1_000 + i)).orElseThrow()
+                            .expiresAtMs());
+                }
+                await().atMost(Duration.ofSeconds(30)).until(() -> receivedMs.size() == placements);
+
+                List<Long> lags = new ArrayList<>();
+                expiresMs.forEach((agentId, expires) -> lags.add(receivedMs.get(agentId) - expires));
+                lags.sort(null);
+                System.out.printf("expiry -> report received, %d placements expiring over 2 s: p50 %d ms, p99 %d ms, max %d ms"
+                        + " (min %d ms)%n", placements, lags.get(lags.size() / 2), lags.get(lags.size() * 99 / 100),
+                        lags.get(lags.size() - 1), lags.get(0));
+                assertThat(lags.get(0)).as("a report before the expiry").isGreaterThanOrEqualTo(0);
             } finally {
                 raw.deleteAll(prefix);
             }
