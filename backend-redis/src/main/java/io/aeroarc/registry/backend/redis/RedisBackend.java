@@ -25,6 +25,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Function;
 
 /**
@@ -55,6 +56,8 @@ final class RedisBackend implements RegistryBackend {
     private final String feedMaxLenArg;
     private final RedisExpiryReporter expiryReporter;
     private final RedisSweeper sweeper;
+    /** The feeds made on this backend's connections: closed with it. */
+    private final List<RedisChangeFeed> feeds = new CopyOnWriteArrayList<>();
 
     /**
      * @param reportInterval how often expiries are reported and dropped; {@link Duration#ZERO}
@@ -262,18 +265,21 @@ final class RedisBackend implements RegistryBackend {
     /**
      * Native: the Redis stream the writing scripts and the expiry reporter append to. With the
      * option {@code feed-max-len=0} no stream is written and the SPI's polling feed is used.
-     * Each call makes a new feed; the server makes one and shares it.
+     * Each call makes a new feed; the server makes one and shares it. Closing the backend closes them.
      */
     @Override
     public ChangeFeed changeFeed(BackendContext context) {
         if (feedMaxLen == 0) {
             return RegistryBackend.super.changeFeed(context);
         }
-        return new RedisChangeFeed(scripts, keyPrefix, feedMaxLen);
+        RedisChangeFeed feed = new RedisChangeFeed(scripts, keyPrefix, feedMaxLen);
+        feeds.add(feed);
+        return feed;
     }
 
     @Override
     public void close() {
+        feeds.forEach(RedisChangeFeed::close);
         expiryReporter.close();
         sweeper.close();
         scripts.close();
