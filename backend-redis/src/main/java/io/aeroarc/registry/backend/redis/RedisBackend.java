@@ -7,6 +7,7 @@ import static io.aeroarc.registry.backend.redis.Replies.toText;
 import io.aeroarc.registry.spi.AgentDeregistration;
 import io.aeroarc.registry.spi.AgentHeartbeat;
 import io.aeroarc.registry.spi.AgentHeartbeatRequest;
+import io.aeroarc.registry.spi.BackendContext;
 import io.aeroarc.registry.spi.BatchRenewal;
 import io.aeroarc.registry.spi.Fence;
 import io.aeroarc.registry.spi.Page;
@@ -16,6 +17,7 @@ import io.aeroarc.registry.spi.RegistryBackend;
 import io.aeroarc.registry.spi.RelayPlacement;
 import io.aeroarc.registry.spi.RelayRecord;
 import io.aeroarc.registry.spi.RelayRegistration;
+import io.aeroarc.registry.spi.feed.ChangeFeed;
 import io.aeroarc.registry.spi.support.Paging;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -23,6 +25,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Function;
 
 /**
@@ -32,7 +35,11 @@ import java.util.function.Function;
  * is atomic against every other server's writes and a crash never leaves half a change. Times come
  * from Redis' clock ({@code TIME} inside the scripts), not from {@code BackendContext.clock()}, so
  * servers with skewed clocks agree on what is live. Liveness is decided inside each script from the
- * stored expiry; Redis' own key expiry and the {@link RedisSweeper} only free memory.
+ * stored expiry; Redis' own key expiry, the {@link RedisExpiryReporter} and the {@link RedisSweeper}
+ * only free memory.
+ *
+ * <p>Every visible change is also appended to a Redis stream by the script that makes it, and
+ * expiries by the expiry reporter: the native {@link #changeFeed change feed}.
  */
 final class RedisBackend implements RegistryBackend {
 
@@ -44,17 +51,31 @@ final class RedisBackend implements RegistryBackend {
 
     private final ScriptRunner scripts;
     private final String keyPrefix;
+    /** About how many changes the stream keeps; 0: no stream. */
+    private final int feedMaxLen;
+    private final String feedMaxLenArg;
+    private final RedisExpiryReporter expiryReporter;
     private final RedisSweeper sweeper;
+    /** The feeds made on this backend's connections: closed with it. */
+    private final List<RedisChangeFeed> feeds = new CopyOnWriteArrayList<>();
 
-    RedisBackend(ScriptRunner scripts, String keyPrefix, Duration sweepInterval) {
+    /**
+     * @param reportInterval how often expiries are reported and dropped; {@link Duration#ZERO}
+     *     for none (tests call {@link #sweepExpired()})
+     * @param sweepInterval how often the per-relay indexes are cleaned; zero for never
+     */
+    RedisBackend(ScriptRunner scripts, String keyPrefix, int feedMaxLen, Duration reportInterval, Duration sweepInterval) {
         this.scripts = scripts;
         this.keyPrefix = keyPrefix;
+        this.feedMaxLen = feedMaxLen;
+        this.feedMaxLenArg = Integer.toString(feedMaxLen);
+        this.expiryReporter = new RedisExpiryReporter(scripts, keyPrefix, feedMaxLen, reportInterval);
         this.sweeper = new RedisSweeper(scripts, keyPrefix, sweepInterval);
     }
 
     @Override
     public long registerRelay(RelayRegistration relay, Duration ttl) {
-        List<String> args = args(relay.relayId(), relay.address(), Integer.toString(relay.grpcPort()), millis(ttl));
+        List<String> args = args(relay.relayId(), relay.address(), Integer.toString(relay.grpcPort()), millis(ttl), feedMaxLenArg);
         relay.labels().forEach((key, value) -> {
             args.add(key);
             args.add(value);
@@ -76,7 +97,7 @@ final class RedisBackend implements RegistryBackend {
 
     @Override
     public boolean deregisterRelay(String relayId) {
-        return toLong(scripts.run(RegistryScript.DEREGISTER_RELAY, args(relayId))) == 1;
+        return toLong(scripts.run(RegistryScript.DEREGISTER_RELAY, args(relayId, feedMaxLenArg))) == 1;
     }
 
     @Override
@@ -93,7 +114,7 @@ final class RedisBackend implements RegistryBackend {
 
     @Override
     public Optional<PlacementRecord> registerAgent(String agentId, String relayId, Duration ttl) {
-        Object reply = scripts.run(RegistryScript.REGISTER_AGENT, args(agentId, relayId, millis(ttl)));
+        Object reply = scripts.run(RegistryScript.REGISTER_AGENT, args(agentId, relayId, millis(ttl), feedMaxLenArg));
         return reply == null ? Optional.empty() : Optional.of(Replies.placement(reply));
     }
 
@@ -164,7 +185,7 @@ final class RedisBackend implements RegistryBackend {
 
     @Override
     public AgentDeregistration deregisterAgent(String agentId, String relayId) {
-        List<Object> reply = toList(scripts.run(RegistryScript.DEREGISTER_AGENT, args(agentId, relayId)));
+        List<Object> reply = toList(scripts.run(RegistryScript.DEREGISTER_AGENT, args(agentId, relayId, feedMaxLenArg)));
         return switch ((int) toLong(reply.get(0))) {
             case 0 -> new AgentDeregistration.NotFound();
             case 1 -> new AgentDeregistration.Fenced(toText(reply.get(1)));
@@ -241,15 +262,35 @@ final class RedisBackend implements RegistryBackend {
         scripts.ping();
     }
 
+    /**
+     * Native: the Redis stream the writing scripts and the expiry reporter append to. With the
+     * option {@code feed-max-len=0} no stream is written and the SPI's polling feed is used.
+     * Each call makes a new feed; the server makes one and shares it. Closing the backend closes them.
+     */
+    @Override
+    public ChangeFeed changeFeed(BackendContext context) {
+        if (feedMaxLen == 0) {
+            return RegistryBackend.super.changeFeed(context);
+        }
+        RedisChangeFeed feed = new RedisChangeFeed(scripts, keyPrefix, feedMaxLen);
+        feeds.add(feed);
+        return feed;
+    }
+
     @Override
     public void close() {
+        feeds.forEach(RedisChangeFeed::close);
+        expiryReporter.close();
         sweeper.close();
         scripts.close();
     }
 
-    /** One bounded sweep of expired index entries now; the background sweeper calls the same. */
+    /**
+     * Everything expired by now reported and dropped, and one bounded sweep of the per-relay
+     * indexes; the background threads call the same.
+     */
     int sweepExpired() throws InterruptedException {
-        return sweeper.sweepOnce();
+        return expiryReporter.reportOnce() + sweeper.sweepOnce();
     }
 
     /** One listing script call: examine at most {@code budget} ids after {@code after}, return up to {@code wanted}. */

@@ -15,8 +15,9 @@ public final class RedisBackendProvider implements RegistryBackendProvider {
     public static final String NAME = "redis";
 
     /**
-     * Half the registry's default TTL: each sweep is a few round trips per registry server, and
-     * reads never depend on it, so it only bounds how long ended entries take space.
+     * Half the registry's default TTL: each sweep of the per-relay indexes is a few round trips
+     * per registry server, and reads never depend on it, so it only bounds how long entries of
+     * expired placements of live relays take space.
      */
     static final Duration SWEEP_INTERVAL = Duration.ofSeconds(15);
 
@@ -34,6 +35,7 @@ public final class RedisBackendProvider implements RegistryBackendProvider {
     @Override
     public RegistryBackend create(BackendOptions options, BackendContext context) {
         RedisSettings settings = RedisSettings.from(options);
-        return new RedisBackend(new ScriptRunner(settings), settings.keyPrefix(), SWEEP_INTERVAL);
+        return new RedisBackend(new ScriptRunner(settings), settings.keyPrefix(), settings.feedMaxLen(),
+                RedisExpiryReporter.INTERVAL, SWEEP_INTERVAL);
     }
 }

@@ -15,6 +15,8 @@ import java.util.Set;
  *
  * @param user the ACL user, or null for the default user (password-only AUTH)
  * @param password null for no AUTH
+ * @param feedMaxLen about how many changes the change stream keeps (the resume window); 0 writes
+ *     no stream and leaves the change feed to the SPI's polling default
  */
 record RedisSettings(
         String host,
@@ -25,7 +27,8 @@ record RedisSettings(
         boolean tls,
         int poolSize,
         Duration timeout,
-        String keyPrefix) {
+        String keyPrefix,
+        int feedMaxLen) {
 
     static final String URL = "url";
     static final String POOL_SIZE = "pool-size";
@@ -36,6 +39,7 @@ record RedisSettings(
     static final String USER = "user";
     static final String PASSWORD = "password";
     static final String DB = "db";
+    static final String FEED_MAX_LEN = "feed-max-len";
 
     /** The Go registry's flag names, without their {@code redis-} prefix. */
     static final List<String> GO_FLAG_ALIASES = List.of(ADDR, PORT, USER, PASSWORD, DB);
@@ -48,9 +52,12 @@ record RedisSettings(
     static final String DEFAULT_KEY_PREFIX = "aeroarc:registry:";
     /** The Go registry's {@code --redis-user} default, which means "no ACL user". */
     static final String DEFAULT_USER = "default";
+    /** About 10-20 MB of Redis memory, minutes of a busy fleet's changes. */
+    static final int DEFAULT_FEED_MAX_LEN = 100_000;
 
     static RedisSettings from(BackendOptions options) {
-        options.requireOnly(Set.of(URL, POOL_SIZE, TIMEOUT, KEY_PREFIX, ADDR, PORT, USER, PASSWORD, DB));
+        options.requireOnly(Set.of(URL, POOL_SIZE, TIMEOUT, KEY_PREFIX, ADDR, PORT, USER, PASSWORD, DB, FEED_MAX_LEN));
+        int feedMaxLen = options.getInt(FEED_MAX_LEN, DEFAULT_FEED_MAX_LEN, 0, Integer.MAX_VALUE);
 
         int poolSize = options.getInt(POOL_SIZE, DEFAULT_POOL_SIZE, 1, Integer.MAX_VALUE);
         Duration timeout = options.getDuration(TIMEOUT, DEFAULT_TIMEOUT, Duration.ofMillis(1), MAX_TIMEOUT);
@@ -66,13 +73,13 @@ record RedisSettings(
                         + String.join(", ", aliases) + " for backend " + options.backendName()
                         + ": give the whole address as url, or use the separate options without url");
             }
-            return fromUrl(options, options.get(URL).get(), poolSize, timeout, keyPrefix);
+            return fromUrl(options, options.get(URL).get(), poolSize, timeout, keyPrefix, feedMaxLen);
         }
-        return fromGoFlags(options, poolSize, timeout, keyPrefix);
+        return fromGoFlags(options, poolSize, timeout, keyPrefix, feedMaxLen);
     }
 
     private static RedisSettings fromUrl(BackendOptions options, String text, int poolSize, Duration timeout,
-            String keyPrefix) {
+            String keyPrefix, int feedMaxLen) {
         URI uri;
         try {
             uri = new URI(text.trim());
@@ -104,10 +111,11 @@ record RedisSettings(
         }
         int port = uri.getPort() < 0 ? DEFAULT_PORT : uri.getPort();
         return new RedisSettings(uri.getHost(), port, aclUser(user), emptyToNull(password), database,
-                scheme.equals("rediss"), poolSize, timeout, keyPrefix);
+                scheme.equals("rediss"), poolSize, timeout, keyPrefix, feedMaxLen);
     }
 
-    private static RedisSettings fromGoFlags(BackendOptions options, int poolSize, Duration timeout, String keyPrefix) {
+    private static RedisSettings fromGoFlags(BackendOptions options, int poolSize, Duration timeout, String keyPrefix,
+            int feedMaxLen) {
         String host = options.get(ADDR, "localhost").trim();
         if (host.isEmpty()) {
             throw options.invalid(ADDR, "a host name or IP");
@@ -118,7 +126,7 @@ record RedisSettings(
         int port = options.getInt(PORT, DEFAULT_PORT, 1, 65535);
         String database = options.get(DB, "0");
         return new RedisSettings(host, port, aclUser(options.get(USER, DEFAULT_USER)), emptyToNull(options.get(PASSWORD, "")),
-                parseDatabase(options, DB, database), false, poolSize, timeout, keyPrefix);
+                parseDatabase(options, DB, database), false, poolSize, timeout, keyPrefix, feedMaxLen);
     }
 
     private static int parseDatabase(BackendOptions options, String key, String text) {
@@ -152,6 +160,6 @@ record RedisSettings(
     @Override
     public String toString() {
         return "RedisSettings[" + describe() + ", user=" + user + ", password=" + (password == null ? "none" : "***")
-                + ", poolSize=" + poolSize + ", timeout=" + timeout + ", keyPrefix=" + keyPrefix + "]";
+                + ", poolSize=" + poolSize + ", timeout=" + timeout + ", keyPrefix=" + keyPrefix + ", feedMaxLen=" + feedMaxLen + "]";
     }
 }

@@ -10,26 +10,23 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Removes index entries of relays and placements that ended, in short script calls on a daemon
- * thread. Reads never depend on it: they check every entry's expiry themselves. Every registry
- * server runs one; they may overlap harmlessly because each call is atomic and idempotent.
+ * Removes the per-relay index entries of placements that expired while their relay stayed live,
+ * in short script calls on a daemon thread. (The global indexes are the
+ * {@link RedisExpiryReporter}'s: it reports each end as it drops it.) Reads never depend on it:
+ * they check every entry's expiry themselves. Every registry server runs one; they may overlap
+ * harmlessly because each call is atomic and idempotent.
  *
  * <p>Each script call does a bounded amount of work, and the sweeper pauses after each call for a
  * multiple of the time the call took, so a sweep with much to do spreads it out rather than
- * holding Redis for long stretches. Each index (ended relays, ended agents, the per-relay agent
- * indexes) has its own call budget per sweep, so a backlog in one never starves the others; what
- * is left waits for the next sweep, and the per-relay pass continues where it stopped.
+ * holding Redis for long stretches. A sweep makes at most {@link #MAX_CALLS_PER_INDEX} calls; what
+ * is left waits for the next sweep, which continues where this one stopped.
  */
 final class RedisSweeper implements AutoCloseable {
 
-    /** Ended relays one call drops at most (each unlinks its indexes, which Redis frees lazily). */
-    static final int RELAYS_PER_CALL = 100;
-    /** Ended agents one call drops at most: about 7 commands each. */
-    static final int AGENTS_PER_CALL = 100;
     /** Relays whose own indexes one call looks at, and expired entries it drops from them at most. */
     static final int RELAY_INDEXES_PER_CALL = 100;
     static final int RELAY_INDEX_ENTRIES_PER_CALL = 500;
-    /** Calls per index per sweep at most. */
+    /** Calls per sweep at most. */
     static final int MAX_CALLS_PER_INDEX = 200;
     /** After each call the sweeper waits this many times as long as the call took... */
     private static final int PAUSE_FACTOR = 3;
@@ -49,34 +46,13 @@ final class RedisSweeper implements AutoCloseable {
     }
 
     /**
-     * Removes ended relays and placements from the global indexes, then expired placements from the
-     * indexes of live relays.
+     * Removes expired placements from the indexes of live relays.
      *
      * @return the entries removed
      * @throws InterruptedException when the sweeper closes during a pause
      */
     synchronized int sweepOnce() throws InterruptedException {
-        return sweepGlobalIndexes() + sweepRelayIndexes();
-    }
-
-    private int sweepGlobalIndexes() throws InterruptedException {
-        int removed = 0;
-        int relayCalls = 0;
-        int agentCalls = 0;
-        boolean relaysLeft = true;
-        boolean agentsLeft = true;
-        while (relaysLeft || agentsLeft) {
-            int relayBudget = relaysLeft ? RELAYS_PER_CALL : 0;
-            int agentBudget = agentsLeft ? AGENTS_PER_CALL : 0;
-            long started = System.nanoTime();
-            List<Object> reply = toList(scripts.run(RegistryScript.SWEEP_EXPIRED,
-                    List.of(keyPrefix, Integer.toString(relayBudget), Integer.toString(agentBudget))));
-            removed += (int) toLong(reply.get(0));
-            relaysLeft = toLong(reply.get(1)) == 1 && ++relayCalls < MAX_CALLS_PER_INDEX;
-            agentsLeft = toLong(reply.get(2)) == 1 && ++agentCalls < MAX_CALLS_PER_INDEX;
-            pauseAfter(started);
-        }
-        return removed;
+        return sweepRelayIndexes();
     }
 
     private int sweepRelayIndexes() throws InterruptedException {

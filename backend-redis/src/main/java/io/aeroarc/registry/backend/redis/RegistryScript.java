@@ -10,36 +10,44 @@ import java.util.HexFormat;
 
 /**
  * The Lua scripts of the backend, one per operation, each run atomically by Redis. The source is
- * {@code prelude.lua} (key layout and shared helpers) followed by the operation's own file.
+ * {@code prelude.lua} (key layout and shared helpers), for the scripts that record changes
+ * {@code changes.lua}, then the operation's own file.
  */
 enum RegistryScript {
-    REGISTER_RELAY("register_relay.lua"),
+    REGISTER_RELAY("register_relay.lua", true),
     HEARTBEAT_RELAY("heartbeat_relay.lua"),
     GET_RELAY("get_relay.lua"),
-    DEREGISTER_RELAY("deregister_relay.lua"),
+    DEREGISTER_RELAY("deregister_relay.lua", true),
     LIST_RELAYS("list_relays.lua"),
-    REGISTER_AGENT("register_agent.lua"),
+    REGISTER_AGENT("register_agent.lua", true),
     HEARTBEAT_AGENT("heartbeat_agent.lua"),
     HEARTBEAT_AGENTS("heartbeat_agents.lua"),
-    DEREGISTER_AGENT("deregister_agent.lua"),
+    DEREGISTER_AGENT("deregister_agent.lua", true),
     GET_PLACEMENT("get_placement.lua"),
     GET_PLACEMENTS("get_placements.lua"),
     LIST_AGENTS("list_agents.lua"),
     HEARTBEAT_AGENT_BATCH("heartbeat_agent_batch.lua"),
     GET_PLACEMENT_BATCH("get_placement_batch.lua"),
-    SWEEP_EXPIRED("sweep_expired.lua"),
+    REPORT_EXPIRED("report_expired.lua", true),
     SWEEP_RELAY_INDEXES("sweep_relay_indexes.lua"),
+    FEED_START("feed_start.lua"),
     COUNT_LIVE("count_live.lua");
 
     private static final String PRELUDE = "prelude.lua";
+    /** The change-stream helpers, only in the scripts that record changes: Lua defines them on every call. */
+    private static final String CHANGES = "changes.lua";
 
     private final String fileName;
     private final String source;
     private final String sha1;
 
     RegistryScript(String fileName) {
+        this(fileName, false);
+    }
+
+    RegistryScript(String fileName, boolean recordsChanges) {
         this.fileName = fileName;
-        this.source = read(PRELUDE) + "\n" + read(fileName);
+        this.source = read(PRELUDE) + "\n" + (recordsChanges ? read(CHANGES) + "\n" : "") + read(fileName);
         this.sha1 = sha1Hex(source);
     }
 

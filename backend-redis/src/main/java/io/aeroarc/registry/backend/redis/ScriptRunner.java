@@ -1,9 +1,11 @@
 package io.aeroarc.registry.backend.redis;
 
+import java.time.Duration;
 import java.util.List;
 import redis.clients.jedis.ConnectionPoolConfig;
 import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.HostAndPort;
+import redis.clients.jedis.Jedis;
 import redis.clients.jedis.RedisClient;
 import redis.clients.jedis.exceptions.JedisException;
 import redis.clients.jedis.exceptions.JedisNoScriptException;
@@ -24,19 +26,12 @@ final class ScriptRunner implements AutoCloseable {
     private static final List<String> NO_KEYS = List.of();
 
     private final RedisClient client;
+    private final RedisSettings settings;
     private final String description;
     private final int poolSize;
 
     ScriptRunner(RedisSettings settings) {
-        int timeoutMillis = (int) settings.timeout().toMillis();
-        DefaultJedisClientConfig clientConfig = DefaultJedisClientConfig.builder()
-                .connectionTimeoutMillis(timeoutMillis)
-                .socketTimeoutMillis(timeoutMillis)
-                .user(settings.user())
-                .password(settings.password())
-                .database(settings.database())
-                .ssl(settings.tls())
-                .build();
+        DefaultJedisClientConfig clientConfig = clientConfig(settings).build();
         ConnectionPoolConfig poolConfig = new ConnectionPoolConfig();
         poolConfig.setMaxTotal(settings.poolSize());
         poolConfig.setMaxIdle(settings.poolSize());
@@ -48,6 +43,7 @@ final class ScriptRunner implements AutoCloseable {
                 .clientConfig(clientConfig)
                 .poolConfig(poolConfig)
                 .build();
+        this.settings = settings;
         this.description = settings.describe();
         this.poolSize = settings.poolSize();
     }
@@ -64,6 +60,33 @@ final class ScriptRunner implements AutoCloseable {
         } catch (JedisException e) {
             throw RedisErrors.classify(description, script.fileName(), e);
         }
+    }
+
+    /**
+     * A connection of its own, outside the pool, for a reader that blocks on Redis (XREAD BLOCK):
+     * a blocking command waits at most {@code blockFor} plus the timeout for its reply, every
+     * other command the timeout. Connects on first use. The caller closes it.
+     */
+    Jedis openDedicated(Duration blockFor) {
+        int blockingTimeoutMillis = Math.addExact((int) settings.timeout().toMillis(), (int) blockFor.toMillis());
+        DefaultJedisClientConfig config = clientConfig(settings).blockingSocketTimeoutMillis(blockingTimeoutMillis).build();
+        return new Jedis(new HostAndPort(settings.host(), settings.port()), config);
+    }
+
+    private static DefaultJedisClientConfig.Builder clientConfig(RedisSettings settings) {
+        int timeoutMillis = (int) settings.timeout().toMillis();
+        return DefaultJedisClientConfig.builder()
+                .connectionTimeoutMillis(timeoutMillis)
+                .socketTimeoutMillis(timeoutMillis)
+                .user(settings.user())
+                .password(settings.password())
+                .database(settings.database())
+                .ssl(settings.tls());
+    }
+
+    /** The Redis address without credentials, for messages. */
+    String description() {
+        return description;
     }
 
     /** The most connections, so the most scripts this client runs at once. */

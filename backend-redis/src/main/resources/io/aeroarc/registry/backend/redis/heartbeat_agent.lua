@@ -10,7 +10,7 @@ if (fence_relay ~= '' and fence_relay ~= placement[1])
 end
 local expires = int(now + ttl)
 redis.call('HSET', agent_key(agent_id), 'heartbeat', int(now), 'expires', expires)
-redis.call('PEXPIREAT', agent_key(agent_id), expires)
+redis.call('PEXPIREAT', agent_key(agent_id), keep_until(now + ttl))
 redis.call('ZADD', relay_agent_expiries_key(placement[1]), 'XX', expires, agent_id)
 redis.call('ZADD', AGENT_EXPIRIES, 'XX', expires, agent_id)
 return {2, now + ttl}

@@ -5,6 +5,7 @@
 local ttl = tonumber(ARGV[2])
 local now = now_ms()
 local expires = int(now + ttl)
+local keep = keep_until(now + ttl)
 local replies = {}
 for i = 3, #ARGV, 3 do
   local agent_id, fence_relay, fence_epoch = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2])
@@ -16,7 +17,7 @@ for i = 3, #ARGV, 3 do
     replies[#replies + 1] = {1, placement[1], placement[3]}
   else
     redis.call('HSET', agent_key(agent_id), 'heartbeat', int(now), 'expires', expires)
-    redis.call('PEXPIREAT', agent_key(agent_id), expires)
+    redis.call('PEXPIREAT', agent_key(agent_id), keep)
     redis.call('ZADD', relay_agent_expiries_key(placement[1]), 'XX', expires, agent_id)
     redis.call('ZADD', AGENT_EXPIRIES, 'XX', expires, agent_id)
     replies[#replies + 1] = {2, now + ttl}

@@ -7,7 +7,7 @@ local relay_id, ttl = ARGV[2], tonumber(ARGV[3])
 local now = now_ms()
 if not live_relay(relay_id, now) then return false end
 local expiries = relay_agent_expiries_key(relay_id)
-local heartbeat, expires = int(now), int(now + ttl)
+local heartbeat, expires, keep = int(now), int(now + ttl), keep_until(now + ttl)
 local lost, renewed = {}, {}
 if #ARGV >= 4 then
   local scores = redis.call('ZMSCORE', expiries, unpack(ARGV, 4))
@@ -16,7 +16,7 @@ if #ARGV >= 4 then
     if score and tonumber(score) > now then
       local key = agent_key(agent_id)
       redis.call('HSET', key, 'heartbeat', heartbeat, 'expires', expires)
-      redis.call('PEXPIREAT', key, expires)
+      redis.call('PEXPIREAT', key, keep)
       renewed[#renewed + 1] = expires
       renewed[#renewed + 1] = agent_id
     else

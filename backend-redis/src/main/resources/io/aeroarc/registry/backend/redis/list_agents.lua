@@ -17,8 +17,13 @@ for _, agent_id in ipairs(ids) do
     records[#records + 1] = placement_record(agent_id, placement)
     if #records == wanted then break end
   else
-    -- Ended entries never become visible again: drop them now rather than at the next sweep.
-    if not placement then forget_agent(agent_id) end
+    -- Placements that ended with their relay never become visible again and need no report of
+    -- their own: drop them now rather than when their own TTL passes. One whose own TTL passed
+    -- is left to the expiry reporter, which reports it.
+    if not placement then
+      local own_expiry = tonumber(redis.call('HGET', agent_key(agent_id), 'expires'))
+      if own_expiry == nil or own_expiry > now then forget_agent(agent_id) end
+    end
     if relay_id ~= '' then
       redis.call('ZREM', relay_agents_key(relay_id), agent_id)
       redis.call('ZREM', relay_agent_expiries_key(relay_id), agent_id)

@@ -17,7 +17,9 @@ for _, relay_id in ipairs(ids) do
       records[#records + 1] = relay_record(relay_id, relay, now)
       if #records == wanted then break end
     end
-  else
+  elseif relay == nil then
+    -- Left behind without its hash: nothing to report. An expired relay's hash stays until the
+    -- expiry reporter reports its end and drops it.
     forget_relay(relay_id)
   end
 end

@@ -10,6 +10,13 @@ local AGENTS = P .. 'agents'                  -- zset, score 0: agent ids in byt
 local AGENT_EXPIRIES = P .. 'agent-expiries'
 local EPOCH = P .. 'epoch'                    -- counter: the last fencing token handed out
 local INCARNATION = P .. 'incarnation'        -- counter: the last relay incarnation started
+-- stream: every visible change, written by the script that makes it; entry ids are '<seq>-0'
+local CHANGES = P .. 'changes'
+local CHANGES_SEQ = P .. 'changes-seq'        -- counter: the seq of the last change written
+-- How long a relay's or agent's keys outlive its expiry in Redis: the expiry reporter reads them
+-- to report the end (registration time, relay, epoch) and deletes them then; Redis' own expiry
+-- only frees them when no registry server ran for that long.
+local KEEP_ENDED_MS = 24 * 3600 * 1000
 
 local function relay_key(relay_id) return P .. 'relay:' .. relay_id end
 local function relay_agents_key(relay_id) return P .. 'relay-agents:' .. relay_id end
@@ -24,6 +31,9 @@ end
 
 -- Unix ms as an integer string; Redis would otherwise format large Lua numbers with an exponent.
 local function int(n) return string.format('%d', n) end
+
+-- When Redis may drop the keys of an entry that expires at `expires` (a number).
+local function keep_until(expires) return int(expires + KEEP_ENDED_MS) end
 
 local function lex_after(id) if id == '' then return '-' end return '(' .. id end
 
@@ -91,3 +101,4 @@ local function forget_agent(agent_id)
   redis.call('ZREM', AGENTS, agent_id)
   redis.call('ZREM', AGENT_EXPIRIES, agent_id)
 end
+

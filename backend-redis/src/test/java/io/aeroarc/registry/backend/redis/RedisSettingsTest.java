@@ -28,6 +28,7 @@ class RedisSettingsTest {
         assertThat(settings.poolSize()).isEqualTo(16);
         assertThat(settings.timeout()).isEqualTo(Duration.ofSeconds(2));
         assertThat(settings.keyPrefix()).isEqualTo("aeroarc:registry:");
+        assertThat(settings.feedMaxLen()).isEqualTo(100_000);
     }
 
     @Test
@@ -79,6 +80,8 @@ class RedisSettingsTest {
         assertThat(settings.poolSize()).isEqualTo(4);
         assertThat(settings.timeout()).isEqualTo(Duration.ofMillis(750));
         assertThat(settings.keyPrefix()).isEqualTo("fleet-a:");
+        assertThat(settings(Map.of("feed-max-len", "5000")).feedMaxLen()).isEqualTo(5000);
+        assertThat(settings(Map.of("url", "redis://h", "feed-max-len", "0")).feedMaxLen()).as("no stream").isZero();
     }
 
     @Test
@@ -102,5 +105,7 @@ class RedisSettingsTest {
         assertThatThrownBy(() -> settings(Map.of("timeout", "0"))).hasMessageContaining("timeout");
         assertThatThrownBy(() -> settings(Map.of("timeout", "2"))).hasMessageContaining("timeout");
         assertThatThrownBy(() -> settings(Map.of("key-prefix", ""))).hasMessageContaining("key-prefix");
+        assertThatThrownBy(() -> settings(Map.of("feed-max-len", "-1"))).hasMessageContaining("feed-max-len");
+        assertThatThrownBy(() -> settings(Map.of("feed-max-len", "lots"))).hasMessageContaining("feed-max-len");
     }
 }
