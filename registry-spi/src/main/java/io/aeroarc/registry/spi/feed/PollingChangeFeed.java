@@ -131,10 +131,18 @@ public final class PollingChangeFeed implements ChangeFeed {
         Objects.requireNonNull(after, "after");
         Objects.requireNonNull(listener, "listener");
         Subscription subscription = new Subscription(listener);
+        boolean feedClosed;
+        synchronized (lock) {
+            feedClosed = closed;
+        }
+        if (feedClosed) {
+            subscription.closed = true;
+            listener.onFailure(new BackendUnavailableException("the change feed is closed"));
+            return subscription;
+        }
         synchronized (lock) {
             if (closed) {
-                subscription.closed = true;
-                listener.onFailure(new BackendUnavailableException("the change feed is closed"));
+                subscription.closed = true; // closed meanwhile: the subscription ends with the feed
                 return subscription;
             }
             if (after.isEmpty()) {
