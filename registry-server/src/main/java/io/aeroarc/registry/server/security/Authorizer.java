@@ -17,8 +17,8 @@ import java.util.Set;
  * <ul>
  *   <li>{@code identities}: a certificate whose name matches no entry of the policy's identities has no role and may do nothing;
  *   <li>{@code admin}: admins may do everything;
- *   <li>{@code reader-reads-only}: readers may call the Get and List RPCs only;
- *   <li>{@code relay-no-fleet-reads}: relays may not call Get or List RPCs unless the policy sets relays_may_read;
+ *   <li>{@code reader-reads-only}: readers may call the Get, List and Watch RPCs only;
+ *   <li>{@code relay-no-fleet-reads}: relays may not call Get, List or Watch RPCs unless the policy sets relays_may_read;
  *   <li>{@code relay-own-relay}: a relay may register, heartbeat and deregister only the relay its identity names;
  *   <li>{@code relay-own-agents}: a relay may register, heartbeat and deregister agents only with its own relay_id; a
  *       HeartbeatAgent without relay_id, or a DeregisterAgent, only for an agent placed on its relay (an unfenced
@@ -31,7 +31,8 @@ import java.util.Set;
  */
 final class Authorizer {
 
-    static final Set<String> READS = Set.of("ListRelays", "GetRelay", "ListAgents", "GetAgentPlacement", "GetAgentPlacements");
+    static final Set<String> READS = Set.of("ListRelays", "GetRelay", "ListAgents", "GetAgentPlacement", "GetAgentPlacements", "WatchRelays",
+            "WatchAgents");
 
     /** The outcome: the request to hand on (a relay's unfenced HeartbeatAgent comes back fenced), or the rule that refused it. */
     sealed interface Decision {}
