@@ -135,6 +135,7 @@ public final class RegistryServer {
         this.backend = new FailFastBackend(backend, availability);
         this.admission = new CallAdmission(limits, telemetry.admissionMetrics());
         this.watches = new WatchService(this.backend, backendName, Clock.systemUTC(), watchLimits);
+        telemetry.observeWatches(watches);
         RegistryService registry = new RegistryService(this.backend, settings, telemetry.registryMetrics());
         telemetry.configureServer(builder);
         telemetry.observe(() -> availability.state() == StorageAvailability.State.UP, () -> admission.queuedCalls(true),

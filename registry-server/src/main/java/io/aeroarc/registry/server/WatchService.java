@@ -94,6 +94,16 @@ final class WatchService implements AutoCloseable {
         return resyncs.get();
     }
 
+    /** Gaps of the change feed since start; 0 before the first watch. */
+    synchronized long feedGaps() {
+        return hub == null ? 0 : hub.gaps();
+    }
+
+    /** Storage failures of the change feed since start; 0 before the first watch. */
+    synchronized long feedFailures() {
+        return hub == null ? 0 : hub.failures();
+    }
+
     /** Streams that fell further behind than the history holds, since start (each got a resync snapshot). */
     long fellBehindCount() {
         return fellBehind.get();
