@@ -26,6 +26,8 @@ abstract class WatchStream<T, R> {
 
     /** Entries per snapshot page, events per batch. */
     static final int PAGE = 500;
+    /** What a drain returns when it waits for a snapshot slot rather than for events or readiness. */
+    private static final long WAITING_FOR_SNAPSHOT = Long.MIN_VALUE;
 
     private final WatchHub hub;
     private final ServerCallStreamObserver<R> responses;
@@ -37,12 +39,15 @@ abstract class WatchStream<T, R> {
     private String resumeToken;
     private final AtomicBoolean ended = new AtomicBoolean();
     private final AtomicBoolean released = new AtomicBoolean();
+    /** Whether it holds one of the service's snapshot slots (see {@link WatchService#acquireSnapshot}). */
+    private final AtomicBoolean holdsSnapshot = new AtomicBoolean();
     private volatile Status endWith;
     /** Whether the first drain after the hub became ready has chosen between resuming and a snapshot. */
     private volatile boolean started;
 
     // The drain's own (one drain at a time).
     private long cursor;
+    private boolean snapshotDue;
     private List<T> snapshot;
     private int snapshotSent;
     private boolean resync;
@@ -98,7 +103,14 @@ abstract class WatchStream<T, R> {
             draining.set(false);
         }
         // A wake-up that came while this drain ran (an event, readiness, the end) found it running and was dropped.
-        if (!ended.get() && (endWith != null || responses.isReady() && (!started && hub.ready() || sentUpTo < hub.lastSequence()))) {
+        if (ended.get()) {
+            return;
+        }
+        if (sentUpTo == WAITING_FOR_SNAPSHOT) {
+            if (endWith != null || service.snapshotSlotFree()) {
+                wake();
+            }
+        } else if (endWith != null || responses.isReady() && (!started && hub.ready() || sentUpTo < hub.lastSequence())) {
             wake();
         }
     }
@@ -117,12 +129,25 @@ abstract class WatchStream<T, R> {
             if (!resumeToken.isEmpty() && hub.resumePoint(resumeToken).isPresent()) {
                 cursor = hub.resumePoint(resumeToken).getAsLong();
             } else {
-                takeSnapshot(!resumeToken.isEmpty());
+                snapshotDue = true;
+                resync = !resumeToken.isEmpty();
             }
             resumeToken = null;
         }
         List<FleetEvent> batch = new ArrayList<>();
         while (responses.isReady() && !ended.get() && endWith == null) {
+            if (snapshotDue) {
+                if (!service.acquireSnapshot(this)) {
+                    return WAITING_FOR_SNAPSHOT; // the service wakes this stream when a snapshot may be taken
+                }
+                holdsSnapshot.set(true);
+                if (released.get()) {
+                    releaseSnapshot(); // ended meanwhile
+                    return Long.MAX_VALUE;
+                }
+                snapshotDue = false;
+                takeSnapshot(resync);
+            }
             if (snapshot != null) {
                 sendPage();
                 continue;
@@ -130,7 +155,8 @@ abstract class WatchStream<T, R> {
             batch.clear();
             if (!hub.read(cursor, PAGE, batch)) {
                 service.fellBehind();
-                takeSnapshot(true);
+                snapshotDue = true;
+                resync = true;
                 continue;
             }
             if (batch.isEmpty()) {
@@ -143,7 +169,7 @@ abstract class WatchStream<T, R> {
             }
         }
         // Not ready (or ending): a pending snapshot counts as behind, so the next readiness resumes it.
-        return snapshot != null ? -1 : cursor;
+        return snapshot != null || snapshotDue ? -1 : cursor;
     }
 
     private void takeSnapshot(boolean resync) {
@@ -151,7 +177,6 @@ abstract class WatchStream<T, R> {
         this.snapshot = taken.items();
         this.snapshotSent = 0;
         this.cursor = taken.sequence();
-        this.resync = resync;
         if (resync) {
             service.resynced();
         }
@@ -166,12 +191,29 @@ abstract class WatchStream<T, R> {
         }
         responses.onNext(snapshotEnd(hub.token(cursor), resync));
         snapshot = null;
+        releaseSnapshot();
     }
 
-    private void cancelled() {
-        if (ended.compareAndSet(false, true)) {
-            release();
+    private void releaseSnapshot() {
+        if (holdsSnapshot.compareAndSet(true, false)) {
+            service.releaseSnapshot();
         }
+    }
+
+    /** Whether the stream is over (its end sent or its client gone). */
+    final boolean isEnded() {
+        return ended.get() || released.get();
+    }
+
+    /** Tries again for a snapshot (or anything else it waits for). */
+    final void retry() {
+        wake();
+    }
+
+    /** The client left, or the call was cancelled before the end it was sent (finish) went out. */
+    private void cancelled() {
+        ended.set(true);
+        release();
     }
 
     /** Sends the status; the stream counts as ended once gRPC has sent it (or the client left). */
@@ -185,6 +227,7 @@ abstract class WatchStream<T, R> {
     private void release() {
         if (released.compareAndSet(false, true)) {
             hub.removeListener(wake);
+            releaseSnapshot();
             service.ended(this);
         }
     }

@@ -284,6 +284,53 @@ class WatchStreamsTest {
     }
 
     @Test
+    void snapshots_taken_at_once_are_bounded_and_a_waiting_stream_gets_its_turn() throws InterruptedException {
+        start(CallLimits.defaults(), WatchLimits.defaults());
+        relay("r1", Map.of());
+        for (int i = 0; i < 5000; i++) {
+            memory.registerAgent(String.format("a%05d", i), "r1", TTL);
+        }
+        feed.poll();
+        // Readers that take nothing, with a window far smaller than the ~300 KB snapshot: each holds a slot.
+        io.grpc.ManagedChannel stalled = io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder.forAddress("127.0.0.1", registry.server.port())
+                .usePlaintext().flowControlWindow(65_535).build();
+        List<ClientCallStreamObserver<WatchAgentsRequest>> holders = new ArrayList<>();
+        try {
+            for (int i = 0; i < WatchService.SNAPSHOTS_AT_ONCE; i++) {
+                AeroRegistryGrpc.newStub(stalled).watchAgents(WatchAgentsRequest.getDefaultInstance(),
+                        new ClientResponseObserver<WatchAgentsRequest, WatchAgentsResponse>() {
+                            @Override
+                            public void beforeStart(ClientCallStreamObserver<WatchAgentsRequest> requests) {
+                                requests.disableAutoRequestWithInitial(0);
+                                holders.add(requests);
+                            }
+
+                            @Override
+                            public void onNext(WatchAgentsResponse value) {}
+
+                            @Override
+                            public void onError(Throwable t) {}
+
+                            @Override
+                            public void onCompleted() {}
+                        });
+            }
+            await().atMost(WAIT).until(() -> registry.server.watches().watchers() == WatchService.SNAPSHOTS_AT_ONCE
+                    && !registry.server.watches().snapshotSlotFree());
+            Collected<WatchAgentsResponse> waiting = watchAgents(WatchAgentsRequest.getDefaultInstance());
+            await().atMost(WAIT).until(() -> registry.server.watches().waitingForSnapshot() == 1);
+            assertThat(waiting.responses).as("no snapshot while every slot is held").isEmpty();
+
+            holders.get(0).cancel("leaving", null);
+            await().atMost(WAIT).until(() -> waiting.responses.stream().anyMatch(WatchAgentsResponse::hasSnapshotEnd));
+            assertThat(waiting.responses.stream().mapToInt(r -> r.getSnapshot().getPlacementsCount()).sum()).isEqualTo(5000);
+            waiting.cancel();
+        } finally {
+            stalled.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
     void a_token_from_elsewhere_gets_a_resync_snapshot() {
         start(CallLimits.defaults(), WatchLimits.defaults());
         relay("r1", Map.of());
