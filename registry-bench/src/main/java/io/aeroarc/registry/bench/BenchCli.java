@@ -61,6 +61,11 @@ public final class BenchCli {
 
               heap       live heap of the memory backend per placed agent, in this JVM: --agents 1000000
 
+              watch      watch streams on a memory registry: rounds of --watchers 10,1000 watchers of every placement
+                         while --writes-per-second 100 new agents register for --writing 10s (each expires after
+                         --agent-ttl 2s): event latency write->watcher, expiry lag, registry CPU per delivered event
+                         --registry-jar PATH --out DIR
+
             Durations as in Go: 500ms, 20s, 5m.
             """;
 
@@ -90,6 +95,7 @@ public final class BenchCli {
                 case "fleet" -> fleet(rest, out, progress);
                 case "heap" -> heap(rest, out);
                 case "metrics-cost" -> metricsCost(rest, out, progress);
+                case "watch" -> watch(rest, out, progress);
                 default -> throw new IllegalArgumentException("unknown command '" + command + "'");
             }
             return 0;
@@ -259,6 +265,19 @@ public final class BenchCli {
         MetricsCost.Settings settings = new MetricsCost.Settings(flags.getInt("relays", 10), flags.getInt("agents-per-relay", 1000),
                 flags.getInt("rounds", 6), new Phases(java.time.Duration.ofSeconds(1), flags.getDuration("round", java.time.Duration.ofSeconds(4))));
         out.println(JsonReport.gson().toJson(MetricsCost.run(launcher, dir, settings, progress)));
+    }
+
+    private static void watch(List<String> args, PrintStream out, Progress progress) throws Exception {
+        Flags flags = Flags.parse(args, Set.of("registry-jar", "watchers", "writes-per-second", "writing", "agent-ttl", "out"), Set.of());
+        Optional<Path> jar = flags.has("registry-jar") ? Optional.of(Path.of(flags.require("registry-jar"))) : Optional.empty();
+        RegistryLauncher launcher = new RegistryLauncher(jar, System.getProperty("java.class.path"), List.of("-Xms512m", "-Xmx512m"));
+        Path dir = Path.of(flags.get("out", "bench-results/" + ZonedDateTime.now(ZoneOffset.UTC)
+                .format(DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'")) + "-watch"));
+        java.nio.file.Files.createDirectories(dir);
+        List<Integer> watchers = Arrays.stream(flags.get("watchers", "10,1000").split(",")).map(String::trim).map(Integer::parseInt).toList();
+        WatchBench.Settings settings = new WatchBench.Settings(watchers, flags.getInt("writes-per-second", 100),
+                flags.getDuration("writing", java.time.Duration.ofSeconds(10)), flags.getDuration("agent-ttl", java.time.Duration.ofSeconds(2)));
+        out.println(JsonReport.gson().toJson(WatchBench.run(launcher, dir, settings, progress)));
     }
 
     private static RegistryClient connect(Flags flags) {
