@@ -11,7 +11,10 @@ import io.aeroarc.registry.spi.PlacementRecord;
 import io.grpc.stub.ServerCallStreamObserver;
 import java.util.List;
 import java.util.Optional;
+import java.util.Collections;
+import java.util.NavigableSet;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.Executor;
 
 /**
@@ -22,18 +25,23 @@ import java.util.concurrent.Executor;
 final class AgentWatchStream extends WatchStream<PlacementRecord, WatchAgentsResponse> {
 
     private final Optional<String> relayId;
-    private final Set<String> agentIds;
+    private final NavigableSet<String> agentIds;
 
     AgentWatchStream(WatchHub hub, ServerCallStreamObserver<WatchAgentsResponse> responses, Executor sender, WatchService service,
             String resumeToken, Optional<String> relayId, Set<String> agentIds) {
         super(hub, responses, sender, service, resumeToken);
         this.relayId = relayId;
-        this.agentIds = Set.copyOf(agentIds);
+        this.agentIds = Collections.unmodifiableNavigableSet(new TreeSet<>(agentIds));
     }
 
     @Override
-    WatchHub.Snapshot<PlacementRecord> snapshot(WatchHub hub) {
-        return hub.placements(relayId, agentIds);
+    List<PlacementRecord> snapshotPage(WatchHub hub, String afterId, int max) {
+        return hub.placementsAfter(afterId, max, relayId, agentIds);
+    }
+
+    @Override
+    String idOf(PlacementRecord placement) {
+        return placement.agentId();
     }
 
     @Override

@@ -33,8 +33,13 @@ final class RelayWatchStream extends WatchStream<RelayRecord, WatchRelaysRespons
     }
 
     @Override
-    WatchHub.Snapshot<RelayRecord> snapshot(WatchHub hub) {
-        return hub.relays(this::matches);
+    List<RelayRecord> snapshotPage(WatchHub hub, String afterId, int max) {
+        return hub.relaysAfter(afterId, max, this::matches);
+    }
+
+    @Override
+    String idOf(RelayRecord relay) {
+        return relay.relayId();
     }
 
     @Override

@@ -18,10 +18,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.LinkedHashSet;
 import java.util.Optional;
-import java.util.Queue;
 import java.util.Set;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -42,14 +39,6 @@ final class WatchService implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(WatchService.class);
     private static final long BEHIND_LOG_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(10);
-    /**
-     * Streams holding a snapshot (a copy of their part of the view, until its last page is sent)
-     * at once. A snapshot of the whole fleet is one reference per entry (400 KB per 100,000
-     * placements); without a bound, a thousand watchers reconnecting together after a restart
-     * would hold a copy each. Others wait their turn; a reader too slow to take its pages holds a
-     * slot meanwhile, so there are more slots than send threads.
-     */
-    static final int SNAPSHOTS_AT_ONCE = 64;
 
     private final RegistryBackend backend;
     private final String backendName;
@@ -58,8 +47,6 @@ final class WatchService implements AutoCloseable {
     private final ExecutorService sender = Executors.newFixedThreadPool(Math.max(2, Runtime.getRuntime().availableProcessors()),
             DaemonThreads.numbered("registry-watch-send-"));
     private final Set<WatchStream<?, ?>> streams = ConcurrentHashMap.newKeySet();
-    private final Semaphore snapshotSlots = new Semaphore(SNAPSHOTS_AT_ONCE);
-    private final Queue<WatchStream<?, ?>> waitingForSnapshot = new ConcurrentLinkedQueue<>();
     private final AtomicLong resyncs = new AtomicLong();
     private final AtomicLong fellBehind = new AtomicLong();
     private final AtomicLong fellBehindLogged = new AtomicLong();
@@ -151,43 +138,6 @@ final class WatchService implements AutoCloseable {
         }
         if (opened != null) {
             opened.close();
-        }
-    }
-
-    /**
-     * A slot to take and send a snapshot in; when none is free, the stream is woken (via
-     * {@link WatchStream#retry}) when one is.
-     */
-    boolean acquireSnapshot(WatchStream<?, ?> stream) {
-        if (snapshotSlots.tryAcquire()) {
-            return true;
-        }
-        waitingForSnapshot.add(stream);
-        // A slot freed between the two lines would otherwise wake nobody.
-        if (snapshotSlots.tryAcquire()) {
-            waitingForSnapshot.remove(stream);
-            return true;
-        }
-        return false;
-    }
-
-    /** Streams waiting for a snapshot slot now (approximately: ended ones leave the queue lazily). */
-    int waitingForSnapshot() {
-        return waitingForSnapshot.size();
-    }
-
-    boolean snapshotSlotFree() {
-        return snapshotSlots.availablePermits() > 0;
-    }
-
-    void releaseSnapshot() {
-        snapshotSlots.release();
-        WatchStream<?, ?> next;
-        while ((next = waitingForSnapshot.poll()) != null) {
-            if (!next.isEnded()) {
-                next.retry();
-                return;
-            }
         }
     }
 

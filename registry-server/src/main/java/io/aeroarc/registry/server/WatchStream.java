@@ -11,7 +11,14 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * One watch stream: a snapshot in pages, its end, then batches of events, read from the shared
- * {@link WatchHub}. The stream keeps only a cursor into the hub's events while idle.
+ * {@link WatchHub}. The stream keeps only a cursor into the hub's events (and, while it sends a
+ * snapshot, the last id sent).
+ *
+ * <p>Snapshots are read a page at a time, in id order, as they are sent, never copied whole: a
+ * stream remembers the hub's last event before its first page, and after the snapshot's end it
+ * continues with the events after that one. Entries that changed while the pages were read are
+ * thereby sent again as events (an upsert or removal the client applies on top, reaching the same
+ * state), so the pages together with those events are exact without holding the fleet per stream.
  *
  * <p>Flow control: messages are sent only while gRPC says the call is ready (its buffer under the
  * on-ready threshold), so nothing queues in gRPC's buffers; a stream that cannot keep up stays
@@ -26,30 +33,25 @@ abstract class WatchStream<T, R> {
 
     /** Entries per snapshot page, events per batch. */
     static final int PAGE = 500;
-    /** What a drain returns when it waits for a snapshot slot rather than for events or readiness. */
-    private static final long WAITING_FOR_SNAPSHOT = Long.MIN_VALUE;
 
     private final WatchHub hub;
     private final ServerCallStreamObserver<R> responses;
     private final Executor sender;
     private final WatchService service;
     private final AtomicBoolean draining = new AtomicBoolean();
+    private final AtomicBoolean ended = new AtomicBoolean();
+    private final AtomicBoolean released = new AtomicBoolean();
     private final Runnable wake = this::wake;
     /** Set by the client's request until the hub is ready to tell whether it resumes. */
     private String resumeToken;
-    private final AtomicBoolean ended = new AtomicBoolean();
-    private final AtomicBoolean released = new AtomicBoolean();
-    /** Whether it holds one of the service's snapshot slots (see {@link WatchService#acquireSnapshot}). */
-    private final AtomicBoolean holdsSnapshot = new AtomicBoolean();
     private volatile Status endWith;
     /** Whether the first drain after the hub became ready has chosen between resuming and a snapshot. */
     private volatile boolean started;
 
     // The drain's own (one drain at a time).
     private long cursor;
-    private boolean snapshotDue;
-    private List<T> snapshot;
-    private int snapshotSent;
+    /** The last id of the snapshot sent so far; null when no snapshot is being sent. */
+    private String snapshotAfter;
     private boolean resync;
 
     WatchStream(WatchHub hub, ServerCallStreamObserver<R> responses, Executor sender, WatchService service, String resumeToken) {
@@ -75,8 +77,10 @@ abstract class WatchStream<T, R> {
         wake();
     }
 
-    /** The part of the hub's view this stream shows, and the event it is current to. */
-    abstract WatchHub.Snapshot<T> snapshot(WatchHub hub);
+    /** The next page of this stream's part of the hub's view, after {@code afterId} in id order. */
+    abstract List<T> snapshotPage(WatchHub hub, String afterId, int max);
+
+    abstract String idOf(T item);
 
     abstract R page(List<T> items, boolean resync);
 
@@ -103,14 +107,7 @@ abstract class WatchStream<T, R> {
             draining.set(false);
         }
         // A wake-up that came while this drain ran (an event, readiness, the end) found it running and was dropped.
-        if (ended.get()) {
-            return;
-        }
-        if (sentUpTo == WAITING_FOR_SNAPSHOT) {
-            if (endWith != null || service.snapshotSlotFree()) {
-                wake();
-            }
-        } else if (endWith != null || responses.isReady() && (!started && hub.ready() || sentUpTo < hub.lastSequence())) {
+        if (!ended.get() && (endWith != null || responses.isReady() && (!started && hub.ready() || sentUpTo < hub.lastSequence()))) {
             wake();
         }
     }
@@ -129,34 +126,20 @@ abstract class WatchStream<T, R> {
             if (!resumeToken.isEmpty() && hub.resumePoint(resumeToken).isPresent()) {
                 cursor = hub.resumePoint(resumeToken).getAsLong();
             } else {
-                snapshotDue = true;
-                resync = !resumeToken.isEmpty();
+                startSnapshot(!resumeToken.isEmpty());
             }
             resumeToken = null;
         }
         List<FleetEvent> batch = new ArrayList<>();
         while (responses.isReady() && !ended.get() && endWith == null) {
-            if (snapshotDue) {
-                if (!service.acquireSnapshot(this)) {
-                    return WAITING_FOR_SNAPSHOT; // the service wakes this stream when a snapshot may be taken
-                }
-                holdsSnapshot.set(true);
-                if (released.get()) {
-                    releaseSnapshot(); // ended meanwhile
-                    return Long.MAX_VALUE;
-                }
-                snapshotDue = false;
-                takeSnapshot(resync);
-            }
-            if (snapshot != null) {
+            if (snapshotAfter != null) {
                 sendPage();
                 continue;
             }
             batch.clear();
             if (!hub.read(cursor, PAGE, batch)) {
                 service.fellBehind();
-                snapshotDue = true;
-                resync = true;
+                startSnapshot(true);
                 continue;
             }
             if (batch.isEmpty()) {
@@ -168,46 +151,31 @@ abstract class WatchStream<T, R> {
                 responses.onNext(message);
             }
         }
-        // Not ready (or ending): a pending snapshot counts as behind, so the next readiness resumes it.
-        return snapshot != null || snapshotDue ? -1 : cursor;
+        // Not ready (or ending): a snapshot under way counts as behind, so the next readiness resumes it.
+        return snapshotAfter != null ? -1 : cursor;
     }
 
-    private void takeSnapshot(boolean resync) {
-        WatchHub.Snapshot<T> taken = snapshot(hub);
-        this.snapshot = taken.items();
-        this.snapshotSent = 0;
-        this.cursor = taken.sequence();
+    /** The events after the hub's last one now are replayed after the snapshot's pages, however long they take. */
+    private void startSnapshot(boolean resync) {
+        this.cursor = hub.lastSequence();
+        this.snapshotAfter = "";
+        this.resync = resync;
         if (resync) {
             service.resynced();
         }
     }
 
     private void sendPage() {
-        if (snapshotSent < snapshot.size()) {
-            int end = Math.min(snapshot.size(), snapshotSent + PAGE);
-            responses.onNext(page(snapshot.subList(snapshotSent, end), resync));
-            snapshotSent = end;
-            return;
+        List<T> items = snapshotPage(hub, snapshotAfter, PAGE);
+        if (!items.isEmpty()) {
+            responses.onNext(page(items, resync));
+            snapshotAfter = idOf(items.get(items.size() - 1));
+            if (items.size() == PAGE) {
+                return; // maybe more
+            }
         }
         responses.onNext(snapshotEnd(hub.token(cursor), resync));
-        snapshot = null;
-        releaseSnapshot();
-    }
-
-    private void releaseSnapshot() {
-        if (holdsSnapshot.compareAndSet(true, false)) {
-            service.releaseSnapshot();
-        }
-    }
-
-    /** Whether the stream is over (its end sent or its client gone). */
-    final boolean isEnded() {
-        return ended.get() || released.get();
-    }
-
-    /** Tries again for a snapshot (or anything else it waits for). */
-    final void retry() {
-        wake();
+        snapshotAfter = null;
     }
 
     /** The client left, or the call was cancelled before the end it was sent (finish) went out. */
@@ -227,7 +195,6 @@ abstract class WatchStream<T, R> {
     private void release() {
         if (released.compareAndSet(false, true)) {
             hub.removeListener(wake);
-            releaseSnapshot();
             service.ended(this);
         }
     }

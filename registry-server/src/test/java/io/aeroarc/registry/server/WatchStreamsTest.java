@@ -260,6 +260,85 @@ class WatchStreamsTest {
         call.get().cancel("done", null);
     }
 
+    @Test
+    void a_snapshot_read_page_by_page_while_the_fleet_changes_ends_exact() throws InterruptedException {
+        start(CallLimits.defaults(), WatchLimits.defaults());
+        relay("r1", Map.of());
+        relay("r2", Map.of());
+        for (int i = 0; i < 5000; i++) {
+            memory.registerAgent(String.format("a%05d", i), "r1", TTL);
+        }
+        feed.poll();
+        io.grpc.ManagedChannel slow = io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder.forAddress("127.0.0.1", registry.server.port())
+                .usePlaintext().flowControlWindow(16 * 1024).build();
+        List<WatchAgentsResponse> received = Collections.synchronizedList(new ArrayList<>());
+        java.util.concurrent.atomic.AtomicInteger pages = new java.util.concurrent.atomic.AtomicInteger();
+        try {
+            AeroRegistryGrpc.newStub(slow).watchAgents(WatchAgentsRequest.getDefaultInstance(),
+                    new ClientResponseObserver<WatchAgentsRequest, WatchAgentsResponse>() {
+                        private ClientCallStreamObserver<WatchAgentsRequest> call;
+
+                        @Override
+                        public void beforeStart(ClientCallStreamObserver<WatchAgentsRequest> requests) {
+                            call = requests;
+                            requests.disableAutoRequestWithInitial(1);
+                        }
+
+                        @Override
+                        public void onNext(WatchAgentsResponse value) {
+                            received.add(value);
+                            if (value.hasSnapshot()) {
+                                // Between pages: an end ahead of the pages, a move behind them, one ahead, a new agent.
+                                int i = pages.getAndIncrement();
+                                memory.deregisterAgent(String.format("a%05d", 4999 - i * 7), "r1");
+                                memory.registerAgent(String.format("a%05d", i), "r2", TTL);
+                                memory.registerAgent(String.format("a%05d", 4000 + i), "r2", TTL);
+                                memory.registerAgent("new-" + i, "r2", TTL);
+                                feed.poll();
+                            }
+                            call.request(1);
+                        }
+
+                        @Override
+                        public void onError(Throwable t) {}
+
+                        @Override
+                        public void onCompleted() {}
+                    });
+            await().atMost(WAIT).until(() -> received.stream().anyMatch(WatchAgentsResponse::hasSnapshotEnd));
+            assertThat(pages.get()).as("pages, with the agents added meanwhile").isBetween(10, 11);
+            Map<String, String> truth = new java.util.TreeMap<>();
+            memory.listAgents(java.util.Optional.empty(), new io.aeroarc.registry.spi.PageRequest("", 10_000)).items()
+                    .forEach(p -> truth.put(p.agentId(), p.relayId()));
+            await().atMost(WAIT).untilAsserted(() -> assertThat(replayRelays(List.copyOf(received))).isEqualTo(truth));
+        } finally {
+            slow.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        }
+    }
+
+    private static Map<String, String> replayRelays(List<WatchAgentsResponse> received) {
+        Map<String, String> agents = new java.util.TreeMap<>();
+        Map<String, String> pending = new java.util.TreeMap<>();
+        for (WatchAgentsResponse response : received) {
+            if (response.hasSnapshot()) {
+                response.getSnapshot().getPlacementsList().forEach(p -> pending.put(p.getAgentId(), p.getRelayId()));
+            } else if (response.hasSnapshotEnd()) {
+                agents.clear();
+                agents.putAll(pending);
+                pending.clear();
+            } else {
+                response.getEvents().getEventsList().forEach(e -> {
+                    if (e.getType() == WatchEventType.WATCH_EVENT_TYPE_REMOVED) {
+                        agents.remove(e.getPlacement().getAgentId());
+                    } else {
+                        agents.put(e.getPlacement().getAgentId(), e.getPlacement().getRelayId());
+                    }
+                });
+            }
+        }
+        return agents;
+    }
+
     private static java.util.Set<String> replay(List<WatchAgentsResponse> received) {
         java.util.Set<String> agents = new java.util.HashSet<>();
         java.util.Set<String> pending = new java.util.HashSet<>();
@@ -284,19 +363,19 @@ class WatchStreamsTest {
     }
 
     @Test
-    void snapshots_taken_at_once_are_bounded_and_a_waiting_stream_gets_its_turn() throws InterruptedException {
+    void watchers_that_take_nothing_do_not_hold_up_another_watchers_snapshot() throws InterruptedException {
         start(CallLimits.defaults(), WatchLimits.defaults());
         relay("r1", Map.of());
         for (int i = 0; i < 5000; i++) {
             memory.registerAgent(String.format("a%05d", i), "r1", TTL);
         }
         feed.poll();
-        // Readers that take nothing, with a window far smaller than the ~300 KB snapshot: each holds a slot.
+        // Readers that take nothing, with a window far smaller than the ~300 KB snapshot: each stops mid-snapshot.
         io.grpc.ManagedChannel stalled = io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder.forAddress("127.0.0.1", registry.server.port())
                 .usePlaintext().flowControlWindow(65_535).build();
         List<ClientCallStreamObserver<WatchAgentsRequest>> holders = new ArrayList<>();
         try {
-            for (int i = 0; i < WatchService.SNAPSHOTS_AT_ONCE; i++) {
+            for (int i = 0; i < 70; i++) {
                 AeroRegistryGrpc.newStub(stalled).watchAgents(WatchAgentsRequest.getDefaultInstance(),
                         new ClientResponseObserver<WatchAgentsRequest, WatchAgentsResponse>() {
                             @Override
@@ -315,16 +394,18 @@ class WatchStreamsTest {
                             public void onCompleted() {}
                         });
             }
-            await().atMost(WAIT).until(() -> registry.server.watches().watchers() == WatchService.SNAPSHOTS_AT_ONCE
-                    && !registry.server.watches().snapshotSlotFree());
-            Collected<WatchAgentsResponse> waiting = watchAgents(WatchAgentsRequest.getDefaultInstance());
-            await().atMost(WAIT).until(() -> registry.server.watches().waitingForSnapshot() == 1);
-            assertThat(waiting.responses).as("no snapshot while every slot is held").isEmpty();
-
-            holders.get(0).cancel("leaving", null);
-            await().atMost(WAIT).until(() -> waiting.responses.stream().anyMatch(WatchAgentsResponse::hasSnapshotEnd));
-            assertThat(waiting.responses.stream().mapToInt(r -> r.getSnapshot().getPlacementsCount()).sum()).isEqualTo(5000);
-            waiting.cancel();
+            await().atMost(WAIT).until(() -> registry.server.watches().watchers() == 70);
+            // Changes while everyone's snapshot is under way: the reader's pages plus the replayed events are exact.
+            memory.deregisterAgent("a00000", "r1");
+            memory.registerAgent("late", "r1", TTL);
+            feed.poll();
+            Collected<WatchAgentsResponse> reader = watchAgents(WatchAgentsRequest.getDefaultInstance());
+            await().atMost(WAIT).until(() -> reader.responses.stream().anyMatch(WatchAgentsResponse::hasSnapshotEnd));
+            memory.deregisterAgent("a00001", "r1");
+            feed.poll();
+            await().atMost(WAIT).untilAsserted(() -> assertThat(replay(List.copyOf(reader.responses))).hasSize(4999)
+                    .contains("late").doesNotContain("a00000", "a00001"));
+            reader.cancel();
         } finally {
             stalled.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
         }

@@ -8,13 +8,16 @@ import io.aeroarc.registry.spi.feed.FleetChange;
 import io.aeroarc.registry.spi.feed.RemovalReason;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.NavigableMap;
+import java.util.NavigableSet;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.function.Predicate;
 
 /**
@@ -30,9 +33,12 @@ import java.util.function.Predicate;
  */
 final class FleetView {
 
-    private final Map<String, RelayRecord> relays = new HashMap<>();
-    private final Map<String, PlacementRecord> placements = new HashMap<>();
-    private final Map<String, Set<String>> agentsByRelay = new HashMap<>();
+    private static final NavigableSet<String> EMPTY = Collections.emptyNavigableSet();
+
+    // Sorted by id, so a stream can take its snapshot a page at a time instead of a copy of everything.
+    private final NavigableMap<String, RelayRecord> relays = new TreeMap<>();
+    private final NavigableMap<String, PlacementRecord> placements = new TreeMap<>();
+    private final Map<String, NavigableSet<String>> agentsByRelay = new HashMap<>();
 
     /** Adds an entry read by a listing, without deriving events. */
     void put(RelayRecord relay) {
@@ -45,7 +51,7 @@ final class FleetView {
         if (before != null) {
             unindex(before);
         }
-        agentsByRelay.computeIfAbsent(placement.relayId(), r -> new HashSet<>()).add(placement.agentId());
+        agentsByRelay.computeIfAbsent(placement.relayId(), r -> new TreeSet<>()).add(placement.agentId());
     }
 
     /** Applies one feed change; returns the events it makes, none when it is stale or a duplicate. */
@@ -81,7 +87,7 @@ final class FleetView {
         }
         List<FleetEvent> events = new ArrayList<>();
         // Its placements end with it; a backend's own RELAY_GONE removals that follow find nothing left.
-        for (String agentId : List.copyOf(agentsByRelay.getOrDefault(relayId, Set.of()))) {
+        for (String agentId : List.copyOf(agentsByRelay.getOrDefault(relayId, EMPTY))) {
             PlacementRecord placement = placements.remove(agentId);
             unindex(placement);
             events.add(PlacementEvent.removed(placement, RemovalReason.RELAY_GONE, atMs));
@@ -157,13 +163,34 @@ final class FleetView {
         return matching(placements.values(), filter);
     }
 
-    /** The placements of one relay: cheaper than filtering them all. */
-    List<PlacementRecord> placementsOn(String relayId, Predicate<PlacementRecord> filter) {
+    /** Up to {@code max} relays after {@code afterId} in id order that pass {@code filter}. */
+    List<RelayRecord> relaysAfter(String afterId, int max, Predicate<RelayRecord> filter) {
+        return firstMatching(relays.tailMap(afterId, false).values(), max, filter);
+    }
+
+    /** Up to {@code max} placements after {@code afterId} in agent id order, of one relay when given. */
+    List<PlacementRecord> placementsAfter(String afterId, int max, Optional<String> relayId) {
+        if (relayId.isEmpty()) {
+            return firstMatching(placements.tailMap(afterId, false).values(), max, p -> true);
+        }
         List<PlacementRecord> found = new ArrayList<>();
-        for (String agentId : agentsByRelay.getOrDefault(relayId, Set.of())) {
-            PlacementRecord placement = placements.get(agentId);
-            if (filter.test(placement)) {
-                found.add(placement);
+        for (String agentId : agentsByRelay.getOrDefault(relayId.get(), EMPTY).tailSet(afterId, false)) {
+            if (found.size() == max) {
+                break;
+            }
+            found.add(placements.get(agentId));
+        }
+        return found;
+    }
+
+    private static <T> List<T> firstMatching(Collection<T> entries, int max, Predicate<T> filter) {
+        List<T> found = new ArrayList<>();
+        for (T entry : entries) {
+            if (found.size() == max) {
+                break;
+            }
+            if (filter.test(entry)) {
+                found.add(entry);
             }
         }
         return found;
@@ -196,7 +223,7 @@ final class FleetView {
     }
 
     private void unindex(PlacementRecord placement) {
-        Set<String> agents = agentsByRelay.get(placement.relayId());
+        NavigableSet<String> agents = agentsByRelay.get(placement.relayId());
         if (agents != null) {
             agents.remove(placement.agentId());
             if (agents.isEmpty()) {

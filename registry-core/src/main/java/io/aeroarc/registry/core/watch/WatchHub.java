@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.NavigableSet;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
@@ -54,8 +55,32 @@ public final class WatchHub implements AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger(WatchHub.class.getName());
 
-    /** A copy of part of the view, and the number of the last event it includes. */
-    public record Snapshot<T>(List<T> items, long sequence) {}
+    /**
+     * Up to {@code max} relays after {@code afterId} (id order) passing {@code filter}: one page of a
+     * snapshot taken page by page. Pages read at different times are made consistent by replaying
+     * the events from before the first page (see {@code WatchStream}).
+     */
+    public synchronized List<RelayRecord> relaysAfter(String afterId, int max, Predicate<RelayRecord> filter) {
+        return view.relaysAfter(afterId, max, filter);
+    }
+
+    /**
+     * Up to {@code max} placements after {@code afterId} (agent id order), on {@code relayId} when
+     * given, among {@code agentIds} when not empty: one page of a snapshot taken page by page.
+     */
+    public synchronized List<PlacementRecord> placementsAfter(String afterId, int max, Optional<String> relayId, NavigableSet<String> agentIds) {
+        if (agentIds.isEmpty()) {
+            return view.placementsAfter(afterId, max, relayId);
+        }
+        List<PlacementRecord> found = new ArrayList<>();
+        for (String agentId : agentIds.tailSet(afterId, false)) {
+            if (found.size() == max) {
+                break;
+            }
+            view.placement(agentId).filter(p -> relayId.isEmpty() || relayId.get().equals(p.relayId())).ifPresent(found::add);
+        }
+        return found;
+    }
 
     private final ChangeFeed feed;
     private final RegistryBackend backend;
@@ -111,26 +136,6 @@ public final class WatchHub implements AutoCloseable {
 
     public void removeListener(Runnable listener) {
         listeners.remove(listener);
-    }
-
-    public synchronized Snapshot<RelayRecord> relays(Predicate<RelayRecord> filter) {
-        return new Snapshot<>(view.relays(filter), ring.last());
-    }
-
-    /** The placements on {@code relayId} (all relays when empty) among {@code agentIds} (all agents when empty). */
-    public synchronized Snapshot<PlacementRecord> placements(Optional<String> relayId, Set<String> agentIds) {
-        List<PlacementRecord> found;
-        if (!agentIds.isEmpty()) {
-            found = new ArrayList<>();
-            for (String agentId : agentIds) {
-                view.placement(agentId).filter(p -> relayId.isEmpty() || relayId.get().equals(p.relayId())).ifPresent(found::add);
-            }
-        } else if (relayId.isPresent()) {
-            found = view.placementsOn(relayId.get(), p -> true);
-        } else {
-            found = view.placements(p -> true);
-        }
-        return new Snapshot<>(found, ring.last());
     }
 
     /**

@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -90,9 +91,13 @@ class WatchHubTest {
         await().atMost(WAIT).until(() -> hub.lastSequence() == 1);
 
         assertThat(eventsAfter(0)).extracting(FleetViewTest::describe).containsExactly("relay ADDED r2");
-        assertThat(hub.placements(Optional.empty(), Set.of()).items()).hasSize(WatchHub.LIST_PAGE_SIZE + 6);
-        assertThat(hub.placements(Optional.of("r1"), Set.of("a1", "nobody")).items()).extracting(PlacementRecord::agentId).containsExactly("a1");
-        assertThat(hub.relays(r -> true).items()).extracting(RelayRecord::relayId).containsExactlyInAnyOrder("r1", "r2");
+        assertThat(hub.placementsAfter("", 5000, Optional.empty(), new TreeSet<>())).hasSize(WatchHub.LIST_PAGE_SIZE + 6);
+        assertThat(hub.placementsAfter("", 5000, Optional.of("r1"), new TreeSet<>(Set.of("a1", "nobody"))))
+                .extracting(PlacementRecord::agentId).containsExactly("a1");
+        assertThat(hub.placementsAfter("bulk-1", 3, Optional.of("r1"), new TreeSet<>())).as("a page in id order")
+                .extracting(PlacementRecord::agentId).containsExactly("bulk-10", "bulk-100", "bulk-1000");
+        assertThat(hub.relaysAfter("", 10, r -> true)).extracting(RelayRecord::relayId).containsExactly("r1", "r2");
+        assertThat(hub.relaysAfter("r1", 10, r -> true)).extracting(RelayRecord::relayId).containsExactly("r2");
         assertThat(feed.subscriptions).hasSize(1);
         assertThat(feed.subscriptions.get(0).after()).as("from now, before listing").isEmpty();
     }
@@ -151,7 +156,7 @@ class WatchHubTest {
         startHub(100);
         await().atMost(WAIT).until(hub::ready);
         assertThat(listListingsToFail.get()).isZero();
-        assertThat(hub.relays(r -> true).items()).hasSize(1);
+        assertThat(hub.relaysAfter("", 10, r -> true)).hasSize(1);
     }
 
     @Test
