@@ -22,9 +22,8 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -86,7 +85,7 @@ public final class WatchHub implements AutoCloseable {
     private final RegistryBackend backend;
     private final Clock clock;
     private final long incarnation = new SecureRandom().nextLong();
-    private final ScheduledExecutorService hubThread = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("registry-watch-hub"));
+    private final ScheduledThreadPoolExecutor hubThread = new ScheduledThreadPoolExecutor(1, DaemonThreads.named("registry-watch-hub"));
     private final Set<Runnable> listeners = ConcurrentHashMap.newKeySet();
     private final AtomicLong gaps = new AtomicLong();
     private final AtomicLong failures = new AtomicLong();
@@ -112,6 +111,8 @@ public final class WatchHub implements AutoCloseable {
         this.backend = backend;
         this.clock = clock;
         this.ring = new EventRing(history);
+        // A retry waiting for its back-off must not hold up closing.
+        hubThread.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
     }
 
     /** Builds the view on the hub's thread; readers wait for {@link #ready()} (listeners are told). */
@@ -221,7 +222,8 @@ public final class WatchHub implements AutoCloseable {
         } catch (RuntimeException e) {
             troubles++;
             logTrouble("reading the fleet for watchers failed", e);
-            later(this::rebuild, current);
+            // Ends the new subscription too: until the re-read, nothing may move the view or the position.
+            later(this::rebuild, renew());
         }
     }
 

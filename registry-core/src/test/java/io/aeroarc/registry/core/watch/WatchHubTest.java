@@ -160,6 +160,26 @@ class WatchHubTest {
     }
 
     @Test
+    void a_re_read_that_fails_ends_its_subscription_and_is_retried_until_the_difference_is_sent() {
+        registerRelay("r1");
+        place("leaves", "r1");
+        startHub(100);
+        await().atMost(WAIT).until(hub::ready);
+        backend.deregisterAgent("leaves", "r1");
+        listListingsToFail.set(2);
+        feed.gap();
+        await().atMost(WAIT).until(() -> feed.subscriptions.size() >= 2 && listListingsToFail.get() < 2);
+        // What the failed re-read's subscription reports now must not count: the retry reads everything again.
+        feed.subscriptions.get(1).listener().onChanges(List.of(new FleetChange.PlacementUpserted("stale", new PlacementRecord("x", "r1", 9, 1, 2))));
+        feed.subscriptions.get(1).listener().onFailure(new BackendUnavailableException("stale"));
+
+        await().atMost(WAIT).until(() -> hub.lastSequence() == 1);
+        assertThat(eventsAfter(0)).extracting(FleetViewTest::describe).containsExactly("placement REMOVED leaves EXPIRED");
+        assertThat(feed.subscriptions.get(feed.subscriptions.size() - 1).after()).isEmpty();
+        assertThat(listListingsToFail.get()).isZero();
+    }
+
+    @Test
     void tokens_resume_within_the_history_only_and_only_on_this_hub() {
         registerRelay("r1");
         startHub(3);
