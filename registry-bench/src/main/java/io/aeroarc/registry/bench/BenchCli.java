@@ -63,7 +63,7 @@ public final class BenchCli {
                          from a move's answer to its MOVED, expiry lag of never-renewed agents, and registry CPU
                          per delivered event at two watcher counts (fan-out)
                          --backend memory|redis|etcd|postgres --registry-jar PATH --moves 100 --window 20s
-                         --fan-out 10,1000 --expiry-probes 200 --no-fleet --fleet-duration 3m --out DIR
+                         --fan-out 100,1000 --expiry-probes 200 --no-fleet --fleet-duration 3m --out DIR
 
               heap       live heap of the memory backend per placed agent, in this JVM: --agents 1000000
 
@@ -287,7 +287,7 @@ public final class BenchCli {
                     standard.lookupsPerSecond(), duration, standard.agentTtl(), standard.relayTtl(), standard.registrationWaves());
         }
         List<Integer> fanOut = new java.util.ArrayList<>();
-        for (String count : flags.get("fan-out", "10,1000").split(",")) {
+        for (String count : flags.get("fan-out", "100,1000").split(",")) {
             fanOut.add(Integer.parseInt(count.trim()));
         }
         if (fanOut.size() != 2) {

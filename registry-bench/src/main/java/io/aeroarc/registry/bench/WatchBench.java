@@ -43,7 +43,9 @@ import org.HdrHistogram.Histogram;
  *   <li><b>fan-out</b>: windows with 0, W1 and W2 extra watchers of all agents (opened with a resume
  *       token, so they skip the snapshot), in the order 0, W1, W2, W1, 0; the registry's CPU above
  *       the 0-watcher windows, divided by the events the watchers received, is the CPU per delivered
- *       event. Issue 14 asks it to stay within 1.5x from 10 to 1,000 watchers.</li>
+ *       event. Issue 14 asks it to stay within 1.5x from 10 to 1,000 watchers. The default compares
+ *       100 with 1,000: 10 watchers of 100 moves/s cost about 0.005 cores, below what this shared
+ *       machine's CPU readings resolve, so their "CPU per event" is noise of either sign.</li>
  * </ul>
  */
 final class WatchBench {
@@ -52,6 +54,8 @@ final class WatchBench {
     private static final String RELAY_B = "watch-probe-relay-b";
     private static final Duration CALL_DEADLINE = Duration.ofSeconds(10);
     private static final long HISTOGRAM_MAX_NANOS = TimeUnit.SECONDS.toNanos(120);
+    /** Connections the fan-out watchers share: 250 streams each at 1,000 watchers. */
+    private static final int FAN_OUT_CONNECTIONS = 4;
 
     /**
      * @param fleet the per-agent fleet to run meanwhile, or null for none
@@ -80,6 +84,7 @@ final class WatchBench {
 
     private final Settings settings;
     private final Progress progress;
+    private final RegistryClient.Target target;
     private final ManagedChannel control;
     private final List<ManagedChannel> watchChannels = new ArrayList<>();
     private final List<String> notes = new ArrayList<>();
@@ -87,8 +92,9 @@ final class WatchBench {
     private WatchBench(RegistryClient.Target target, Settings settings, Progress progress) {
         this.settings = settings;
         this.progress = progress;
+        this.target = target;
         this.control = channel(target);
-        for (int i = 0; i < 4; i++) {
+        for (int i = 0; i < 3; i++) {
             watchChannels.add(channel(target));
         }
     }
@@ -187,13 +193,17 @@ final class WatchBench {
 
     private FanOutWindow fanOutWindow(int watchers, RootWatcher root, Mover mover, CpuMeter cpu) throws InterruptedException {
         String token = root.token();
-        List<Context.CancellableContext> streams = new ArrayList<>();
+        // Connections of their own, closed at the end: cancelling a thousand streams one by one
+        // reads as a rapid-reset attack to the server, which then ends the whole connection.
+        List<ManagedChannel> channels = new ArrayList<>();
+        for (int i = 0; i < FAN_OUT_CONNECTIONS && i < watchers; i++) {
+            channels.add(channel(target));
+        }
         AtomicLong delivered = new AtomicLong();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
         for (int i = 0; i < watchers; i++) {
-            AeroRegistryGrpc.AeroRegistryStub stub = AeroRegistryGrpc.newStub(watchChannels.get(i % watchChannels.size()));
-            Context.CancellableContext context = Context.current().withCancellation();
-            streams.add(context);
-            context.run(() -> stub.watchAgents(WatchAgentsRequest.newBuilder().setResumeToken(token).build(), new Counting(delivered)));
+            AeroRegistryGrpc.newStub(channels.get(i % channels.size()))
+                    .watchAgents(WatchAgentsRequest.newBuilder().setResumeToken(token).build(), new Counting(delivered, failure));
         }
         Thread.sleep(2_000); // the streams open and catch up with what moved since the token
         long deliveredBefore = delivered.get();
@@ -204,8 +214,15 @@ final class WatchBench {
         double seconds = settings.window().toMillis() / 1000.0;
         long events = delivered.get() - deliveredBefore;
         long moves = mover.answered.get() - movesBefore;
-        for (Context.CancellableContext stream : streams) {
-            stream.cancel(null);
+        Throwable failed = failure.get();
+        for (ManagedChannel channel : channels) {
+            channel.shutdownNow();
+        }
+        for (ManagedChannel channel : channels) {
+            channel.awaitTermination(5, TimeUnit.SECONDS);
+        }
+        if (failed != null) {
+            notes.add("fan-out " + watchers + " watchers: a stream failed: " + failed);
         }
         progress.say(String.format("watch: fan-out %d watchers: %,d events delivered, registry %.2f cores", watchers, events,
                 used.registryCores()));
@@ -540,9 +557,11 @@ final class WatchBench {
     /** A fan-out watcher: counts the events it receives. */
     private static final class Counting implements StreamObserver<WatchAgentsResponse> {
         private final AtomicLong delivered;
+        private final AtomicReference<Throwable> failure;
 
-        Counting(AtomicLong delivered) {
+        Counting(AtomicLong delivered, AtomicReference<Throwable> failure) {
             this.delivered = delivered;
+            this.failure = failure;
         }
 
         @Override
@@ -553,7 +572,11 @@ final class WatchBench {
         }
 
         @Override
-        public void onError(Throwable t) {}
+        public void onError(Throwable t) {
+            if (!(t instanceof io.grpc.StatusRuntimeException e && e.getStatus().getCode() == io.grpc.Status.Code.CANCELLED)) {
+                failure.compareAndSet(null, t);
+            }
+        }
 
         @Override
         public void onCompleted() {}
