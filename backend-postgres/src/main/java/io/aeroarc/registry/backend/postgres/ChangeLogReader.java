@@ -174,7 +174,9 @@ final class ChangeLogReader implements FeedSubscription {
             long blockedAt = 0;
             for (FleetChange change : batch.changes()) {
                 long seq = Long.parseLong(change.position());
-                if (seq != delivered + 1 && seq > finalThrough) {
+                // Deliverable when every position between the last delivered and this one is
+                // known never to come.
+                if (seq - 1 > delivered && seq - 1 > finalThrough) {
                     blockedAt = seq;
                     break;
                 }
