@@ -16,6 +16,7 @@ import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.function.Consumer;
 import org.postgresql.PGConnection;
@@ -58,6 +59,8 @@ final class ChangeLogReader implements FeedSubscription {
     private final Consumer<ChangeLogReader> onEnd;
     private final Thread thread;
     private volatile boolean closed;
+    /** {@link #delivered} for other threads; {@link Long#MIN_VALUE} until the start is known. */
+    private volatile long position = Long.MIN_VALUE;
 
     // The reader's state; only its thread touches it.
     /** Every position up to here is delivered, or known never to come. */
@@ -96,6 +99,7 @@ final class ChangeLogReader implements FeedSubscription {
                     statement.execute("LISTEN " + Sql.quoted(channel));
                 }
                 if (start(connection)) {
+                    position = delivered;
                     follow(connection);
                 }
             }
@@ -188,6 +192,7 @@ final class ChangeLogReader implements FeedSubscription {
             if (!changes.isEmpty() && !closed) {
                 deliver(changes);
             }
+            position = delivered;
             if (blockedAt != 0) {
                 passGap(connection, blockedAt);
             } else if (batch.changes().size() < BATCH) {
@@ -288,6 +293,15 @@ final class ChangeLogReader implements FeedSubscription {
                 LOG.log(System.Logger.Level.ERROR, "a change feed listener threw from onFailure", e);
             }
         }
+    }
+
+    /**
+     * A position every change up to which is delivered or known never to come; empty until the
+     * reader has started. Any change that commits later is after it.
+     */
+    OptionalLong position() {
+        long current = position;
+        return current == Long.MIN_VALUE ? OptionalLong.empty() : OptionalLong.of(current);
     }
 
     /** Stops the subscription; a read in progress ends within the connection's timeouts. Never throws. */

@@ -4,6 +4,7 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.Properties;
 
 /**
@@ -18,6 +19,11 @@ final class FeedConnections {
 
     FeedConnections(PostgresSettings settings) {
         this.settings = settings;
+    }
+
+    /** The bound of every wait on the database, as configured. */
+    Duration timeout() {
+        return settings.timeout();
     }
 
     Connection open() throws SQLException {

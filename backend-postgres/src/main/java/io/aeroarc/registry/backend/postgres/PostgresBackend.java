@@ -70,7 +70,7 @@ final class PostgresBackend implements RegistryBackend {
      */
     @Override
     public ChangeFeed changeFeed(BackendContext context) {
-        return new PostgresChangeFeed(database, sql, feedConnections, notifier.channel());
+        return new PostgresChangeFeed(database, sql, feedConnections, notifier.channel(), feedConnections.timeout());
     }
 
     @Override
