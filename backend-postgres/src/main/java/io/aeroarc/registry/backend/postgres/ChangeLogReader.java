@@ -61,6 +61,11 @@ final class ChangeLogReader implements FeedSubscription {
     private volatile boolean closed;
     /** {@link #delivered} for other threads; {@link Long#MIN_VALUE} until the start is known. */
     private volatile long position = Long.MIN_VALUE;
+    /** For measurements: reads, and waits at gaps. */
+    private volatile long reads;
+    private volatile long gapWaits;
+    private volatile long readNanos;
+    private volatile long rowsRead;
 
     // The reader's state; only its thread touches it.
     /** Every position up to here is delivered, or known never to come. */
@@ -203,6 +208,7 @@ final class ChangeLogReader implements FeedSubscription {
 
     /** At a gap below {@code visible}: waits for it to fill, or passes it once it never can. */
     private void passGap(Connection connection, long visible) throws SQLException {
+        gapWaits++;
         if (gapWriters == null || delivered + 1 >= gapCoveredBelow) {
             gapWriters = changeWriters(connection);
             gapCoveredBelow = visible;
@@ -223,6 +229,8 @@ final class ChangeLogReader implements FeedSubscription {
     private record Batch(long through, List<FleetChange> changes) {}
 
     private Batch read(Connection connection) throws SQLException {
+        reads++;
+        long started = System.nanoTime();
         try (PreparedStatement statement = connection.prepareStatement(sql.readChanges)) {
             statement.setLong(1, delivered);
             statement.setInt(2, BATCH);
@@ -236,6 +244,8 @@ final class ChangeLogReader implements FeedSubscription {
                         changes.add(ChangeRows.change(rows, 2));
                     }
                 }
+                readNanos += System.nanoTime() - started;
+                rowsRead += changes.size();
                 return new Batch(through, changes);
             }
         }
@@ -302,6 +312,11 @@ final class ChangeLogReader implements FeedSubscription {
     OptionalLong position() {
         long current = position;
         return current == Long.MIN_VALUE ? OptionalLong.empty() : OptionalLong.of(current);
+    }
+
+    /** For measurements: the reads so far and the times it stopped at a gap. */
+    String stats() {
+        return reads + " reads (" + rowsRead + " rows, " + readNanos / 1_000_000 + " ms), " + gapWaits + " gap waits";
     }
 
     /** Stops the subscription; a read in progress ends within the connection's timeouts. Never throws. */

@@ -41,6 +41,8 @@ final class FeedConnections {
         Connection connection = DriverManager.getConnection(settings.url(), properties);
         try (Statement statement = connection.createStatement()) {
             statement.execute("SET statement_timeout = " + timeoutMillis);
+            // The feed's reads are small index range scans; compiling them never pays off.
+            statement.execute("SET jit = off");
         } catch (SQLException e) {
             connection.close();
             throw e;

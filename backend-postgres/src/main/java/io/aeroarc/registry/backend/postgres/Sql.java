@@ -429,12 +429,15 @@ final class Sql {
                 SELECT (SELECT count(*) FROM gone), (SELECT count(*) FROM moved)""", schema);
 
         // The feed: the trim point and the next changes after a position, read in one snapshot.
-        // Always one row at least (the trim point); no change columns when there is none.
+        // Always one row at least (the trim point); no change columns when there is none. The
+        // one-row table is read with LIMIT 1: it is never analysed (one row, rarely updated), and
+        // the planner's default guess of thousands of rows made this plan costly enough to be
+        // JIT-compiled, which took longer than the read by a thousandfold.
         readChanges = inSchema("""
                 SELECT t.through, c.seq, c.kind, c.relay_id, c.agent_id, c.epoch, c.address, c.grpc_port,
                        (SELECT array_agg(ARRAY[l.key, l.value]) FROM jsonb_each_text(c.labels) l),
                        c.registered_at, c.last_heartbeat, c.expires_at, c.reason, c.at
-                FROM {s}.changes_trimmed t
+                FROM (SELECT through FROM {s}.changes_trimmed LIMIT 1) t
                 LEFT JOIN LATERAL (SELECT * FROM {s}.changes WHERE seq > ? ORDER BY seq LIMIT ?) c ON true
                 ORDER BY c.seq""", schema);
 
@@ -442,7 +445,8 @@ final class Sql {
         // and the positions missing in the window before it (in flight or rolled back).
         feedStart = inSchema("""
                 WITH top AS (
-                    SELECT t.through, coalesce((SELECT max(seq) FROM {s}.changes), t.through) AS newest FROM {s}.changes_trimmed t
+                    SELECT t.through, coalesce((SELECT max(seq) FROM {s}.changes), t.through) AS newest
+                    FROM (SELECT through FROM {s}.changes_trimmed LIMIT 1) t
                 )
                 SELECT top.through, top.newest,
                        ARRAY(SELECT s FROM generate_series(greatest(top.through, top.newest - ?) + 1, top.newest) s
@@ -461,7 +465,7 @@ final class Sql {
                       AND virtualtransaction = ANY (?::text[]))""", schema);
 
         // Whether a resume position was ever handed out by this schema's log.
-        latestChange = inSchema("SELECT t.through, s.last_value FROM {s}.changes_trimmed t, {s}.change_seqs s", schema);
+        latestChange = inSchema("SELECT t.through, s.last_value FROM (SELECT through FROM {s}.changes_trimmed LIMIT 1) t, {s}.change_seqs s", schema);
     }
 
     /** The template with its tables in {@code schema}, quoted so that even a keyword works as a name. */
