@@ -120,6 +120,11 @@ public final class PostgresFeedProbe {
             System.out.printf("reporter under the renewal load: %d ticks, p50 %.2f ms p99 %.2f ms, %d placements re-armed or reported"
                     + " (%.0f per tick)%n", tickNanos.length, percentile(tickNanos, 50), percentile(tickNanos, 99), checked,
                     (double) checked / Math.max(1, tickNanos.length));
+            ticks.stream().sorted((a, b) -> Long.compare(b[0], a[0])).limit(4).forEach(t -> System.out.printf(
+                    "  slowest ticks: %.1f ms, %d placements%n", t[0] / 1e6, t[1]));
+            long[] steady = ticks.stream().filter(t -> t[1] < ExpiryReporter.BATCH_SIZE).mapToLong(t -> t[0]).toArray();
+            System.out.printf("reporter ticks with less than one batch due (no backlog): %d, p50 %.2f ms p99 %.2f ms%n",
+                    steady.length, percentile(steady, 50), percentile(steady, 99));
         }
     }
 
