@@ -1,9 +1,9 @@
 package io.aeroarc.registry.backend.postgres;
 
 import io.aeroarc.registry.spi.AgentDeregistration;
-import io.aeroarc.registry.spi.BackendContext;
 import io.aeroarc.registry.spi.AgentHeartbeat;
 import io.aeroarc.registry.spi.AgentHeartbeatRequest;
+import io.aeroarc.registry.spi.BackendContext;
 import io.aeroarc.registry.spi.BatchRenewal;
 import io.aeroarc.registry.spi.CallDeadline;
 import io.aeroarc.registry.spi.Fence;

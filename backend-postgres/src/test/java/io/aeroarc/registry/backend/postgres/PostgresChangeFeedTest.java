@@ -186,8 +186,10 @@ class PostgresChangeFeedTest {
         for (Recorder recorder : List.of(viaOne, viaTwo)) {
             await().atMost(EXPIRY_WAIT.plusSeconds(5)).until(() -> recorder.removals(RemovalReason.EXPIRED).size() >= agents);
         }
-        // Both reporters ticked meanwhile; still one report per expiry, in the log and in each feed.
-        await().pollDelay(Duration.ofMillis(3 * ExpiryReporter.INTERVAL.toMillis())).atMost(Duration.ofSeconds(5)).until(() -> true);
+        // Both reporters keep ticking; still one report per expiry, in the log and in each feed.
+        Duration ticks = Duration.ofMillis(3 * ExpiryReporter.INTERVAL.toMillis());
+        await().during(ticks).atMost(ticks.plusSeconds(5)).until(() -> viaOne.removals(RemovalReason.EXPIRED).size() == agents
+                && viaTwo.removals(RemovalReason.EXPIRED).size() == agents);
         for (Recorder recorder : List.of(viaOne, viaTwo)) {
             List<String> agentIds = recorder.removals(RemovalReason.EXPIRED);
             assertThat(agentIds).hasSize(agents).doesNotHaveDuplicates();
@@ -215,6 +217,49 @@ class PostgresChangeFeedTest {
                 "placement- agent-1 relay-b " + old.epoch() + " EXPIRED", "placement+ agent-1 relay-b " + again.epoch());
         await().atMost(Duration.ofSeconds(10)).until(() -> recorder.changes.size() >= expected.size());
         assertThat(recorder.describe()).containsExactlyElementsOf(expected);
+    }
+
+    @Test
+    void a_version_1_schema_migrates_with_its_placements_and_only_live_ones_are_reported_when_they_expire() throws Exception {
+        String schema = TestSchemas.schemaOf(namespace);
+        schemas.options(namespace); // dropped after the tests like the others
+        try (Connection connection = schemas.connect(); Statement statement = connection.createStatement()) {
+            statement.execute("CREATE SCHEMA " + schema);
+            statement.execute(Sql.inSchema("CREATE TABLE {s}.schema_version (version integer PRIMARY KEY,"
+                    + " description text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())", schema));
+            SchemaMigrations.Migration first = SchemaMigrations.MIGRATIONS.get(0);
+            assertThat(first.version()).isEqualTo(1);
+            for (String ddl : first.statements()) {
+                statement.execute(Sql.inSchema(ddl, schema));
+            }
+            statement.execute(Sql.inSchema("INSERT INTO {s}.schema_version (version, description) VALUES (1, 'as released')", schema));
+            statement.execute(Sql.inSchema("INSERT INTO {s}.relays VALUES ('relay-a', 1, 'a', 1, '{}', now(), now(), now() + interval '5 minutes')", schema));
+            statement.execute(Sql.inSchema("""
+                    INSERT INTO {s}.placements VALUES
+                        ('agent-ended', 'relay-a', 1, 11, now() - interval '10 seconds', now() - interval '5 seconds'),
+                        ('agent-expiring', 'relay-a', 1, 12, now(), now() + interval '3 seconds'),
+                        ('agent-live', 'relay-a', 1, 13, now(), now() + interval '5 minutes')""", schema));
+        }
+
+        PostgresBackend backend = backend(ExpiryReporter.INTERVAL);
+        Recorder recorder = subscribeAndSettle(backend);
+        assertThat(backend.getPlacement("agent-live")).as("a placement from before the migration").isPresent();
+
+        await().atMost(EXPIRY_WAIT.plusSeconds(3)).until(() -> !recorder.removals(RemovalReason.EXPIRED).isEmpty());
+        Duration ticks = Duration.ofMillis(3 * ExpiryReporter.INTERVAL.toMillis());
+        await().during(ticks).atMost(ticks.plusSeconds(5)).until(() -> recorder.removals(RemovalReason.EXPIRED).size() == 1);
+        assertThat(recorder.removals(RemovalReason.EXPIRED)).as("expiries reported").containsExactly("agent-expiring");
+        assertThat(countChanges("kind = " + Sql.PLACEMENT_REMOVED)).as("removals logged").isEqualTo(1);
+        try (Connection connection = schemas.connect(); Statement statement = connection.createStatement();
+                ResultSet rows = statement.executeQuery(Sql.inSchema(
+                        "SELECT agent_id, expiry_check = 'infinity', expiry_check = expires_at FROM {s}.placements ORDER BY 1", schema))) {
+            List<String> states = new ArrayList<>();
+            while (rows.next()) {
+                states.add(rows.getString(1) + " done=" + rows.getBoolean(2) + " armed=" + rows.getBoolean(3));
+            }
+            assertThat(states).containsExactly("agent-ended done=true armed=false", "agent-expiring done=true armed=false",
+                    "agent-live done=false armed=true");
+        }
     }
 
     @Test
