@@ -177,9 +177,12 @@ final class Sql {
         // insert; that is safe because placement rows are never deleted while a statement that
         // started before their last write could still be running (see ExpirySweeper).
         //
-        // The change log: the placement as it was is read first, locked; every new epoch is a
-        // change, a renewal (same epoch) is not and leaves expiry_check alone, so it stays a
-        // heap-only update. A placement that expired on a live relay and whose expiry is not
+        // The change log: every new epoch is a change, a renewal (same epoch) is not and leaves
+        // expiry_check alone, so it stays a heap-only update. The epoch is new exactly when it is
+        // the last one this session drew (the insert's value, or the one drawn in the conflict
+        // branch; a kept epoch is older than the value drawn for the insert), which holds even
+        // when the row was created concurrently after this statement's snapshot. The placement as
+        // it was is read first, locked: one that expired on a live relay and whose expiry is not
         // reported yet (expiry_check not 'infinity') is reported here, before its new epoch.
         // Returns the placement and the changes written.
         String sameEpoch = "p.relay_id = excluded.relay_id AND p.relay_incarnation = excluded.relay_incarnation AND p.expires_at > now()";
@@ -207,23 +210,23 @@ final class Sql {
                         relay_incarnation = excluded.relay_incarnation,
                         last_heartbeat    = excluded.last_heartbeat,
                         expires_at        = excluded.expires_at
-                    RETURNING %2$s
+                    RETURNING %2$s, epoch = currval('{s}.placement_epochs') AS new_epoch
                 ), logged AS (
                     INSERT INTO {s}.changes (%3$s)
                     SELECT %3$s FROM (
                         SELECT 1 AS turn, %4$d AS kind, old.relay_id, up.agent_id, old.epoch, NULL::text AS address,
                                NULL::integer AS grpc_port, NULL::jsonb AS labels, NULL::timestamptz AS registered_at,
                                NULL::timestamptz AS last_heartbeat, NULL::timestamptz AS expires_at, %6$d AS reason, old.expires_at AS at
-                        FROM old JOIN up ON up.epoch <> old.epoch WHERE old.unreported_expiry
+                        FROM old JOIN up ON up.new_epoch WHERE old.unreported_expiry
                         UNION ALL
                         SELECT 2, %7$d, up.relay_id, up.agent_id, up.epoch, NULL, NULL, NULL, NULL,
                                up.last_heartbeat, up.expires_at, NULL, now()
-                        FROM up LEFT JOIN old ON true
-                        WHERE old.epoch IS NULL OR old.epoch <> up.epoch
+                        FROM up WHERE up.new_epoch
                     ) change ORDER BY turn
                     RETURNING 1
                 )
-                SELECT up.*, (SELECT count(*) FROM logged) FROM up""".formatted(
+                SELECT up.agent_id, up.relay_id, up.epoch, up.last_heartbeat, up.expires_at, (SELECT count(*) FROM logged)
+                FROM up""".formatted(
                         sameEpoch, PLACEMENT_COLUMNS.replace("p.", ""), CHANGE_COLUMNS, PLACEMENT_REMOVED, ON_LIVE_RELAY, EXPIRED,
                         PLACEMENT_UPSERTED), schema);
 

@@ -373,6 +373,29 @@ class PostgresChangeFeedTest {
     }
 
     @Test
+    void racing_first_registrations_of_one_agent_on_one_relay_log_its_epoch_once() throws Exception {
+        PostgresBackend backend = backend(ExpiryReporter.INTERVAL);
+        backend.registerRelay(new RelayRegistration("relay-a", "a", 1, Map.of()), LONG_TTL);
+        int agents = 300;
+        List<Thread> threads = new ArrayList<>();
+        for (int w = 0; w < 3; w++) {
+            Thread thread = new Thread(() -> {
+                for (int i = 0; i < agents; i++) {
+                    backend.registerAgent("agent-" + i, "relay-a", LONG_TTL).orElseThrow();
+                }
+            });
+            thread.start();
+            threads.add(thread);
+        }
+        for (Thread thread : threads) {
+            thread.join();
+        }
+        assertThat(countChanges("kind = " + Sql.PLACEMENT_UPSERTED)).as("one logged epoch per agent").isEqualTo(agents);
+        assertThat(countChanges("kind = " + Sql.PLACEMENT_UPSERTED + " AND epoch IN (SELECT epoch FROM "
+                + TestSchemas.schemaOf(namespace) + ".placements)")).as("the epochs the placements have").isEqualTo(agents);
+    }
+
+    @Test
     void a_frozen_database_ends_the_subscription_with_a_failure_in_bounded_time() {
         Optional<LocalServerProcess> process = server.localProcess();
         Assumptions.assumeTrue(process.isPresent(), "needs a server process this test may freeze");

@@ -35,9 +35,13 @@ import java.util.concurrent.atomic.AtomicLong;
  *       table without them (the schema before the feed), alternating runs; and the HOT share;</li>
  *   <li>the expiry reporter's tick with 100,000 idle placements, against a scan of the table
  *       (what a scanning reporter would cost per tick);</li>
- *   <li>write-to-listener latency of registrations, idle and under the renewal load, and expiry lag.</li>
+ *   <li>write-to-listener latency of registrations, idle and under the renewal load, and expiry lag;</li>
+ *   <li>with phase {@code registrations}: moves through the registration statement as it was
+ *       before the feed against the one that logs changes.</li>
  * </ol>
- * Run: {@code java -cp <test classpath> io.aeroarc.registry.backend.postgres.PostgresFeedProbe [seconds-per-run]}.
+ * Run: {@code java -cp <test classpath> io.aeroarc.registry.backend.postgres.PostgresFeedProbe [seconds-per-run] [phases]}, phases
+ * a comma-separated subset of {@code renewals,registrations,tick,latency} (add {@code mass} to run the latency
+ * during a mass expiry, {@code small} for it without the 100,000 placements).
  */
 public final class PostgresFeedProbe {
 
@@ -55,6 +59,9 @@ public final class PostgresFeedProbe {
             try {
                 if (phases.contains("renewals")) {
                     renewals(schemas, seconds);
+                }
+                if (phases.contains("registrations")) {
+                    registrations(schemas, seconds);
                 }
                 if (phases.contains("tick")) {
                     reporterTick(schemas);
@@ -200,6 +207,102 @@ public final class PostgresFeedProbe {
             row.next();
             return new long[] {row.getLong(1), row.getLong(2)};
         }
+    }
+
+    // ------------------------------------------------------------------ registrations
+
+    /** The registration statement as it was before the feed (main at 75de9a9), for the comparison. */
+    private static final String REGISTER_AGENT_BEFORE = """
+            WITH relay AS (
+                SELECT relay_id, incarnation FROM {s}.relays
+                WHERE relay_id = ? AND expires_at > now()
+                FOR KEY SHARE
+            )
+            INSERT INTO {s}.placements AS p (agent_id, relay_id, relay_incarnation, epoch, last_heartbeat, expires_at)
+            SELECT ?, relay.relay_id, relay.incarnation, nextval('{s}.placement_epochs'), now(), now() + ? * interval '1 millisecond'
+            FROM relay
+            ON CONFLICT (agent_id) DO UPDATE SET
+                epoch = CASE
+                    WHEN p.relay_id = excluded.relay_id AND p.relay_incarnation = excluded.relay_incarnation
+                         AND p.expires_at > now()
+                    THEN p.epoch
+                    ELSE nextval('{s}.placement_epochs') END,
+                relay_id          = excluded.relay_id,
+                relay_incarnation = excluded.relay_incarnation,
+                last_heartbeat    = excluded.last_heartbeat,
+                expires_at        = excluded.expires_at
+            RETURNING p.agent_id, p.relay_id, p.epoch, p.last_heartbeat, p.expires_at""";
+
+    /** Moves (every call a new epoch, so a logged change) in a closed loop, the old statement against the new. */
+    private static void registrations(TestSchemas schemas, int seconds) throws Exception {
+        String before = "probe_reg_before";
+        String after = "probe_reg_after";
+        try (PostgresBackend oldShape = PostgresBackendProvider.open(schemas.settings(before), ExpirySweeper.DELETE_GRACE,
+                        Duration.ZERO, Duration.ZERO);
+                PostgresBackend newShape = PostgresBackendProvider.open(schemas.settings(after), ExpirySweeper.DELETE_GRACE,
+                        Duration.ZERO, Duration.ZERO)) {
+            for (PostgresBackend backend : List.of(oldShape, newShape)) {
+                backend.registerRelay(new RelayRegistration("relay-a", "a", 1, Map.of()), Duration.ofMinutes(30));
+                backend.registerRelay(new RelayRegistration("relay-b", "b", 1, Map.of()), Duration.ofMinutes(30));
+            }
+            try (Connection connection = schemas.connect(); Statement statement = connection.createStatement()) {
+                String schema = TestSchemas.schemaOf(before);
+                statement.execute("DROP INDEX " + schema + ".placements_by_expiry_check");
+                statement.execute("ALTER TABLE " + schema + ".placements DROP COLUMN expiry_check");
+            }
+            try (Database oldDatabase = database(schemas, before); Database newDatabase = database(schemas, after)) {
+                String oldSql = Sql.inSchema(REGISTER_AGENT_BEFORE, TestSchemas.schemaOf(before));
+                String newSql = new Sql(TestSchemas.schemaOf(after)).registerAgent;
+                for (int round = 0; round < 3; round++) {
+                    double oldRate = registrationRate(oldDatabase, oldSql, seconds);
+                    double newRate = registrationRate(newDatabase, newSql, seconds);
+                    System.out.printf("registrations (moves) round %d: before feed %8.0f /s, with change log %8.0f /s, ratio %.2f%n",
+                            round, oldRate, newRate, newRate / oldRate);
+                }
+            }
+        }
+    }
+
+    private static Database database(TestSchemas schemas, String namespace) {
+        PostgresSettings settings = PostgresSettings.from(schemas.options(namespace, Map.of(PostgresSettings.POOL_SIZE, "8")));
+        return new Database(PostgresPool.open(settings), new SchemaMigrations(settings.schema()), settings.timeout());
+    }
+
+    private static double registrationRate(Database database, String statementSql, int seconds) throws InterruptedException {
+        AtomicBoolean running = new AtomicBoolean(true);
+        AtomicLong done = new AtomicLong();
+        List<Thread> threads = new ArrayList<>();
+        for (int t = 0; t < 4; t++) {
+            int thread = t;
+            Thread worker = new Thread(() -> {
+                int i = 0;
+                while (running.get()) {
+                    String agent = "agent-" + thread + "-" + (i % 5000);
+                    String relay = (i / 5000) % 2 == 0 ? "relay-a" : "relay-b";
+                    i++;
+                    database.run("probe registration", connection -> {
+                        try (java.sql.PreparedStatement statement = connection.prepareStatement(statementSql)) {
+                            statement.setString(1, relay);
+                            statement.setString(2, agent);
+                            statement.setLong(3, TTL.toMillis());
+                            try (ResultSet row = statement.executeQuery()) {
+                                return row.next();
+                            }
+                        }
+                    });
+                    done.incrementAndGet();
+                }
+            });
+            worker.start();
+            threads.add(worker);
+        }
+        long start = System.nanoTime();
+        Thread.sleep(seconds * 1000L);
+        running.set(false);
+        for (Thread thread : threads) {
+            thread.join();
+        }
+        return done.get() / ((System.nanoTime() - start) / 1e9);
     }
 
     // ------------------------------------------------------------------ reporter tick
