@@ -26,11 +26,17 @@ class MemoryBackendProviderTest {
     void unknown_or_too_small_options_are_refused() {
         MemoryBackendProvider provider = new MemoryBackendProvider();
         assertThatThrownBy(() -> provider.create(BackendOptions.of("memory", Map.of("url", "x")), CONTEXT))
-                .hasMessage("unknown --backend-option url for backend memory; known: sweep-interval");
+                .hasMessage("unknown --backend-option url for backend memory; known: feed-window, sweep-interval");
         assertThatThrownBy(() -> provider.create(BackendOptions.of("memory", Map.of("sweep-interval", "10ms")), CONTEXT))
                 .hasMessage("invalid --backend-option sweep-interval='10ms' for backend memory: expected a duration from 100ms to 30s");
-        try (RegistryBackend backend = provider.create(BackendOptions.of("memory", Map.of("sweep-interval", "1s")), CONTEXT)) {
+        assertThatThrownBy(() -> provider.create(BackendOptions.of("memory", Map.of("feed-window", "10")), CONTEXT))
+                .hasMessage("invalid --backend-option feed-window='10' for backend memory: expected an integer from 1000 to 10000000");
+        try (RegistryBackend backend = provider.create(BackendOptions.of("memory", Map.of("sweep-interval", "1s", "feed-window", "5000")),
+                CONTEXT)) {
             backend.probe();
+            try (var feed = backend.changeFeed(CONTEXT)) {
+                assertThat(feed.resumeWindow()).startsWith("the last 5000 changes");
+            }
         }
     }
 }

@@ -23,6 +23,7 @@ import java.util.UUID;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -90,6 +91,7 @@ public final class PollingChangeFeed implements ChangeFeed {
     private long lastSeq;
     private final List<Subscription> subscriptions = new ArrayList<>();
     private ScheduledExecutorService executor;
+    private volatile Thread feedThread;
     private boolean closed;
 
     // Only the feed's thread touches these: the view of the last successful listing.
@@ -129,10 +131,18 @@ public final class PollingChangeFeed implements ChangeFeed {
         Objects.requireNonNull(after, "after");
         Objects.requireNonNull(listener, "listener");
         Subscription subscription = new Subscription(listener);
+        boolean feedClosed;
+        synchronized (lock) {
+            feedClosed = closed;
+        }
+        if (feedClosed) {
+            subscription.closed = true;
+            listener.onFailure(new BackendUnavailableException("the change feed is closed"));
+            return subscription;
+        }
         synchronized (lock) {
             if (closed) {
-                subscription.closed = true;
-                listener.onFailure(new BackendUnavailableException("the change feed is closed"));
+                subscription.closed = true; // closed meanwhile: the subscription ends with the feed
                 return subscription;
             }
             if (after.isEmpty()) {
@@ -181,6 +191,9 @@ public final class PollingChangeFeed implements ChangeFeed {
             return;
         }
         stopping.shutdownNow();
+        if (Thread.currentThread() == feedThread) {
+            return; // closed by a listener, on this feed's own thread: it ends after the call
+        }
         try {
             stopping.awaitTermination(CLOSE_WAIT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
@@ -209,7 +222,12 @@ public final class PollingChangeFeed implements ChangeFeed {
         if (executor != null) {
             return;
         }
-        executor = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("polling-change-feed-" + feedId));
+        ThreadFactory named = DaemonThreads.named("polling-change-feed-" + feedId);
+        executor = Executors.newSingleThreadScheduledExecutor(runnable -> {
+            Thread thread = named.newThread(runnable);
+            feedThread = thread;
+            return thread;
+        });
         executor.scheduleWithFixedDelay(this::poll, 0, interval.toMillis(), TimeUnit.MILLISECONDS);
     }
 
