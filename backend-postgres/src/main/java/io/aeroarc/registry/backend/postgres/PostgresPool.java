@@ -24,10 +24,10 @@ final class PostgresPool {
         config.setInitializationFailTimeout(-1);
         // Set per session rather than in the URL's options, so an operator's URL cannot drop them.
         // The idle-in-transaction bound frees the migration's advisory lock if this process stalls.
-        // No JIT: every statement here is a short keyed one, but a plan estimated costly (a CTE
-        // over a table never analysed, a batch of 1,000 ids) gets compiled, and compiling takes
-        // hundreds of milliseconds, far longer than running it (measured: expiry reporter ticks
-        // of 1.4 s at p99 with JIT, see notes/feed-postgres-closing.md).
+        // No JIT: every statement here is a short keyed one, but a plan the planner misjudges as
+        // costly (a table not analysed yet, such as the one-row changes_trimmed) gets compiled,
+        // and compiling takes a second or more, a thousand times longer than running it (measured
+        // on the change feed's read, see notes/feed-postgres-closing.md).
         config.setConnectionInitSql("SET statement_timeout = " + timeoutMillis
                 + "; SET idle_in_transaction_session_timeout = " + Duration.ofSeconds(30).toMillis()
                 + "; SET jit = off");

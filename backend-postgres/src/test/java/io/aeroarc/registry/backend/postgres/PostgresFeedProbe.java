@@ -322,6 +322,9 @@ public final class PostgresFeedProbe {
                         .formatted(schema, AGENTS_PER_RELAY - 1));
                 statement.execute("VACUUM ANALYZE " + schema + ".placements");
                 statement.execute("VACUUM ANALYZE " + schema + ".relays");
+                if (System.getenv("PROBE_EXPLAIN") != null) {
+                    explainWithJit(connection, new Sql(schema));
+                }
                 int ticks = 200;
                 long[] tickNanos = new long[ticks];
                 long[] scanNanos = new long[ticks];
@@ -420,6 +423,48 @@ public final class PostgresFeedProbe {
     }
 
     /** Moves {@code count} agents between relays, one at a time a few ms apart; the latency from each answer to the listener. */
+    /** Whether the planner would JIT-compile the backend's statements (jit on, as PostgreSQL's default). */
+    private static void explainWithJit(Connection connection, Sql sql) throws Exception {
+        try (Statement statement = connection.createStatement()) {
+            statement.execute("SET jit = on");
+        }
+        Map<String, String> statements = Map.of("reportExpiredPlacements", sql.reportExpiredPlacements,
+                "reportExpiredRelays", sql.reportExpiredRelays, "getPlacement", sql.getPlacement,
+                "heartbeatAgentBatch", sql.heartbeatAgentBatch);
+        for (Map.Entry<String, String> entry : statements.entrySet()) {
+            connection.setAutoCommit(false);
+            try (java.sql.PreparedStatement explain = connection.prepareStatement("EXPLAIN (ANALYZE) " + entry.getValue())) {
+                java.sql.ParameterMetaData meta = explain.getParameterMetaData();
+                for (int i = 1; i <= meta.getParameterCount(); i++) {
+                    String type = meta.getParameterTypeName(i);
+                    if (type.startsWith("_")) {
+                        explain.setArray(i, connection.createArrayOf(type.substring(1), new Object[] {type.equals("_text") ? "relay-0001-agent-1" : 1L}));
+                    } else if (type.equals("text") || type.equals("varchar")) {
+                        explain.setString(i, "relay-0001-agent-1");
+                    } else {
+                        explain.setLong(i, i == 1 && entry.getKey().startsWith("report") ? 1000 : 30_000);
+                    }
+                }
+                StringBuilder jit = new StringBuilder();
+                try (ResultSet rows = explain.executeQuery()) {
+                    while (rows.next()) {
+                        String line = rows.getString(1);
+                        if (line.contains("Timing:") || line.contains("Execution Time") || line.startsWith("JIT")) {
+                            jit.append(line.trim()).append(" | ");
+                        }
+                    }
+                }
+                System.out.println("jit on, " + entry.getKey() + ": " + (jit.length() == 0 ? "no JIT" : jit));
+            } finally {
+                connection.rollback();
+                connection.setAutoCommit(true);
+            }
+        }
+        try (Statement statement = connection.createStatement()) {
+            statement.execute("SET jit = off");
+        }
+    }
+
     private static void explainRead(TestSchemas schemas, String namespace) throws Exception {
         Sql sql = new Sql(TestSchemas.schemaOf(namespace));
         try (Connection connection = schemas.connect()) {
