@@ -5,12 +5,12 @@ import io.aeroarc.registry.spi.support.Sweeper;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.time.Duration;
-import java.util.function.IntSupplier;
 
 /**
- * Deletes rows no read can show any more, in batches, on a background thread. Reads never rely on
- * it: they filter on expiry themselves. Every registry server sharing the database runs one; they
- * skip each other's locked rows instead of waiting.
+ * Deletes placement rows no read can show any more, and change-log rows older than the feed keeps,
+ * in batches, on a background thread. Reads never rely on it: they filter on expiry themselves.
+ * Every registry server sharing the database runs one; they skip each other's locked rows instead
+ * of waiting. Expired relays are deleted by the {@link ExpiryReporter}, which logs their expiry.
  */
 final class ExpirySweeper implements AutoCloseable {
 
@@ -22,10 +22,14 @@ final class ExpirySweeper implements AutoCloseable {
      * rows for longer than two timeouts rules that out.
      */
     static final Duration DELETE_GRACE = Duration.ofMinutes(1);
-    /** Rows per delete statement of relays, so a sweep never holds many locks or runs long. */
-    static final int BATCH_SIZE = 1000;
-    /** Relay delete statements per sweep; what is left waits for the next sweep. */
-    static final int MAX_BATCHES = 50;
+    /** Change-log rows per trim statement, so a sweep never holds many locks or runs long. */
+    static final int TRIM_BATCH = 10_000;
+    /** Trim statements per sweep; what is left waits for the next sweep. */
+    static final int MAX_TRIM_BATCHES = 50;
+    /** The change feed resumes from positions of the last hour... */
+    static final Duration CHANGE_RETENTION = Duration.ofHours(1);
+    /** ...and of the newest million changes, whichever is less. */
+    static final long CHANGES_KEPT = 1_000_000;
     /** Placement rows one delete statement examines: a bounded key range, so it stays short. */
     static final int PLACEMENT_CHUNK = 1000;
     /** Placement chunks per sweep; a larger table is walked over several sweeps. */
@@ -52,35 +56,43 @@ final class ExpirySweeper implements AutoCloseable {
     }
 
     /**
-     * Deletes expired relays and placements invisible for longer than the grace.
+     * Deletes placements invisible for longer than the grace, then trims the change log.
      *
-     * @return the rows deleted
+     * @return the placement rows deleted
      * @throws BackendUnavailableException when the database fails
      */
     synchronized int sweep() {
-        return inBatches(this::deleteExpiredRelays) + deleteEndedPlacements();
+        int deleted = deleteEndedPlacements();
+        trimChanges(CHANGE_RETENTION, CHANGES_KEPT);
+        return deleted;
     }
 
-    /** Runs {@code batch} until it deletes less than a full batch, at most {@link #MAX_BATCHES} times. */
-    private static int inBatches(IntSupplier batch) {
+    /**
+     * Deletes the change-log rows older than {@code age} or beyond the newest {@code kept}, oldest
+     * first, a batch per statement.
+     *
+     * @return the rows deleted
+     */
+    int trimChanges(Duration age, long kept) {
         int deleted = 0;
-        for (int i = 0; i < MAX_BATCHES; i++) {
-            int rows = batch.getAsInt();
+        for (int i = 0; i < MAX_TRIM_BATCHES; i++) {
+            int rows = database.run("trim the change log", connection -> {
+                try (PreparedStatement trim = connection.prepareStatement(sql.trimChanges)) {
+                    trim.setInt(1, TRIM_BATCH);
+                    trim.setLong(2, age.toMillis());
+                    trim.setLong(3, kept);
+                    try (ResultSet row = trim.executeQuery()) {
+                        row.next();
+                        return row.getInt(1);
+                    }
+                }
+            });
             deleted += rows;
-            if (rows < BATCH_SIZE) {
+            if (rows < TRIM_BATCH) {
                 break;
             }
         }
         return deleted;
-    }
-
-    private int deleteExpiredRelays() {
-        return database.run("delete expired relays", connection -> {
-            try (PreparedStatement delete = connection.prepareStatement(sql.deleteExpiredRelays)) {
-                delete.setInt(1, BATCH_SIZE);
-                return delete.executeUpdate();
-            }
-        });
     }
 
     /**

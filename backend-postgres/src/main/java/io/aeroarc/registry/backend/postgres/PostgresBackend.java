@@ -3,6 +3,7 @@ package io.aeroarc.registry.backend.postgres;
 import io.aeroarc.registry.spi.AgentDeregistration;
 import io.aeroarc.registry.spi.AgentHeartbeat;
 import io.aeroarc.registry.spi.AgentHeartbeatRequest;
+import io.aeroarc.registry.spi.BackendContext;
 import io.aeroarc.registry.spi.BatchRenewal;
 import io.aeroarc.registry.spi.CallDeadline;
 import io.aeroarc.registry.spi.Fence;
@@ -13,6 +14,7 @@ import io.aeroarc.registry.spi.RegistryBackend;
 import io.aeroarc.registry.spi.RelayPlacement;
 import io.aeroarc.registry.spi.RelayRecord;
 import io.aeroarc.registry.spi.RelayRegistration;
+import io.aeroarc.registry.spi.feed.ChangeFeed;
 import io.aeroarc.registry.spi.support.Paging;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -42,17 +44,33 @@ final class PostgresBackend implements RegistryBackend {
     private final Database database;
     private final Sql sql;
     private final ExpirySweeper sweeper;
+    private final ChangeNotifier notifier;
+    private final ExpiryReporter reporter;
+    private final FeedConnections feedConnections;
 
-    PostgresBackend(Database database, Sql sql, ExpirySweeper sweeper) {
+    PostgresBackend(Database database, Sql sql, ExpirySweeper sweeper, ChangeNotifier notifier, ExpiryReporter reporter,
+            FeedConnections feedConnections) {
         this.database = database;
         this.sql = sql;
         this.sweeper = sweeper;
+        this.notifier = notifier;
+        this.reporter = reporter;
+        this.feedConnections = feedConnections;
     }
 
-    /** Shares the pool and the sweeper; the view's socket reads end by the call's deadline. */
+    /** Shares the pool, the sweeper and the reporter; the view's socket reads end by the call's deadline. */
     @Override
     public RegistryBackend boundedBy(CallDeadline deadline) {
-        return new PostgresBackend(database.boundedBy(deadline), sql, sweeper);
+        return new PostgresBackend(database.boundedBy(deadline), sql, sweeper, notifier, reporter, feedConnections);
+    }
+
+    /**
+     * The change log (table {@code changes}), written in the transaction of each change, read by
+     * position with a wake-up by LISTEN/NOTIFY; see {@link PostgresChangeFeed}.
+     */
+    @Override
+    public ChangeFeed changeFeed(BackendContext context) {
+        return new PostgresChangeFeed(database, sql, feedConnections, notifier.channel(), feedConnections.timeout());
     }
 
     @Override
@@ -68,6 +86,7 @@ final class PostgresBackend implements RegistryBackend {
                 statement.setLong(6, ttl.toMillis());
                 try (ResultSet row = statement.executeQuery()) {
                     row.next();
+                    notifier.logged(row.getLong(2));
                     return Rows.millis(row, 1);
                 }
             }
@@ -104,7 +123,11 @@ final class PostgresBackend implements RegistryBackend {
         return database.run("deregister relay", connection -> {
             try (PreparedStatement statement = connection.prepareStatement(sql.deregisterRelay)) {
                 statement.setString(1, relayId);
-                return statement.executeUpdate() > 0;
+                try (ResultSet row = statement.executeQuery()) {
+                    row.next();
+                    notifier.logged(row.getLong(2));
+                    return row.getLong(1) > 0;
+                }
             }
         });
     }
@@ -137,7 +160,11 @@ final class PostgresBackend implements RegistryBackend {
                 statement.setString(2, agentId);
                 statement.setLong(3, ttl.toMillis());
                 try (ResultSet row = statement.executeQuery()) {
-                    return row.next() ? Optional.of(Rows.placement(row, 1)) : Optional.empty();
+                    if (!row.next()) {
+                        return Optional.empty();
+                    }
+                    notifier.logged(row.getLong(Rows.PLACEMENT_COLUMN_COUNT + 1));
+                    return Optional.of(Rows.placement(row, 1));
                 }
             }
         });
@@ -258,6 +285,7 @@ final class PostgresBackend implements RegistryBackend {
                     if (!row.next()) {
                         return new AgentDeregistration.NotFound();
                     }
+                    notifier.logged(row.getLong(3));
                     if (row.getBoolean(2)) {
                         return new AgentDeregistration.Removed();
                     }
@@ -357,13 +385,28 @@ final class PostgresBackend implements RegistryBackend {
 
     @Override
     public void close() {
+        reporter.close();
         sweeper.close();
+        notifier.close();
         database.close();
     }
 
-    /** Deletes rows no read can show any more; the background sweeper calls the same. */
+    /**
+     * Deletes rows no read can show any more (expired relays, logging their expiry, and ended
+     * placements past the grace); the background reporter and sweeper call the same.
+     */
     int sweepExpired() {
-        return sweeper.sweep();
+        return reporter.tick().relaysExpired() + sweeper.sweep();
+    }
+
+    /** One tick of the expiry reporter, as its background thread runs it. */
+    ExpiryReporter.Tick reportExpiries() {
+        return reporter.tick();
+    }
+
+    /** Trims the change log as the sweeper does, with the given retention. */
+    int trimChanges(Duration age, long kept) {
+        return sweeper.trimChanges(age, kept);
     }
 
     private static List<PlacementRecord> placements(PreparedStatement statement) throws SQLException {

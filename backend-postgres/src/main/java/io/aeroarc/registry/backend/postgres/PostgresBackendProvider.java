@@ -33,13 +33,21 @@ public final class PostgresBackendProvider implements RegistryBackendProvider {
 
     /**
      * A backend whose sweeper keeps invisible placements for {@code deleteGrace} and runs every
-     * {@code sweepInterval} ({@link Duration#ZERO}: never by itself). Tests shorten both.
+     * {@code sweepInterval} ({@link Duration#ZERO}: never by itself, and no expiry reporter either).
+     * Tests shorten both.
      */
     static PostgresBackend open(PostgresSettings settings, Duration deleteGrace, Duration sweepInterval) {
+        return open(settings, deleteGrace, sweepInterval, sweepInterval.isZero() ? Duration.ZERO : ExpiryReporter.INTERVAL);
+    }
+
+    /** As above, with the expiry reporter ticking every {@code reportInterval} ({@link Duration#ZERO}: never by itself). */
+    static PostgresBackend open(PostgresSettings settings, Duration deleteGrace, Duration sweepInterval, Duration reportInterval) {
         Sql sql = new Sql(settings.schema());
         Database database = new Database(PostgresPool.open(settings), new SchemaMigrations(settings.schema()), settings.timeout());
         database.migrateIfReachable();
+        ChangeNotifier notifier = new ChangeNotifier(database, settings.schema());
         ExpirySweeper sweeper = new ExpirySweeper(database, sql, deleteGrace, sweepInterval);
-        return new PostgresBackend(database, sql, sweeper);
+        ExpiryReporter reporter = new ExpiryReporter(database, sql, notifier, reportInterval);
+        return new PostgresBackend(database, sql, sweeper, notifier, reporter, new FeedConnections(settings));
     }
 }

@@ -24,8 +24,13 @@ final class PostgresPool {
         config.setInitializationFailTimeout(-1);
         // Set per session rather than in the URL's options, so an operator's URL cannot drop them.
         // The idle-in-transaction bound frees the migration's advisory lock if this process stalls.
+        // No JIT: every statement here is a short keyed one, but a plan the planner misjudges as
+        // costly (a table not analysed yet, such as the one-row changes_trimmed) gets compiled,
+        // and compiling takes a second or more, a thousand times longer than running it (measured
+        // on the change feed's read, see notes/feed-postgres-closing.md).
         config.setConnectionInitSql("SET statement_timeout = " + timeoutMillis
-                + "; SET idle_in_transaction_session_timeout = " + Duration.ofSeconds(30).toMillis());
+                + "; SET idle_in_transaction_session_timeout = " + Duration.ofSeconds(30).toMillis()
+                + "; SET jit = off");
         // Bounds for what statement_timeout cannot cover: connecting, and a server that stopped answering.
         int timeoutSeconds = (int) Math.max(1, (timeoutMillis + 999) / 1000);
         config.addDataSourceProperty("connectTimeout", timeoutSeconds);

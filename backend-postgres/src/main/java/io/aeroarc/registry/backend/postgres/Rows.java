@@ -46,7 +46,7 @@ final class Rows {
     }
 
     /** Labels as the database hands them over: {@code [[key, value], ...]}, or null for none. */
-    private static Map<String, String> labels(Array pairs) throws SQLException {
+    static Map<String, String> labels(Array pairs) throws SQLException {
         if (pairs == null) {
             return Map.of();
         }

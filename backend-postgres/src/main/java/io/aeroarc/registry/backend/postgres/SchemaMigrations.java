@@ -57,7 +57,47 @@ final class SchemaMigrations {
                     // An incarnation belongs to one relay. Without this the planner multiplies the two
                     // equalities' selectivities, expects a handful of rows per relay, and sorts a whole
                     // relay's placements for every page instead of reading the index in order.
-                    "CREATE STATISTICS {s}.placements_relay_incarnation (dependencies) ON relay_id, relay_incarnation FROM {s}.placements")));
+                    "CREATE STATISTICS {s}.placements_relay_incarnation (dependencies) ON relay_id, relay_incarnation FROM {s}.placements")),
+            new Migration(2, "change feed: change log and placement expiry checks", List.of(
+                    // The change log the feed reads: one row per visible change, written in the
+                    // transaction of the change itself. Like epochs, positions start from the clock
+                    // in microseconds, so a position from a schema that was lost and created again is
+                    // older than the new schema's trim point and answered with a gap, never misread.
+                    "CREATE SEQUENCE {s}.change_seqs",
+                    "SELECT setval('{s}.change_seqs', (extract(epoch FROM clock_timestamp()) * 1000000)::bigint)",
+                    """
+                    CREATE TABLE {s}.changes (
+                        seq            bigint      PRIMARY KEY DEFAULT nextval('{s}.change_seqs'),
+                        kind           smallint    NOT NULL,
+                        relay_id       text COLLATE "C" NOT NULL,
+                        agent_id       text COLLATE "C",
+                        epoch          bigint,
+                        address        text,
+                        grpc_port      integer,
+                        labels         jsonb,
+                        registered_at  timestamptz,
+                        last_heartbeat timestamptz,
+                        expires_at     timestamptz,
+                        reason         smallint,
+                        at             timestamptz NOT NULL
+                    )""",
+                    // Every position at or below "through" is no longer kept (see ExpirySweeper's trim).
+                    """
+                    CREATE TABLE {s}.changes_trimmed (
+                        one     boolean PRIMARY KEY DEFAULT true CHECK (one),
+                        through bigint  NOT NULL
+                    )""",
+                    "INSERT INTO {s}.changes_trimmed (through) SELECT last_value FROM {s}.change_seqs",
+                    // When the expiry reporter looks at a placement next: at most its expiry (renewals
+                    // only move the expiry later, so it stays a lower bound without renewals writing
+                    // it), 'infinity' once its end is reported or implied. Indexed, so a reporter tick
+                    // reads only the due rows instead of scanning the table; renewals never write it,
+                    // so they stay heap-only updates. The constant default adds the column without
+                    // rewriting the table and makes existing placements due at once; those that ended
+                    // already are not reported.
+                    "ALTER TABLE {s}.placements ADD COLUMN expiry_check timestamptz NOT NULL DEFAULT '-infinity'",
+                    "UPDATE {s}.placements SET expiry_check = 'infinity' WHERE expires_at <= now()",
+                    "CREATE INDEX placements_by_expiry_check ON {s}.placements (expiry_check)")));
 
     private final String schema;
 

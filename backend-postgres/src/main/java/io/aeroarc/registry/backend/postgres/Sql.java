@@ -37,6 +37,19 @@ final class Sql {
 
     private static final String TTL = "? * interval '1 millisecond'";
 
+    /** {@code changes.kind}: what {@link ChangeRows} makes of a row. */
+    static final int RELAY_UPSERTED = 1;
+    static final int RELAY_REMOVED = 2;
+    static final int PLACEMENT_UPSERTED = 3;
+    static final int PLACEMENT_REMOVED = 4;
+    /** {@code changes.reason} of removals. */
+    static final int EXPIRED = 1;
+    static final int DEREGISTERED = 2;
+
+    /** The columns every change insert names, in this order. */
+    private static final String CHANGE_COLUMNS =
+            "kind, relay_id, agent_id, epoch, address, grpc_port, labels, registered_at, last_heartbeat, expires_at, reason, at";
+
     /**
      * Makes the statement's own (autocommit) transaction commit without waiting for its WAL to be
      * flushed. Only renewals use it: a renewal lost in a database crash costs at most one
@@ -63,25 +76,68 @@ final class Sql {
     final String listAgents;
     final String listAgentsOfRelay;
     final String probe;
-    final String deleteExpiredRelays;
+    final String reportExpiredRelays;
+    final String reportExpiredPlacements;
     final String deleteEndedPlacements;
+    final String trimChanges;
+    final String readChanges;
+    final String feedStart;
+    final String changeWriters;
+    final String changeWritersGone;
+    final String latestChange;
 
     Sql(String schema) {
         // A relay that was not live gets a new incarnation (taken from the sequence even when
         // unused), which orphans the placements of the old one for good.
+        // A relay that was not live gets a new incarnation (taken from the sequence even when
+        // unused), which orphans the placements of the old one for good.
+        //
+        // The change log: the relay's row as it was is read first, locked (so it is the latest
+        // version, not the statement's snapshot), then upserted; a new incarnation or new
+        // address, port or labels is a change, a renewal is not. An expired row still there is an
+        // expiry the reporter has not reported yet (it deletes the rows it reports), so it is
+        // reported here, before the new incarnation. Returns the expiry and the changes written.
         registerRelay = inSchema("""
-                INSERT INTO {s}.relays AS r
-                    (relay_id, incarnation, address, grpc_port, labels, registered_at, last_heartbeat, expires_at)
-                VALUES (?, nextval('{s}.relay_incarnations'), ?, ?, jsonb_object(?::text[], ?::text[]), now(), now(), now() + %s)
-                ON CONFLICT (relay_id) DO UPDATE SET
-                    incarnation    = CASE WHEN r.expires_at > now() THEN r.incarnation ELSE excluded.incarnation END,
-                    registered_at  = CASE WHEN r.expires_at > now() THEN r.registered_at ELSE now() END,
-                    address        = excluded.address,
-                    grpc_port      = excluded.grpc_port,
-                    labels         = excluded.labels,
-                    last_heartbeat = now(),
-                    expires_at     = excluded.expires_at
-                RETURNING expires_at""".formatted(TTL), schema);
+                WITH input AS (
+                    SELECT ?::text AS relay_id, ?::text AS address, ?::integer AS grpc_port,
+                           jsonb_object(?::text[], ?::text[]) AS labels, ?::bigint * interval '1 millisecond' AS ttl
+                ), old AS MATERIALIZED (
+                    SELECT r.relay_id, r.address, r.grpc_port, r.labels, r.registered_at, r.expires_at, r.expires_at > now() AS live
+                    FROM {s}.relays r, input WHERE r.relay_id = input.relay_id
+                    FOR UPDATE OF r
+                ), up AS (
+                    INSERT INTO {s}.relays AS r
+                        (relay_id, incarnation, address, grpc_port, labels, registered_at, last_heartbeat, expires_at)
+                    SELECT input.relay_id, nextval('{s}.relay_incarnations'), input.address, input.grpc_port, input.labels,
+                           now(), now(), now() + input.ttl
+                    FROM input, (SELECT count(*) FROM old) AS old_read_first
+                    ON CONFLICT (relay_id) DO UPDATE SET
+                        incarnation    = CASE WHEN r.expires_at > now() THEN r.incarnation ELSE excluded.incarnation END,
+                        registered_at  = CASE WHEN r.expires_at > now() THEN r.registered_at ELSE now() END,
+                        address        = excluded.address,
+                        grpc_port      = excluded.grpc_port,
+                        labels         = excluded.labels,
+                        last_heartbeat = now(),
+                        expires_at     = excluded.expires_at
+                    RETURNING r.relay_id, r.address, r.grpc_port, r.labels, r.registered_at, r.last_heartbeat, r.expires_at
+                ), logged AS (
+                    INSERT INTO {s}.changes (%1$s)
+                    SELECT %1$s FROM (
+                        SELECT 1 AS turn, %2$d AS kind, old.relay_id, NULL::text AS agent_id, NULL::bigint AS epoch,
+                               NULL::text AS address, NULL::integer AS grpc_port, NULL::jsonb AS labels, old.registered_at,
+                               NULL::timestamptz AS last_heartbeat, NULL::timestamptz AS expires_at, %3$d AS reason, old.expires_at AS at
+                        FROM old JOIN up ON true WHERE NOT old.live
+                        UNION ALL
+                        SELECT 2, %4$d, up.relay_id, NULL, NULL, up.address, up.grpc_port, up.labels, up.registered_at,
+                               up.last_heartbeat, up.expires_at, NULL, now()
+                        FROM up LEFT JOIN old ON true
+                        WHERE old.relay_id IS NULL OR NOT old.live OR old.address <> up.address
+                           OR old.grpc_port <> up.grpc_port OR old.labels <> up.labels
+                    ) change ORDER BY turn
+                    RETURNING 1
+                )
+                SELECT up.expires_at, (SELECT count(*) FROM logged) FROM up""".formatted(
+                        CHANGE_COLUMNS, RELAY_REMOVED, EXPIRED, RELAY_UPSERTED), schema);
 
         heartbeatRelay = inSchema("""
                 UPDATE {s}.relays SET last_heartbeat = now(), expires_at = now() + %s
@@ -95,8 +151,17 @@ final class Sql {
                 WHERE r.relay_id = ? AND r.expires_at > now()""", schema);
 
         // Deleting the row ends the incarnation; its placements are invisible from this commit on
-        // and the sweeper deletes them later.
-        deregisterRelay = inSchema("DELETE FROM {s}.relays WHERE relay_id = ? AND expires_at > now()", schema);
+        // (their end is implied by the relay's in the change log) and the sweeper deletes them later.
+        deregisterRelay = inSchema("""
+                WITH gone AS (
+                    DELETE FROM {s}.relays WHERE relay_id = ? AND expires_at > now()
+                    RETURNING relay_id, registered_at
+                ), logged AS (
+                    INSERT INTO {s}.changes (kind, relay_id, registered_at, reason, at)
+                    SELECT %d, relay_id, registered_at, %d, now() FROM gone
+                    RETURNING 1
+                )
+                SELECT (SELECT count(*) FROM gone), (SELECT count(*) FROM logged)""".formatted(RELAY_REMOVED, DEREGISTERED), schema);
 
         listRelays = inSchema("SELECT " + RELAY_COLUMNS + """
 
@@ -111,26 +176,59 @@ final class Sql {
         // moves commit epochs in increasing order. The insert branch's value was taken before the
         // insert; that is safe because placement rows are never deleted while a statement that
         // started before their last write could still be running (see ExpirySweeper).
+        //
+        // The change log: every new epoch is a change, a renewal (same epoch) is not and leaves
+        // expiry_check alone, so it stays a heap-only update. The epoch is new exactly when it is
+        // the last one this session drew (the insert's value, or the one drawn in the conflict
+        // branch; a kept epoch is older than the value drawn for the insert), which holds even
+        // when the row was created concurrently after this statement's snapshot. The placement as
+        // it was is read first, locked: one that expired on a live relay and whose expiry is not
+        // reported yet (expiry_check not 'infinity') is reported here, before its new epoch.
+        // Returns the placement and the changes written.
+        String sameEpoch = "p.relay_id = excluded.relay_id AND p.relay_incarnation = excluded.relay_incarnation AND p.expires_at > now()";
         registerAgent = inSchema("""
-                WITH relay AS (
-                    SELECT relay_id, incarnation FROM {s}.relays
-                    WHERE relay_id = ? AND expires_at > now()
-                    FOR KEY SHARE
+                WITH input AS (
+                    SELECT ?::text AS relay_id, ?::text AS agent_id, ?::bigint * interval '1 millisecond' AS ttl
+                ), relay AS (
+                    SELECT r.relay_id, r.incarnation FROM {s}.relays r, input
+                    WHERE r.relay_id = input.relay_id AND r.expires_at > now()
+                    FOR KEY SHARE OF r
+                ), old AS MATERIALIZED (
+                    SELECT p.relay_id, p.epoch, p.expires_at,
+                           p.expires_at <= now() AND p.expires_at > '-infinity' AND p.expiry_check <> 'infinity' AND %5$s AS unreported_expiry
+                    FROM {s}.placements p, input WHERE p.agent_id = input.agent_id
+                    FOR UPDATE OF p
+                ), up AS (
+                    INSERT INTO {s}.placements AS p (agent_id, relay_id, relay_incarnation, epoch, last_heartbeat, expires_at, expiry_check)
+                    SELECT input.agent_id, relay.relay_id, relay.incarnation, nextval('{s}.placement_epochs'), now(),
+                           now() + input.ttl, now() + input.ttl
+                    FROM input, relay, (SELECT count(*) FROM old) AS old_read_first
+                    ON CONFLICT (agent_id) DO UPDATE SET
+                        epoch             = CASE WHEN %1$s THEN p.epoch ELSE nextval('{s}.placement_epochs') END,
+                        expiry_check      = CASE WHEN %1$s THEN p.expiry_check ELSE excluded.expiry_check END,
+                        relay_id          = excluded.relay_id,
+                        relay_incarnation = excluded.relay_incarnation,
+                        last_heartbeat    = excluded.last_heartbeat,
+                        expires_at        = excluded.expires_at
+                    RETURNING %2$s, epoch = currval('{s}.placement_epochs') AS new_epoch
+                ), logged AS (
+                    INSERT INTO {s}.changes (%3$s)
+                    SELECT %3$s FROM (
+                        SELECT 1 AS turn, %4$d AS kind, old.relay_id, up.agent_id, old.epoch, NULL::text AS address,
+                               NULL::integer AS grpc_port, NULL::jsonb AS labels, NULL::timestamptz AS registered_at,
+                               NULL::timestamptz AS last_heartbeat, NULL::timestamptz AS expires_at, %6$d AS reason, old.expires_at AS at
+                        FROM old JOIN up ON up.new_epoch WHERE old.unreported_expiry
+                        UNION ALL
+                        SELECT 2, %7$d, up.relay_id, up.agent_id, up.epoch, NULL, NULL, NULL, NULL,
+                               up.last_heartbeat, up.expires_at, NULL, now()
+                        FROM up WHERE up.new_epoch
+                    ) change ORDER BY turn
+                    RETURNING 1
                 )
-                INSERT INTO {s}.placements AS p (agent_id, relay_id, relay_incarnation, epoch, last_heartbeat, expires_at)
-                SELECT ?, relay.relay_id, relay.incarnation, nextval('{s}.placement_epochs'), now(), now() + %s
-                FROM relay
-                ON CONFLICT (agent_id) DO UPDATE SET
-                    epoch = CASE
-                        WHEN p.relay_id = excluded.relay_id AND p.relay_incarnation = excluded.relay_incarnation
-                             AND p.expires_at > now()
-                        THEN p.epoch
-                        ELSE nextval('{s}.placement_epochs') END,
-                    relay_id          = excluded.relay_id,
-                    relay_incarnation = excluded.relay_incarnation,
-                    last_heartbeat    = excluded.last_heartbeat,
-                    expires_at        = excluded.expires_at
-                RETURNING %s""".formatted(TTL, PLACEMENT_COLUMNS), schema);
+                SELECT up.agent_id, up.relay_id, up.epoch, up.last_heartbeat, up.expires_at, (SELECT count(*) FROM logged)
+                FROM up""".formatted(
+                        sameEpoch, PLACEMENT_COLUMNS.replace("p.", ""), CHANGE_COLUMNS, PLACEMENT_REMOVED, ON_LIVE_RELAY, EXPIRED,
+                        PLACEMENT_UPSERTED), schema);
 
         // One statement answers all three outcomes from the one locked row: a refused heartbeat
         // rewrites the row unchanged instead of needing a second read that could see another state.
@@ -179,12 +277,22 @@ final class Sql {
 
         // '-infinity' rather than now(): an ended placement stays ended whatever the clock does.
         // A fenced call rewrites the row unchanged, for the same reason as heartbeatAgent.
+        // The end is logged with it and the expiry reporter told to leave the row alone.
         deregisterAgent = inSchema("""
-                UPDATE {s}.placements p SET
-                    expires_at = CASE WHEN p.relay_id = owner.relay_id THEN '-infinity' ELSE p.expires_at END
-                FROM (VALUES (?::text)) AS owner (relay_id)
-                WHERE p.agent_id = ? AND p.expires_at > now() AND %s
-                RETURNING p.relay_id, p.relay_id = owner.relay_id AS removed""".formatted(ON_LIVE_RELAY), schema);
+                WITH ended AS (
+                    UPDATE {s}.placements p SET
+                        expires_at   = CASE WHEN p.relay_id = owner.relay_id THEN '-infinity' ELSE p.expires_at END,
+                        expiry_check = CASE WHEN p.relay_id = owner.relay_id THEN 'infinity' ELSE p.expiry_check END
+                    FROM (VALUES (?::text)) AS owner (relay_id)
+                    WHERE p.agent_id = ? AND p.expires_at > now() AND %s
+                    RETURNING p.agent_id, p.relay_id, p.epoch, p.relay_id = owner.relay_id AS removed
+                ), logged AS (
+                    INSERT INTO {s}.changes (kind, relay_id, agent_id, epoch, reason, at)
+                    SELECT %d, relay_id, agent_id, epoch, %d, now() FROM ended WHERE removed
+                    RETURNING 1
+                )
+                SELECT ended.relay_id, ended.removed, (SELECT count(*) FROM logged) FROM ended""".formatted(
+                        ON_LIVE_RELAY, PLACEMENT_REMOVED, DEREGISTERED), schema);
 
         getPlacement = inSchema("SELECT " + PLACEMENT_COLUMNS + ", " + RELAY_COLUMNS + """
 
@@ -229,16 +337,56 @@ final class Sql {
 
         probe = inSchema("SELECT max(version) FROM {s}.schema_version", schema);
 
-        // SKIP LOCKED: the sweeper of one registry server never waits for requests or for the
-        // sweepers of the others; rows locked right now are taken by a later sweep. "= ANY (ARRAY(...))"
-        // makes the batch one up-front list deleted through the primary key; "IN (...)" gets planned
-        // as a second scan of the whole table.
-        deleteExpiredRelays = inSchema("""
-                DELETE FROM {s}.relays WHERE relay_id = ANY (ARRAY(
-                    SELECT relay_id FROM {s}.relays
-                    WHERE expires_at <= now()
+        // The expiry reporter, every registry server's, several times a second. Claiming is
+        // atomic with logging: an expired relay row is deleted (the change log now says it ended)
+        // in the transaction that logs its expiry. SKIP LOCKED: reporters never wait for requests
+        // or for each other; rows locked right now are taken by a later tick. So each expiry is
+        // logged exactly once, whichever server sees it first. "= ANY (ARRAY(...))" makes the
+        // batch one up-front list deleted through the primary key. The relays table is scanned:
+        // it holds one row per relay (thousands), not per agent.
+        reportExpiredRelays = inSchema("""
+                WITH gone AS (
+                    DELETE FROM {s}.relays WHERE relay_id = ANY (ARRAY(
+                        SELECT relay_id FROM {s}.relays
+                        WHERE expires_at <= now()
+                        LIMIT ?
+                        FOR UPDATE SKIP LOCKED))
+                    RETURNING relay_id, registered_at, expires_at
+                ), logged AS (
+                    INSERT INTO {s}.changes (kind, relay_id, registered_at, reason, at)
+                    SELECT %d, relay_id, registered_at, %d, expires_at FROM gone ORDER BY expires_at, relay_id
+                    RETURNING 1
+                )
+                SELECT (SELECT count(*) FROM gone), (SELECT count(*) FROM logged)""".formatted(RELAY_REMOVED, EXPIRED), schema);
+
+        // Placements are not deleted at expiry (epochs need the rows for a grace, see
+        // ExpirySweeper), so the reporter keeps expiry_check instead: it reads only the due rows
+        // through their index, and for each either logs the expiry and sets 'infinity' (expired
+        // on a live relay), or sets 'infinity' silently (ended with its relay: the relay's end
+        // implies it), or moves the check to the current expiry (renewed meanwhile). A placement
+        // is therefore looked at about once per TTL, not once per tick. Returns the rows checked
+        // and the expiries logged.
+        reportExpiredPlacements = inSchema("""
+                WITH due AS (
+                    SELECT p.agent_id FROM {s}.placements p
+                    WHERE p.expiry_check <= now()
+                    ORDER BY p.expiry_check
                     LIMIT ?
-                    FOR UPDATE SKIP LOCKED))""", schema);
+                    FOR UPDATE SKIP LOCKED
+                ), checked AS (
+                    UPDATE {s}.placements p SET
+                        expiry_check = CASE WHEN p.expires_at > now() AND %1$s THEN p.expires_at ELSE 'infinity' END
+                    WHERE p.agent_id = ANY (ARRAY(SELECT agent_id FROM due))
+                    RETURNING p.agent_id, p.relay_id, p.epoch, p.expires_at,
+                              p.expires_at <= now() AND p.expires_at > '-infinity' AND %1$s AS expired
+                ), logged AS (
+                    INSERT INTO {s}.changes (kind, relay_id, agent_id, epoch, reason, at)
+                    SELECT %2$d, relay_id, agent_id, epoch, %3$d, expires_at FROM checked WHERE expired
+                    ORDER BY expires_at, agent_id
+                    RETURNING 1
+                )
+                SELECT (SELECT count(*) FROM checked), (SELECT count(*) FROM logged)""".formatted(
+                        ON_LIVE_RELAY, PLACEMENT_REMOVED, EXPIRED), schema);
 
         // Rows invisible (expired, ended, or on an ended relay incarnation) and untouched for the
         // grace, among the next chunk of the table in key order: each statement reads a bounded
@@ -261,6 +409,66 @@ final class Sql {
                     RETURNING 1
                 )
                 SELECT (SELECT max(agent_id) FROM chunk), (SELECT count(*) FROM deleted)""".formatted(ended), schema);
+
+        // Retention of the change log: among the oldest rows (a bounded range of the primary
+        // key), those older than the age or beyond the newest count are deleted, and the trim
+        // point moves past them in the same transaction, so a reader that needs a deleted
+        // position learns it from the trim point in the snapshot it reads rows with. Parameters:
+        // rows per statement, age in ms, rows kept. Returns the rows deleted.
+        trimChanges = inSchema("""
+                WITH oldest AS (
+                    SELECT seq, at FROM {s}.changes ORDER BY seq LIMIT ?
+                ), cut AS (
+                    SELECT max(seq) AS upto FROM oldest
+                    WHERE at < now() - ? * interval '1 millisecond'
+                       OR seq <= (SELECT max(seq) FROM {s}.changes) - ?
+                ), gone AS (
+                    DELETE FROM {s}.changes WHERE seq <= (SELECT upto FROM cut) RETURNING 1
+                ), moved AS (
+                    UPDATE {s}.changes_trimmed SET through = greatest(through, (SELECT upto FROM cut))
+                    WHERE (SELECT upto FROM cut) IS NOT NULL
+                    RETURNING 1
+                )
+                SELECT (SELECT count(*) FROM gone), (SELECT count(*) FROM moved)""", schema);
+
+        // The feed: the trim point and the next changes after a position, read in one snapshot.
+        // Always one row at least (the trim point); no change columns when there is none. The
+        // one-row table is read with LIMIT 1: it is never analysed (one row, rarely updated), and
+        // the planner's default guess of thousands of rows made this plan costly enough to be
+        // JIT-compiled, which took longer than the read by a thousandfold.
+        readChanges = inSchema("""
+                SELECT t.through, c.seq, c.kind, c.relay_id, c.agent_id, c.epoch, c.address, c.grpc_port,
+                       (SELECT array_agg(ARRAY[l.key, l.value]) FROM jsonb_each_text(c.labels) l),
+                       c.registered_at, c.last_heartbeat, c.expires_at, c.reason, c.at
+                FROM (SELECT through FROM {s}.changes_trimmed LIMIT 1) t
+                LEFT JOIN LATERAL (SELECT * FROM {s}.changes WHERE seq > ? ORDER BY seq LIMIT ?) c ON true
+                ORDER BY c.seq""", schema);
+
+        // Where a subscription "from now" starts: the trim point, the newest visible position,
+        // and the positions missing in the window before it (in flight or rolled back).
+        feedStart = inSchema("""
+                WITH top AS (
+                    SELECT t.through, coalesce((SELECT max(seq) FROM {s}.changes), t.through) AS newest
+                    FROM (SELECT through FROM {s}.changes_trimmed LIMIT 1) t
+                )
+                SELECT top.through, top.newest,
+                       ARRAY(SELECT s FROM generate_series(greatest(top.through, top.newest - ?) + 1, top.newest) s
+                             EXCEPT SELECT seq FROM {s}.changes WHERE seq > greatest(top.through, top.newest - ?)
+                             ORDER BY 1)
+                FROM top""", schema);
+
+        // The transactions writing to the change log right now. Every statement that logs a
+        // change holds this lock from before it draws a position until its commit is visible.
+        changeWriters = inSchema("""
+                SELECT coalesce(array_agg(virtualtransaction), '{}') FROM pg_locks
+                WHERE locktype = 'relation' AND relation = '{s}.changes'::regclass AND mode = 'RowExclusiveLock'""", schema);
+        changeWritersGone = inSchema("""
+                SELECT NOT EXISTS (SELECT 1 FROM pg_locks
+                    WHERE locktype = 'relation' AND relation = '{s}.changes'::regclass AND mode = 'RowExclusiveLock'
+                      AND virtualtransaction = ANY (?::text[]))""", schema);
+
+        // Whether a resume position was ever handed out by this schema's log.
+        latestChange = inSchema("SELECT t.through, s.last_value FROM (SELECT through FROM {s}.changes_trimmed LIMIT 1) t, {s}.change_seqs s", schema);
     }
 
     /** The template with its tables in {@code schema}, quoted so that even a keyword works as a name. */

@@ -4,10 +4,14 @@ import io.aeroarc.registry.spi.BackendContext;
 import io.aeroarc.registry.spi.BackendOptions;
 import io.aeroarc.registry.spi.RegistryBackend;
 import io.aeroarc.registry.spi.RegistryBackendProvider;
+import io.aeroarc.registry.spi.RelayRegistration;
+import io.aeroarc.registry.spi.feed.ChangeFeed;
 import io.aeroarc.registry.tck.ChangeFeedTck;
 import io.aeroarc.registry.tck.StorageControl;
 import io.aeroarc.registry.testsupport.PostgresTestServer;
 import io.aeroarc.registry.testsupport.TestServer;
+import java.time.Duration;
+import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -50,5 +54,18 @@ class PostgresChangeFeedTckTest extends ChangeFeedTck {
     @Override
     protected Optional<StorageControl> storageControl() {
         return server.control();
+    }
+
+    /**
+     * Logs one more change and trims the whole change log, as the sweeper trims what is past the
+     * retention: every position reported before is then older than the log keeps.
+     */
+    @Override
+    protected boolean pushOutOfResumeWindow(RegistryBackend instance, ChangeFeed feed) {
+        if (!(instance instanceof PostgresBackend postgres)) {
+            return false;
+        }
+        postgres.registerRelay(new RelayRegistration("window-pusher", "window-pusher.relays.test", 7443, Map.of()), Duration.ofMinutes(5));
+        return postgres.trimChanges(Duration.ZERO, 0) > 0;
     }
 }
