@@ -2,18 +2,17 @@ package io.aeroarc.registry.backend.memory;
 
 import io.aeroarc.registry.spi.PlacementRecord;
 import io.aeroarc.registry.spi.RelayRecord;
+import io.aeroarc.registry.spi.feed.ChangeRing;
 import io.aeroarc.registry.spi.feed.FleetChange;
 import io.aeroarc.registry.spi.feed.RemovalReason;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.PriorityQueue;
-import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * The memory backend's changes, for its change feeds: a ring of the last {@link #capacity} changes
- * (positions {@code <logId>:<seq>}) and an index of upcoming expiries. Guarded by the backend's
+ * The memory backend's changes, for its change feeds: a {@link ChangeRing} of the last changes
+ * and an index of upcoming expiries. Guarded by the backend's
  * lock: every change is appended in the critical section of the write that made it, so the log's
  * order is the order of the writes.
  *
@@ -40,21 +39,14 @@ final class ChangeLog {
         }
     }
 
-    final String logId = UUID.randomUUID().toString().replace("-", "").substring(0, 12);
-    final int capacity;
-    private final FleetChange[] ring;
-    /** Sequence number of the last change appended; the first is 1. */
-    private long lastSeq;
+    /** The kept changes; read by the feeds under the backend's lock. */
+    final ChangeRing ring;
     private final PriorityQueue<Item> expiries = new PriorityQueue<>((a, b) -> Long.compare(a.atMs, b.atMs));
     /** Threads of the open feeds, woken when a change is appended. */
     private final List<Thread> readers = new CopyOnWriteArrayList<>();
 
     ChangeLog(int capacity) {
-        if (capacity < 1) {
-            throw new IllegalArgumentException("the change log keeps at least 1 change");
-        }
-        this.capacity = capacity;
-        this.ring = new FleetChange[capacity];
+        this.ring = new ChangeRing(capacity);
     }
 
     // ---------------------------------------------------------------- appending
@@ -78,52 +70,17 @@ final class ChangeLog {
     }
 
     private String nextPosition() {
-        return logId + ":" + (lastSeq + 1);
+        return ring.nextPosition();
     }
 
     private void append(FleetChange change) {
-        lastSeq++;
-        ring[(int) (lastSeq % capacity)] = change;
+        ring.append(change);
         for (Thread reader : readers) {
             LockSupport.unpark(reader);
         }
     }
 
     // ---------------------------------------------------------------- reading
-
-    long lastSeq() {
-        return lastSeq;
-    }
-
-    /** The oldest sequence number still kept. */
-    long oldestKeptSeq() {
-        return Math.max(1, lastSeq - capacity + 1);
-    }
-
-    /** The sequence number of {@code position} when every change after it is kept; else -1. */
-    long resumableSeq(String position) {
-        int colon = position.lastIndexOf(':');
-        if (colon <= 0 || !position.substring(0, colon).equals(logId)) {
-            return -1;
-        }
-        long seq;
-        try {
-            seq = Long.parseLong(position.substring(colon + 1));
-        } catch (NumberFormatException e) {
-            return -1;
-        }
-        return seq >= oldestKeptSeq() - 1 && seq <= lastSeq ? seq : -1;
-    }
-
-    /** Up to {@code max} changes after {@code seq}, which must be at least {@link #oldestKeptSeq()} - 1. */
-    List<FleetChange> after(long seq, int max) {
-        long end = Math.min(lastSeq, seq + max);
-        List<FleetChange> changes = new ArrayList<>((int) (end - seq));
-        for (long s = seq + 1; s <= end; s++) {
-            changes.add(ring[(int) (s % capacity)]);
-        }
-        return changes;
-    }
 
     void addReader(Thread reader) {
         readers.add(reader);

@@ -4,7 +4,7 @@ import io.aeroarc.registry.spi.BackendUnavailableException;
 import io.aeroarc.registry.spi.feed.ChangeFeed;
 import io.aeroarc.registry.spi.feed.FeedListener;
 import io.aeroarc.registry.spi.feed.FeedSubscription;
-import io.aeroarc.registry.spi.feed.FleetChange;
+import io.aeroarc.registry.spi.feed.RingSubscription;
 import io.aeroarc.registry.spi.support.DaemonThreads;
 import java.time.Duration;
 import java.util.List;
@@ -21,7 +21,7 @@ import java.util.concurrent.locks.LockSupport;
  * clock decides, so a test's manual clock works too), then hands each subscription what it has
  * not seen yet.
  *
- * <p>Resume window: the last {@link ChangeLog#capacity} changes of this process (100,000 by
+ * <p>Resume window: the last changes of this process its {@link ChangeLog} keeps (100,000 by
  * default); positions of another process, or older ones, get {@link FeedListener#onGap}. A
  * subscriber that falls that far behind gets a gap too.
  */
@@ -30,16 +30,13 @@ final class MemoryChangeFeed implements ChangeFeed {
     /** How often expiries are looked for when nothing is written: well inside the 1 s bound. */
     static final Duration TICK = Duration.ofMillis(100);
 
-    /** Changes per listener call. */
-    static final int CHANGES_PER_CALL = 1000;
-
     private static final System.Logger LOG = System.getLogger(MemoryChangeFeed.class.getName());
     private static final Duration CLOSE_WAIT = Duration.ofSeconds(5);
 
     private final MemoryBackend backend;
     private final ChangeLog log;
     private final Object lock;
-    private final List<Subscription> subscriptions = new CopyOnWriteArrayList<>();
+    private final List<RingSubscription> subscriptions = new CopyOnWriteArrayList<>();
     private final Thread thread;
     private volatile boolean closed;
 
@@ -47,7 +44,7 @@ final class MemoryChangeFeed implements ChangeFeed {
         this.backend = backend;
         this.log = log;
         this.lock = lock;
-        this.thread = DaemonThreads.named("memory-change-feed-" + log.logId).newThread(this::run);
+        this.thread = DaemonThreads.named("memory-change-feed-" + log.ring.id()).newThread(this::run);
         log.addReader(thread);
         thread.start();
     }
@@ -56,32 +53,23 @@ final class MemoryChangeFeed implements ChangeFeed {
     public FeedSubscription subscribe(Optional<String> after, FeedListener listener) {
         Objects.requireNonNull(after, "after");
         Objects.requireNonNull(listener, "listener");
-        Subscription subscription = new Subscription(listener);
+        RingSubscription subscription = new RingSubscription(listener, subscriptions::remove);
         if (closed) {
-            subscription.closed = true;
+            subscription.end();
             listener.onFailure(new BackendUnavailableException("the change feed is closed"));
             return subscription;
         }
         synchronized (lock) {
-            if (after.isEmpty()) {
-                subscription.cursor = log.lastSeq();
-            } else {
-                long seq = log.resumableSeq(after.get());
-                if (seq < 0) {
-                    subscription.gap = "position " + after.get() + " is not within what this feed keeps (" + resumeWindow() + ")";
-                } else {
-                    subscription.cursor = seq;
-                }
-            }
+            subscription.startAfter(log.ring, after, resumeWindow());
         }
-        subscriptions.add(subscription);
+        subscriptions.add(subscription); // with a gap too: the feed's thread reports it
         LockSupport.unpark(thread);
         return subscription;
     }
 
     @Override
     public String resumeWindow() {
-        return "the last " + log.capacity + " changes of this process (kept in memory; a restart starts a new window)";
+        return "the last " + log.ring.capacity() + " changes of this process (kept in memory; a restart starts a new window)";
     }
 
     @Override
@@ -90,10 +78,9 @@ final class MemoryChangeFeed implements ChangeFeed {
             return;
         }
         closed = true;
-        for (Subscription subscription : subscriptions) {
-            subscription.closed = true;
+        for (RingSubscription subscription : subscriptions) {
+            subscription.end();
         }
-        subscriptions.clear();
         log.removeReader(thread);
         thread.interrupt();
         if (Thread.currentThread() == thread) {
@@ -112,8 +99,8 @@ final class MemoryChangeFeed implements ChangeFeed {
         while (!closed) {
             try {
                 backend.reportDueExpiries();
-                for (Subscription subscription : subscriptions) {
-                    deliver(subscription);
+                for (RingSubscription subscription : subscriptions) {
+                    subscription.deliver(log.ring, lock);
                 }
             } catch (RuntimeException e) {
                 LOG.log(System.Logger.Level.ERROR, "memory change feed: unexpected failure; going on", e);
@@ -122,60 +109,6 @@ final class MemoryChangeFeed implements ChangeFeed {
                 return;
             }
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(TICK.toMillis()));
-        }
-    }
-
-    private void deliver(Subscription subscription) {
-        while (!subscription.closed) {
-            List<FleetChange> next;
-            synchronized (lock) {
-                if (subscription.gap == null && subscription.cursor < log.oldestKeptSeq() - 1) {
-                    subscription.gap = "the subscriber fell behind what this feed keeps (" + resumeWindow() + ")";
-                }
-                next = subscription.gap == null ? log.after(subscription.cursor, CHANGES_PER_CALL) : List.of();
-            }
-            if (subscription.gap != null) {
-                subscriptions.remove(subscription);
-                if (!subscription.closed) {
-                    subscription.closed = true;
-                    call(subscription, () -> subscription.listener.onGap(subscription.gap));
-                }
-                return;
-            }
-            if (next.isEmpty()) {
-                return;
-            }
-            subscription.cursor += next.size();
-            List<FleetChange> batch = List.copyOf(next);
-            call(subscription, () -> subscription.listener.onChanges(batch));
-        }
-    }
-
-    /** A listener that throws ends its own subscription and nothing else. */
-    private void call(Subscription subscription, Runnable call) {
-        try {
-            call.run();
-        } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, "memory change feed: a listener threw; its subscription ends", e);
-            subscription.close();
-        }
-    }
-
-    private final class Subscription implements FeedSubscription {
-        final FeedListener listener;
-        /** Sequence number of the last change handed over; only the feed's thread moves it after subscribe. */
-        long cursor;
-        volatile String gap;
-        volatile boolean closed;
-
-        Subscription(FeedListener listener) {
-            this.listener = listener;
-        }
-
-        @Override
-        public void close() {
-            closed = true;
-            subscriptions.remove(this);
         }
     }
 }

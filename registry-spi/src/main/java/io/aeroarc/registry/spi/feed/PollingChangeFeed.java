@@ -10,7 +10,6 @@ import io.aeroarc.registry.spi.RelayRecord;
 import io.aeroarc.registry.spi.support.DaemonThreads;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -19,7 +18,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -72,24 +70,20 @@ public final class PollingChangeFeed implements ChangeFeed {
     /** Entries per list call. */
     static final int PAGE_SIZE = 1000;
 
-    /** Changes per listener call, so a resumed subscriber's backlog does not arrive as one huge list. */
-    static final int CHANGES_PER_CALL = 1000;
-
     private static final System.Logger LOG = System.getLogger(PollingChangeFeed.class.getName());
     private static final Duration CLOSE_WAIT = Duration.ofSeconds(5);
 
     private final RegistryBackend backend;
     private final Clock clock;
     private final Duration interval;
-    private final int keptChanges;
-    /** Positions name the feed instance: another instance's position is unknown here, so it gaps. */
-    private final String feedId = UUID.randomUUID().toString().replace("-", "").substring(0, 12);
 
     private final Object lock = new Object();
-    /** The kept changes, oldest first; the last has sequence number {@link #lastSeq}. Guarded by lock. */
-    private final ArrayDeque<FleetChange> kept = new ArrayDeque<>();
-    private long lastSeq;
-    private final List<Subscription> subscriptions = new ArrayList<>();
+    /**
+     * The kept changes. Guarded by lock. Its id names the feed instance: another instance's
+     * position is unknown here, so it gaps.
+     */
+    private final ChangeRing kept;
+    private final List<RingSubscription> subscriptions = new ArrayList<>();
     private ScheduledExecutorService executor;
     private volatile Thread feedThread;
     private boolean closed;
@@ -103,7 +97,7 @@ public final class PollingChangeFeed implements ChangeFeed {
         this.backend = backend;
         this.clock = clock;
         this.interval = interval;
-        this.keptChanges = keptChanges;
+        this.kept = new ChangeRing(keptChanges);
     }
 
     public static PollingChangeFeed of(RegistryBackend backend, BackendContext context, Duration interval) {
@@ -130,37 +124,28 @@ public final class PollingChangeFeed implements ChangeFeed {
     public FeedSubscription subscribe(Optional<String> after, FeedListener listener) {
         Objects.requireNonNull(after, "after");
         Objects.requireNonNull(listener, "listener");
-        Subscription subscription = new Subscription(listener);
+        RingSubscription subscription = new RingSubscription(listener, this::dropSubscription);
         boolean feedClosed;
         synchronized (lock) {
             feedClosed = closed;
         }
         if (feedClosed) {
-            subscription.closed = true;
+            subscription.end();
             listener.onFailure(new BackendUnavailableException("the change feed is closed"));
             return subscription;
         }
         synchronized (lock) {
             if (closed) {
-                subscription.closed = true; // closed meanwhile: the subscription ends with the feed
+                subscription.end(); // closed meanwhile: the subscription ends with the feed
                 return subscription;
             }
-            if (after.isEmpty()) {
-                subscription.cursor = lastSeq;
-            } else {
-                long seq = resumableSeq(after.get());
-                if (seq < 0) {
-                    subscription.gap = "position " + after.get() + " is not within what this feed keeps (" + resumeWindow() + ")";
-                } else {
-                    subscription.cursor = seq;
-                }
-            }
-            if (subscription.gap == null) {
+            if (subscription.startAfter(kept, after, resumeWindow())) {
                 subscriptions.add(subscription);
             }
             startIfNeeded();
             try {
-                executor.execute(() -> catchUp(subscription));
+                // On the feed's thread: the backlog after the position, or the gap.
+                executor.execute(() -> subscription.deliver(kept, lock));
             } catch (RejectedExecutionException e) {
                 // closing at this moment: the subscription ends with the feed
             }
@@ -170,7 +155,7 @@ public final class PollingChangeFeed implements ChangeFeed {
 
     @Override
     public String resumeWindow() {
-        return "the last " + keptChanges + " changes, on this feed instance only (kept in memory; a restart starts a new window)";
+        return "the last " + kept.capacity() + " changes, on this feed instance only (kept in memory; a restart starts a new window)";
     }
 
     @Override
@@ -181,10 +166,9 @@ public final class PollingChangeFeed implements ChangeFeed {
                 return;
             }
             closed = true;
-            for (Subscription subscription : subscriptions) {
-                subscription.closed = true;
+            for (RingSubscription subscription : List.copyOf(subscriptions)) {
+                subscription.end();
             }
-            subscriptions.clear();
             stopping = executor;
         }
         if (stopping == null) {
@@ -201,28 +185,12 @@ public final class PollingChangeFeed implements ChangeFeed {
         }
     }
 
-    /** The sequence number a position names, when every change after it is kept; else -1. Under lock. */
-    private long resumableSeq(String position) {
-        int colon = position.lastIndexOf(':');
-        if (colon <= 0 || !position.substring(0, colon).equals(feedId)) {
-            return -1;
-        }
-        long seq;
-        try {
-            seq = Long.parseLong(position.substring(colon + 1));
-        } catch (NumberFormatException e) {
-            return -1;
-        }
-        long oldestKept = lastSeq - kept.size() + 1;
-        return seq >= oldestKept - 1 && seq <= lastSeq ? seq : -1;
-    }
-
     /** Under lock. */
     private void startIfNeeded() {
         if (executor != null) {
             return;
         }
-        ThreadFactory named = DaemonThreads.named("polling-change-feed-" + feedId);
+        ThreadFactory named = DaemonThreads.named("polling-change-feed-" + kept.id());
         executor = Executors.newSingleThreadScheduledExecutor(runnable -> {
             Thread thread = named.newThread(runnable);
             feedThread = thread;
@@ -232,49 +200,6 @@ public final class PollingChangeFeed implements ChangeFeed {
     }
 
     // ---------------------------------------------------------------- the feed's thread
-
-    private void catchUp(Subscription subscription) {
-        if (subscription.gap != null) {
-            if (endByFeed(subscription)) {
-                callListener(subscription, () -> subscription.listener.onGap(subscription.gap));
-            }
-            return;
-        }
-        deliver(subscription);
-    }
-
-    /** Hands the subscription every kept change after its cursor. */
-    private void deliver(Subscription subscription) {
-        while (!subscription.closed) {
-            List<FleetChange> next = new ArrayList<>();
-            synchronized (lock) {
-                long oldestKept = lastSeq - kept.size() + 1;
-                if (subscription.cursor < oldestKept - 1) {
-                    // Cannot happen while listeners are called on this thread after every listing; kept as a guard.
-                    subscription.gap = "the subscriber fell behind what this feed keeps (" + resumeWindow() + ")";
-                } else {
-                    int skip = (int) (subscription.cursor - oldestKept + 1);
-                    var iterator = kept.iterator();
-                    for (int i = 0; i < skip; i++) {
-                        iterator.next();
-                    }
-                    while (iterator.hasNext() && next.size() < CHANGES_PER_CALL) {
-                        next.add(iterator.next());
-                    }
-                }
-            }
-            if (subscription.gap != null) {
-                catchUp(subscription);
-                return;
-            }
-            if (next.isEmpty()) {
-                return;
-            }
-            subscription.cursor += next.size();
-            List<FleetChange> batch = List.copyOf(next);
-            callListener(subscription, () -> subscription.listener.onChanges(batch));
-        }
-    }
 
     private void poll() {
         Map<String, RelayRecord> listedRelays;
@@ -301,30 +226,22 @@ public final class PollingChangeFeed implements ChangeFeed {
         if (changes.isEmpty()) {
             return;
         }
-        List<Subscription> current;
+        List<RingSubscription> current;
         long before;
         synchronized (lock) {
-            before = lastSeq;
+            before = kept.lastSeq();
             for (FleetChange change : changes) {
-                if (kept.size() == keptChanges) {
-                    kept.removeFirst();
-                }
-                kept.addLast(change);
+                kept.append(change);
             }
-            lastSeq += changes.size();
             current = List.copyOf(subscriptions);
         }
-        for (Subscription subscription : current) {
-            if (subscription.cursor == before) {
+        for (RingSubscription subscription : current) {
+            if (subscription.cursor() == before) {
                 // Up to date: hand over this listing's changes as they are, however many there
                 // were (more than the window keeps must not cut off a subscriber that kept up).
-                for (int from = 0; from < changes.size() && !subscription.closed; from += CHANGES_PER_CALL) {
-                    List<FleetChange> batch = changes.subList(from, Math.min(changes.size(), from + CHANGES_PER_CALL));
-                    subscription.cursor = before + from + batch.size();
-                    callListener(subscription, () -> subscription.listener.onChanges(batch));
-                }
+                subscription.handOver(changes);
             } else {
-                deliver(subscription);
+                subscription.deliver(kept, lock);
             }
         }
     }
@@ -368,7 +285,7 @@ public final class PollingChangeFeed implements ChangeFeed {
         List<FleetChange> changes = new ArrayList<>();
         long seq;
         synchronized (lock) {
-            seq = lastSeq;
+            seq = kept.lastSeq();
         }
         Set<String> endedRelays = new HashSet<>();
         for (RelayRecord before : relays.values()) {
@@ -420,7 +337,7 @@ public final class PollingChangeFeed implements ChangeFeed {
     }
 
     private String position(long seq) {
-        return feedId + ":" + seq;
+        return kept.position(seq);
     }
 
     private void failEverySubscription(BackendUnavailableException cause) {
@@ -429,55 +346,18 @@ public final class PollingChangeFeed implements ChangeFeed {
                     + " ms: " + cause);
             failing = true;
         }
-        List<Subscription> failed;
+        List<RingSubscription> failed;
         synchronized (lock) {
             failed = List.copyOf(subscriptions);
         }
-        for (Subscription subscription : failed) {
-            if (endByFeed(subscription)) {
-                callListener(subscription, () -> subscription.listener.onFailure(cause));
-            }
+        for (RingSubscription subscription : failed) {
+            subscription.fail(cause);
         }
     }
 
-    /** Ends the subscription from the feed's side; false when it had ended already (closed by its consumer). */
-    private boolean endByFeed(Subscription subscription) {
+    private void dropSubscription(RingSubscription subscription) {
         synchronized (lock) {
-            if (subscription.closed) {
-                return false;
-            }
-            subscription.closed = true;
             subscriptions.remove(subscription);
-            return true;
-        }
-    }
-
-    /** Calls the listener; one that throws ends its own subscription and nothing else. */
-    private void callListener(Subscription subscription, Runnable call) {
-        try {
-            call.run();
-        } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, "polling change feed: a listener threw; its subscription ends", e);
-            endByFeed(subscription);
-        }
-    }
-
-    private final class Subscription implements FeedSubscription {
-        final FeedListener listener;
-        /** Sequence number of the last change handed to the listener; only the feed's thread moves it. */
-        long cursor;
-        /** Set when the subscription ends with a gap instead of changes. */
-        volatile String gap;
-        /** Guarded by lock for writes; read by the feed's thread to stop calling soon after a close. */
-        volatile boolean closed;
-
-        Subscription(FeedListener listener) {
-            this.listener = listener;
-        }
-
-        @Override
-        public void close() {
-            endByFeed(this);
         }
     }
 }
