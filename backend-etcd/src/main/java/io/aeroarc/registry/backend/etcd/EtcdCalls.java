@@ -57,6 +57,16 @@ final class EtcdCalls {
         return await(() -> connection.kv().get(range.start(), option), deadline, action);
     }
 
+    /**
+     * Up to {@code limit} keys of {@code range} as they were at {@code revision} (0: now).
+     *
+     * @throws RevisionUnavailableException when etcd compacted that revision or has not reached it
+     */
+    GetResponse rangeAt(KeyLayout.KeyRange range, int limit, long revision, Deadline deadline, String action) {
+        GetOption option = GetOption.builder().withRange(range.end()).withLimit(limit).withRevision(revision).build();
+        return await(() -> connection.kv().get(range.start(), option), deadline, action);
+    }
+
     /** The number of keys in {@code range}, counted by etcd. */
     long count(KeyLayout.KeyRange range, Deadline deadline, String action) {
         return await(() -> connection.kv().get(range.start(), countOption(range)), deadline, action).getCount();
@@ -182,6 +192,9 @@ final class EtcdCalls {
             String reason = describe(cause);
             if (reason.contains(MISSING_LEASE)) {
                 throw new StaleLeaseException(cause);
+            }
+            if (RevisionUnavailableException.describes(reason)) {
+                throw new RevisionUnavailableException(reason, cause);
             }
             throw classify(cause, "etcd could not " + action + ": " + reason);
         } catch (InterruptedException e) {
