@@ -1,6 +1,7 @@
 package io.aeroarc.registry.tck;
 
 import io.aeroarc.registry.spi.AgentDeregistration;
+import io.aeroarc.registry.spi.BackendContext;
 import io.aeroarc.registry.spi.AgentHeartbeat;
 import io.aeroarc.registry.spi.AgentHeartbeatRequest;
 import io.aeroarc.registry.spi.BatchRenewal;
@@ -13,6 +14,7 @@ import io.aeroarc.registry.spi.RelayPlacement;
 import io.aeroarc.registry.spi.RelayRecord;
 import io.aeroarc.registry.spi.RelayRegistration;
 import io.aeroarc.registry.spi.TtlSupport;
+import io.aeroarc.registry.spi.feed.ChangeFeed;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -124,6 +126,12 @@ public class ForwardingBackend implements RegistryBackend {
     @Override
     public TtlSupport ttlSupport() {
         return delegate.ttlSupport();
+    }
+
+    /** The delegate's own feed: a wrapper that changes no write does not turn a native feed into a polling one. */
+    @Override
+    public ChangeFeed changeFeed(BackendContext context) {
+        return delegate.changeFeed(context);
     }
 
     @Override

@@ -8,12 +8,15 @@ import io.aeroarc.registry.spi.BackendContext;
 import io.aeroarc.registry.spi.BackendOptions;
 import io.aeroarc.registry.spi.RegistryBackend;
 import io.aeroarc.registry.spi.RegistryBackendProvider;
+import io.aeroarc.registry.spi.feed.ChangeFeed;
+import io.aeroarc.registry.spi.feed.PollingChangeFeed;
 import java.lang.reflect.Method;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 import org.junit.platform.engine.discovery.MethodSelector;
@@ -141,6 +144,129 @@ class TckSelfTest {
         }
     }
 
+    /** The change-feed rules against the reference backend's polling feed (the SPI default), on a manual clock. */
+    static class ReferenceFeedVerification extends ChangeFeedTck {
+        static final int KEPT_CHANGES = 50;
+
+        @Override
+        protected RegistryBackend createBackend(BackendContext context, String namespace) {
+            return new ReferenceBackend(context.clock(), namespace);
+        }
+
+        @Override
+        protected Optional<RegistryBackendProvider> provider() {
+            return Optional.of(new ReferenceBackendProvider());
+        }
+
+        @Override
+        protected boolean usesContextClock() {
+            return true;
+        }
+
+        @Override
+        protected ChangeFeed openFeed(RegistryBackend instance) {
+            return PollingChangeFeed.of(instance, context(), Duration.ofMillis(50), KEPT_CHANGES);
+        }
+
+        @Override
+        protected OptionalInt feedKeptChanges() {
+            return OptionalInt.of(KEPT_CHANGES);
+        }
+    }
+
+    /** The change-feed rules against the default feed exactly as a backend inherits it, on the real clock. */
+    static class RealClockReferenceFeedVerification extends ReferenceFeedVerification {
+        @Override
+        protected boolean usesContextClock() {
+            return false;
+        }
+
+        @Override
+        protected ChangeFeed openFeed(RegistryBackend instance) {
+            return instance.changeFeed(context());
+        }
+
+        @Override
+        protected OptionalInt feedKeptChanges() {
+            return OptionalInt.empty();
+        }
+    }
+
+    static class DroppingFeedVerification extends ReferenceFeedVerification {
+        @Override
+        protected ChangeFeed openFeed(RegistryBackend instance) {
+            return BrokenFeeds.droppingOneChange(super.openFeed(instance));
+        }
+    }
+
+    static class RepeatingFeedVerification extends ReferenceFeedVerification {
+        @Override
+        protected ChangeFeed openFeed(RegistryBackend instance) {
+            return BrokenFeeds.repeatingChanges(super.openFeed(instance));
+        }
+    }
+
+    static class ExpiryBlindFeedVerification extends ReferenceFeedVerification {
+        @Override
+        protected ChangeFeed openFeed(RegistryBackend instance) {
+            return BrokenFeeds.neverReportingExpiry(super.openFeed(instance));
+        }
+
+        /** The expiry rules wait the expiry bound plus this before failing; keep the self-test short. */
+        @Override
+        protected Duration feedDeliveryBound() {
+            return Duration.ofSeconds(2);
+        }
+    }
+
+    @Test
+    void the_polling_feed_of_the_reference_backend_passes_every_feed_rule_on_a_manual_clock() {
+        Events tests = EngineTestKit.engine("junit-jupiter").selectors(selectClass(ReferenceFeedVerification.class)).execute().testEvents();
+
+        assertThat(tests.failed().stream().map(TckSelfTest::describe).toList()).isEmpty();
+        assertThat(tests.succeeded().count()).isEqualTo(feedRuleCount() - 1);
+        assertThat(tests.aborted().stream().map(event -> event.getTestDescriptor().getLegacyReportingName()).toList())
+                .as("rules skipped: the one that stops the storage")
+                .containsExactly("feed_storage_outage_reaches_subscribers_as_a_failure_and_resuming_after_it_loses_nothing()");
+    }
+
+    @Test
+    void the_default_feed_of_the_reference_backend_passes_every_feed_rule_on_the_real_clock() {
+        Events tests = EngineTestKit.engine("junit-jupiter").selectors(selectClass(RealClockReferenceFeedVerification.class)).execute()
+                .testEvents();
+
+        assertThat(tests.failed().stream().map(TckSelfTest::describe).toList()).isEmpty();
+        assertThat(tests.aborted().stream().map(event -> event.getTestDescriptor().getLegacyReportingName()).toList())
+                .as("rules skipped: the one that stops the storage, and the window rule (100000 changes kept)")
+                .containsExactlyInAnyOrder("feed_storage_outage_reaches_subscribers_as_a_failure_and_resuming_after_it_loses_nothing()",
+                        "feed_resume_from_a_position_older_than_the_window_reports_a_gap()");
+    }
+
+    @Test
+    void a_feed_that_drops_a_change_fails_the_once_and_in_order_rules() {
+        assertFails(DroppingFeedVerification.class,
+                "feed_every_change_is_reported_once_in_order_with_its_kind_and_reason",
+                "feed_a_consumer_applying_every_change_ends_with_what_the_lists_say");
+    }
+
+    @Test
+    void a_feed_that_repeats_changes_fails_the_once_and_in_order_rules() {
+        assertFails(RepeatingFeedVerification.class,
+                "feed_every_change_is_reported_once_in_order_with_its_kind_and_reason",
+                "feed_a_consumer_applying_every_change_ends_with_what_the_lists_say",
+                "feed_renewals_and_registrations_that_change_nothing_are_not_changes",
+                "feed_shared_storage_each_instances_feed_reports_each_expiry_once");
+    }
+
+    @Test
+    void a_feed_that_never_reports_expiry_fails_the_expiry_rules() {
+        assertFails(ExpiryBlindFeedVerification.class,
+                "feed_expiry_of_a_relay_is_reported_within_the_bound_with_no_call_touching_it",
+                "feed_expiry_of_a_placement_is_reported_within_the_bound_with_no_call_touching_it",
+                "feed_end_of_a_relay_ends_its_placements_implied_or_as_relay_gone",
+                "feed_shared_storage_each_instances_feed_reports_each_expiry_once");
+    }
+
     @Test
     void the_reference_backend_passes_every_rule_on_a_manual_clock_in_a_few_seconds() {
         long start = System.nanoTime();
@@ -234,7 +360,7 @@ class TckSelfTest {
                 "shared_concurrent_batches_through_two_instances_answer_every_item");
     }
 
-    private static void assertFails(Class<? extends RegistryBackendTck> verification, String... rules) {
+    private static void assertFails(Class<? extends BackendTckSupport> verification, String... rules) {
         MethodSelector[] selectors = Arrays.stream(rules).map(rule -> selectMethod(verification, rule)).toArray(MethodSelector[]::new);
         Events tests = EngineTestKit.engine("junit-jupiter").selectors(selectors).execute().testEvents();
 
@@ -254,6 +380,10 @@ class TckSelfTest {
         List<Method> rules = Arrays.stream(RegistryBackendTck.class.getDeclaredMethods())
                 .filter(method -> method.isAnnotationPresent(Test.class)).toList();
         return rules.size();
+    }
+
+    private static long feedRuleCount() {
+        return Arrays.stream(ChangeFeedTck.class.getDeclaredMethods()).filter(method -> method.isAnnotationPresent(Test.class)).count();
     }
 
     private static String describe(Event event) {

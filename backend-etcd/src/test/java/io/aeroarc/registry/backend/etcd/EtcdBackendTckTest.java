@@ -64,7 +64,7 @@ class EtcdBackendTckTest extends RegistryBackendTck {
         return new EtcdBackendProvider().create(options(server, namespace), context);
     }
 
-    private static BackendOptions options(TestServer server, String namespace) {
+    static BackendOptions options(TestServer server, String namespace) {
         Map<String, String> options = new HashMap<>(server.backendOptions());
         options.put(EtcdSettings.NAMESPACE, "/aeroarc/registry-tck/" + namespace + "/");
         options.put(EtcdSettings.TIMEOUT, TEST_TIMEOUT);

@@ -10,6 +10,8 @@ final class AgentEntry {
     long epoch;
     long lastHeartbeatMs;
     long expiresAtMs;
+    /** The time of this placement's current item in the change log's expiry index; 0 when none. */
+    long indexedExpiryMs;
 
     AgentEntry(String agentId) {
         this.agentId = agentId;

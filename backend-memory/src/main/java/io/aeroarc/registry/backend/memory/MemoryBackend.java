@@ -3,6 +3,7 @@ package io.aeroarc.registry.backend.memory;
 import io.aeroarc.registry.spi.AgentDeregistration;
 import io.aeroarc.registry.spi.AgentHeartbeat;
 import io.aeroarc.registry.spi.AgentHeartbeatRequest;
+import io.aeroarc.registry.spi.BackendContext;
 import io.aeroarc.registry.spi.BatchRenewal;
 import io.aeroarc.registry.spi.Fence;
 import io.aeroarc.registry.spi.Page;
@@ -12,6 +13,8 @@ import io.aeroarc.registry.spi.RegistryBackend;
 import io.aeroarc.registry.spi.RelayPlacement;
 import io.aeroarc.registry.spi.RelayRecord;
 import io.aeroarc.registry.spi.RelayRegistration;
+import io.aeroarc.registry.spi.feed.ChangeFeed;
+import io.aeroarc.registry.spi.feed.RemovalReason;
 import io.aeroarc.registry.spi.support.Paging;
 import io.aeroarc.registry.spi.support.Sweeper;
 import java.time.Clock;
@@ -40,6 +43,12 @@ import java.util.TreeSet;
  * one in {@link #relays}. Ending a relay incarnation therefore removes its agents at once.
  *
  * <p>Expiry is decided on every read from the clock; the sweeper only frees memory.
+ *
+ * <p>Change feed: the first {@link #changeFeed} call starts a {@link ChangeLog}; from then on
+ * every write appends its change under the lock, and an expiry index (a heap touched once per
+ * entry per TTL, not per renewal) lets the feed's thread report expiries within about 100 ms
+ * without scanning. Writes that make changes first report the expiries due, so the log's order is
+ * the order things happened. Before the first feed, nothing of it costs anything.
  */
 public final class MemoryBackend implements RegistryBackend {
 
@@ -53,12 +62,32 @@ public final class MemoryBackend implements RegistryBackend {
     private final TreeSet<String> agentOrder = new TreeSet<>();
     private final Sweeper sweeper;
     private long lastEpoch;
+    /** How many changes the change log keeps for resuming. */
+    private final int feedKeptChanges;
+    /** Null until the first {@link #changeFeed}. */
+    private ChangeLog changeLog;
+    private final List<MemoryChangeFeed> feeds = new ArrayList<>();
+    private final ChangeLog.ExpiryJudge expiryJudge = new ExpiryReporter();
+
+    /** The memory backend's resume window: changes kept in memory, about 150 bytes each. */
+    public static final int DEFAULT_FEED_KEPT_CHANGES = 100_000;
 
     /**
      * @param sweepInterval how often expired entries are freed; {@link Duration#ZERO} for no
      *     background sweep (tests call {@link #sweepExpired()} themselves)
      */
     public MemoryBackend(Clock clock, Duration sweepInterval) {
+        this(clock, sweepInterval, DEFAULT_FEED_KEPT_CHANGES);
+    }
+
+    /**
+     * @param feedKeptChanges how many changes the change feed keeps for resuming (its window)
+     */
+    public MemoryBackend(Clock clock, Duration sweepInterval, int feedKeptChanges) {
+        if (feedKeptChanges < 1) {
+            throw new IllegalArgumentException("feedKeptChanges must be at least 1");
+        }
+        this.feedKeptChanges = feedKeptChanges;
         this.clock = clock;
         // Epochs keep increasing across restarts of this process (see RegistryBackend), as long
         // as fewer than a million placements a second are created on average.
@@ -70,18 +99,31 @@ public final class MemoryBackend implements RegistryBackend {
     public long registerRelay(RelayRegistration registration, Duration ttl) {
         synchronized (lock) {
             long now = clock.millis();
+            reportExpiries(now);
             RelayEntry relay = relays.get(registration.relayId());
             if (relay != null && !relay.isLive(now)) {
                 endRelay(relay);
                 relay = null;
             }
-            if (relay == null) {
+            boolean created = relay == null;
+            boolean changed = true;
+            if (created) {
                 relay = new RelayEntry(registration, now);
                 relays.put(relay.relayId, relay);
             } else {
-                relay.update(registration);
+                changed = relay.update(registration);
             }
             relay.renew(now, ttl.toMillis());
+            if (changeLog != null) {
+                if (created) {
+                    changeLog.index(relay);
+                } else {
+                    indexIfEarlier(relay);
+                }
+                if (changed) {
+                    changeLog.relayUpserted(relay);
+                }
+            }
             return relay.expiresAtMs;
         }
     }
@@ -95,6 +137,7 @@ public final class MemoryBackend implements RegistryBackend {
                 return OptionalLong.empty();
             }
             relay.renew(now, ttl.toMillis());
+            indexIfEarlier(relay);
             return OptionalLong.of(relay.expiresAtMs);
         }
     }
@@ -111,11 +154,16 @@ public final class MemoryBackend implements RegistryBackend {
     @Override
     public boolean deregisterRelay(String relayId) {
         synchronized (lock) {
-            RelayEntry relay = liveRelay(relayId, clock.millis());
+            long now = clock.millis();
+            reportExpiries(now);
+            RelayEntry relay = liveRelay(relayId, now);
             if (relay == null) {
                 return false;
             }
             endRelay(relay);
+            if (changeLog != null) {
+                changeLog.relayRemoved(relay, RemovalReason.DEREGISTERED, now);
+            }
             return true;
         }
     }
@@ -142,6 +190,7 @@ public final class MemoryBackend implements RegistryBackend {
     public Optional<PlacementRecord> registerAgent(String agentId, String relayId, Duration ttl) {
         synchronized (lock) {
             long now = clock.millis();
+            reportExpiries(now);
             RelayEntry relay = liveRelay(relayId, now);
             if (relay == null) {
                 return Optional.empty();
@@ -162,6 +211,14 @@ public final class MemoryBackend implements RegistryBackend {
                 agent.epoch = ++lastEpoch;
             }
             agent.renew(now, ttl.toMillis());
+            if (changeLog != null) {
+                if (staysOnRelay) {
+                    indexIfEarlier(agent);
+                } else {
+                    changeLog.index(agent);
+                    changeLog.placementUpserted(agent);
+                }
+            }
             return Optional.of(agent.toRecord());
         }
     }
@@ -178,6 +235,7 @@ public final class MemoryBackend implements RegistryBackend {
                 return new AgentHeartbeat.Fenced(agent.relay.relayId, agent.epoch);
             }
             agent.renew(now, ttl.toMillis());
+            indexIfEarlier(agent);
             return new AgentHeartbeat.Renewed(agent.expiresAtMs);
         }
     }
@@ -206,6 +264,7 @@ public final class MemoryBackend implements RegistryBackend {
                     results.add(new AgentHeartbeat.Fenced(agent.relay.relayId, agent.epoch));
                 } else {
                     agent.renew(now, ttlMillis);
+                    indexIfEarlier(agent);
                     results.add(new AgentHeartbeat.Renewed(agent.expiresAtMs));
                 }
             }
@@ -227,6 +286,7 @@ public final class MemoryBackend implements RegistryBackend {
                 AgentEntry agent = visibleAgent(agentId, now);
                 if (agent != null && agent.relay == relay) {
                     agent.renew(now, ttlMillis);
+                    indexIfEarlier(agent);
                 } else {
                     lost.add(agentId);
                 }
@@ -238,7 +298,9 @@ public final class MemoryBackend implements RegistryBackend {
     @Override
     public AgentDeregistration deregisterAgent(String agentId, String relayId) {
         synchronized (lock) {
-            AgentEntry agent = visibleAgent(agentId, clock.millis());
+            long now = clock.millis();
+            reportExpiries(now);
+            AgentEntry agent = visibleAgent(agentId, now);
             if (agent == null) {
                 return new AgentDeregistration.NotFound();
             }
@@ -246,6 +308,9 @@ public final class MemoryBackend implements RegistryBackend {
                 return new AgentDeregistration.Fenced(agent.relay.relayId);
             }
             removeAgent(agent);
+            if (changeLog != null) {
+                changeLog.placementRemoved(agent, RemovalReason.DEREGISTERED, now);
+            }
             return new AgentDeregistration.Removed();
         }
     }
@@ -340,9 +405,63 @@ public final class MemoryBackend implements RegistryBackend {
         // Nothing to reach: the state is in this process.
     }
 
+    /**
+     * The native feed: in-process, each change appended by the write that made it. Resume window:
+     * the last {@link #DEFAULT_FEED_KEPT_CHANGES} changes of this process (see the constructor).
+     */
+    @Override
+    public ChangeFeed changeFeed(BackendContext context) {
+        synchronized (lock) {
+            if (changeLog == null) {
+                changeLog = new ChangeLog(feedKeptChanges);
+                long now = clock.millis();
+                for (RelayEntry relay : relays.values()) {
+                    if (relay.isLive(now)) {
+                        changeLog.index(relay);
+                    }
+                }
+                for (AgentEntry agent : agents.values()) {
+                    if (agent.isVisible(now)) {
+                        changeLog.index(agent);
+                    }
+                }
+            }
+            MemoryChangeFeed feed = new MemoryChangeFeed(this, changeLog, lock);
+            feeds.add(feed);
+            return feed;
+        }
+    }
+
+    /** For the feed's thread: reports the expiries due now. */
+    void reportDueExpiries() {
+        synchronized (lock) {
+            reportExpiries(clock.millis());
+        }
+    }
+
+    void feedClosed(MemoryChangeFeed feed) {
+        synchronized (lock) {
+            feeds.remove(feed);
+        }
+    }
+
+    /** Items in the expiry index, current and stale, or 0 before the first feed; for tests. */
+    int expiryIndexSize() {
+        synchronized (lock) {
+            return changeLog == null ? 0 : changeLog.indexedItems();
+        }
+    }
+
     @Override
     public void close() {
         sweeper.close();
+        List<MemoryChangeFeed> open;
+        synchronized (lock) {
+            open = List.copyOf(feeds);
+        }
+        for (MemoryChangeFeed feed : open) {
+            feed.close();
+        }
     }
 
     /**
@@ -354,6 +473,7 @@ public final class MemoryBackend implements RegistryBackend {
         int removed = 0;
         synchronized (lock) {
             long now = clock.millis();
+            reportExpiries(now); // before removing anything, so no expiry goes unreported
             Iterator<RelayEntry> relayIterator = relays.values().iterator();
             while (relayIterator.hasNext()) {
                 RelayEntry relay = relayIterator.next();
@@ -368,6 +488,7 @@ public final class MemoryBackend implements RegistryBackend {
         while (more) {
             synchronized (lock) {
                 long now = clock.millis();
+                reportExpiries(now);
                 Iterator<String> ids = agentOrder.tailSet(cursor, false).iterator();
                 int examined = 0;
                 while (examined < SWEEP_CHUNK && ids.hasNext()) {
@@ -391,6 +512,63 @@ public final class MemoryBackend implements RegistryBackend {
     public int storedEntries() {
         synchronized (lock) {
             return relays.size() + agents.size();
+        }
+    }
+
+    /** Under lock: reports every expiry due at {@code now} to the change log, if there is one. */
+    private void reportExpiries(long now) {
+        if (changeLog != null && changeLog.expiryDue(now)) {
+            changeLog.drainDue(now, expiryJudge);
+        }
+    }
+
+    /** Under lock, after a renewal: a renewal that brought the expiry forward must be indexed at once. */
+    private void indexIfEarlier(RelayEntry relay) {
+        if (changeLog != null && relay.expiresAtMs < relay.indexedExpiryMs) {
+            changeLog.index(relay);
+        }
+    }
+
+    private void indexIfEarlier(AgentEntry agent) {
+        if (changeLog != null && agent.expiresAtMs < agent.indexedExpiryMs) {
+            changeLog.index(agent);
+        }
+    }
+
+    /**
+     * Decides what a due item of the expiry index means, under the lock: nothing when it is stale
+     * (the entry ended or was indexed again), a later look when the entry was renewed, else the
+     * entry's expiry. A placement whose relay ended no later than it is left implied by the relay's
+     * removal.
+     */
+    private final class ExpiryReporter implements ChangeLog.ExpiryJudge {
+        @Override
+        public void relayDue(RelayEntry relay, long atMs) {
+            if (relay.indexedExpiryMs != atMs || relays.get(relay.relayId) != relay) {
+                return;
+            }
+            if (relay.expiresAtMs > atMs) {
+                changeLog.index(relay);
+                return;
+            }
+            relay.indexedExpiryMs = 0;
+            changeLog.relayRemoved(relay, RemovalReason.EXPIRED, relay.expiresAtMs);
+        }
+
+        @Override
+        public void agentDue(AgentEntry agent, long atMs) {
+            if (agent.indexedExpiryMs != atMs || agents.get(agent.agentId) != agent || relays.get(agent.relay.relayId) != agent.relay) {
+                return;
+            }
+            if (agent.expiresAtMs > atMs) {
+                changeLog.index(agent);
+                return;
+            }
+            agent.indexedExpiryMs = 0;
+            if (agent.relay.expiresAtMs <= agent.expiresAtMs) {
+                return;
+            }
+            changeLog.placementRemoved(agent, RemovalReason.EXPIRED, agent.expiresAtMs);
         }
     }
 

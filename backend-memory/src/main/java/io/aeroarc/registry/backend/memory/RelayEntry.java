@@ -22,6 +22,8 @@ final class RelayEntry {
     Map<String, String> labels;
     long lastHeartbeatMs;
     long expiresAtMs;
+    /** The time of this incarnation's current item in the change log's expiry index; 0 when none. */
+    long indexedExpiryMs;
 
     RelayEntry(RelayRegistration registration, long nowMs) {
         this.relayId = registration.relayId();
@@ -29,10 +31,14 @@ final class RelayEntry {
         update(registration);
     }
 
-    void update(RelayRegistration registration) {
+    /** @return whether readers see a difference: address, port or labels */
+    boolean update(RelayRegistration registration) {
+        boolean changed = !registration.address().equals(address) || registration.grpcPort() != grpcPort
+                || !registration.labels().equals(labels);
         address = registration.address();
         grpcPort = registration.grpcPort();
         labels = registration.labels();
+        return changed;
     }
 
     void renew(long nowMs, long ttlMs) {
