@@ -5,6 +5,7 @@ import io.aeroarc.registry.spi.BackendUnavailableException;
 import io.aeroarc.registry.spi.support.DurationText;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.KeyValue;
+import io.etcd.jetcd.Response;
 import io.etcd.jetcd.common.exception.ErrorCode;
 import io.etcd.jetcd.common.exception.EtcdException;
 import io.etcd.jetcd.kv.GetResponse;
@@ -22,6 +23,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.LongAccumulator;
 import java.util.function.Supplier;
 
 /**
@@ -36,6 +38,11 @@ final class EtcdCalls {
 
     private final EtcdConnection connection;
     private final int maxTxnOps;
+    /**
+     * The highest etcd revision in any answer this backend got: every write this process saw
+     * complete is at or below it, so a change feed started from it misses none that follow.
+     */
+    private final LongAccumulator seenRevision = new LongAccumulator(Long::max, 0);
 
     EtcdCalls(EtcdConnection connection, int maxTxnOps) {
         this.connection = connection;
@@ -44,6 +51,17 @@ final class EtcdCalls {
 
     int maxTxnOps() {
         return maxTxnOps;
+    }
+
+    /** See {@link #seenRevision}; 0 before the first answer. */
+    long seenRevision() {
+        return seenRevision.get();
+    }
+
+    /** etcd's current revision, by a linearizable read: writes started after this returns get a higher one. */
+    long currentRevision(ByteSequence anyKey, Deadline deadline) {
+        return await(() -> connection.kv().get(anyKey, GetOption.builder().withCountOnly(true).build()), deadline,
+                "read the current revision").getHeader().getRevision();
     }
 
     Optional<KeyValue> get(ByteSequence key, Deadline deadline, String action) {
@@ -178,6 +196,9 @@ final class EtcdCalls {
         try {
             T result = future.get(deadline.remainingNanos(), TimeUnit.NANOSECONDS);
             connection.answered();
+            if (result instanceof Response response) {
+                seenRevision.accumulate(response.getHeader().getRevision());
+            }
             return result;
         } catch (TimeoutException e) {
             future.cancel(true);

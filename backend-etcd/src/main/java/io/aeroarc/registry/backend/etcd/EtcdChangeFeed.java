@@ -98,11 +98,30 @@ final class EtcdChangeFeed implements ChangeFeed {
         });
     }
 
+    /**
+     * A fresh subscription starts at the highest revision this backend has seen in an answer (no
+     * round trip): every write completed before the call is at or below it, every write started
+     * after is above, so none is missed. Only a backend that has not talked to etcd yet makes one
+     * bounded round trip here to learn the revision.
+     */
     @Override
     public FeedSubscription subscribe(Optional<String> after, FeedListener listener) {
-        Subscription subscription = new Subscription(after, listener);
+        long startRevision = 0;
+        BackendUnavailableException unavailable = null;
+        if (after.isEmpty()) {
+            startRevision = calls.seenRevision();
+            if (startRevision == 0) {
+                try {
+                    startRevision = calls.currentRevision(keys.probe(), Deadline.after(timeout));
+                } catch (BackendUnavailableException e) {
+                    unavailable = e;
+                }
+            }
+        }
+        Subscription subscription = new Subscription(after, listener, startRevision, clock.millis());
         subscriptions.add(subscription);
-        run(subscription::start);
+        BackendUnavailableException failure = unavailable;
+        run(failure == null ? subscription::start : () -> subscription.endWithFailure(failure));
         return subscription;
     }
 
@@ -116,11 +135,6 @@ final class EtcdChangeFeed implements ChangeFeed {
     public void close() {
         subscriptions.forEach(Subscription::close);
         thread.shutdownNow();
-    }
-
-    /** How many subscriptions have read the fleet and are watching, for tests. */
-    int watchingCount() {
-        return (int) subscriptions.stream().filter(subscription -> subscription.watcher != null).count();
     }
 
     private void run(Runnable task) {
@@ -138,6 +152,9 @@ final class EtcdChangeFeed implements ChangeFeed {
         private final ByteSequence barrierKey = keys.feedBarrier(id);
         private final Optional<String> after;
         private final FeedListener listener;
+        /** For a fresh subscription: the revision it starts after, and the watermark it starts with. */
+        private final long startRevision;
+        private final long subscribedAtMs;
         private final AtomicInteger pendingResponses = new AtomicInteger();
         private volatile boolean closed;
         private volatile long lastHeardNanos = System.nanoTime();
@@ -158,9 +175,11 @@ final class EtcdChangeFeed implements ChangeFeed {
         /** Every write committed before this clock time has been applied (the last barrier delivered). */
         private long caughtUpMs = Long.MIN_VALUE;
 
-        Subscription(Optional<String> after, FeedListener listener) {
+        Subscription(Optional<String> after, FeedListener listener, long startRevision, long subscribedAtMs) {
             this.after = after;
             this.listener = listener;
+            this.startRevision = startRevision;
+            this.subscribedAtMs = subscribedAtMs;
         }
 
         void start() {
@@ -178,7 +197,7 @@ final class EtcdChangeFeed implements ChangeFeed {
                 }
                 List<FleetChange> first = List.of();
                 if (position.isEmpty()) {
-                    state = load(0, clock.millis());
+                    state = loadFresh();
                 } else if (position.get().revision() < 2) {
                     endWithGap("not a position of this etcd feed: " + after.get());
                     return;
@@ -205,6 +224,15 @@ final class EtcdChangeFeed implements ChangeFeed {
                 endWithFailure(e);
             } catch (RuntimeException e) {
                 endWithFailure(new BackendUnavailableException("etcd change feed could not start: " + e, e));
+            }
+        }
+
+        private EtcdFeedState loadFresh() {
+            try {
+                return load(startRevision, subscribedAtMs);
+            } catch (RevisionUnavailableException e) {
+                // This backend last talked to etcd before etcd compacted that revision: start from now.
+                return load(0, subscribedAtMs);
             }
         }
 
