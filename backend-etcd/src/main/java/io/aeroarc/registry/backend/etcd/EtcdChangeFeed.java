@@ -353,7 +353,7 @@ final class EtcdChangeFeed implements ChangeFeed {
         }
 
         private void tick() {
-            if (ended || closed || skipRevision >= 0) {
+            if (ended || closed) {
                 return;
             }
             long nanos = System.nanoTime();
@@ -370,6 +370,9 @@ final class EtcdChangeFeed implements ChangeFeed {
             if (nanos - lastHeardNanos > PING_NANOS && nanos - lastPingNanos > PING_NANOS) {
                 lastPingNanos = nanos;
                 watcher.requestProgress();
+            }
+            if (skipRevision >= 0) {
+                return; // the resumed revision comes first: it was derived under the position's watermark
             }
             long nowMs = clock.millis();
             if (caughtUpMs != Long.MIN_VALUE) {
