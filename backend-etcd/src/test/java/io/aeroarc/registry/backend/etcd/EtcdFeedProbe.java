@@ -108,6 +108,50 @@ class EtcdFeedProbe {
                             rev))));
         }
         ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+        // As they come off the wire: watch responses of 32 renewals (one batch transaction, 128 events)
+        // as bytes, parsed by jetcd's classes, grouped by revision and applied, as the feed does.
+        List<byte[]> wire = new ArrayList<>();
+        for (int first = 0; first < renewals; first += 32) {
+            io.etcd.jetcd.api.WatchResponse.Builder response = io.etcd.jetcd.api.WatchResponse.newBuilder()
+                    .setHeader(io.etcd.jetcd.api.ResponseHeader.newBuilder().setRevision(3_000_000 + first));
+            for (int i = first; i < first + 32; i++) {
+                int r = i % relays;
+                int a = (i / relays) % agentsPerRelay;
+                long epoch = 2000 + (long) r * agentsPerRelay + a;
+                PlacementValue renewed = new PlacementValue("relay-" + r, incarnations.get(r), epoch, now + 2, now + 90_000 + i);
+                String agent = "agent-" + r + "-" + a;
+                long rev = 3_000_000 + first;
+                response.addEvents(event(io.etcd.jetcd.api.Event.EventType.PUT, keys.agent(agent), renewed.encode(), rev));
+                response.addEvents(event(io.etcd.jetcd.api.Event.EventType.PUT, keys.relayAgent("relay-" + r, incarnations.get(r), agent),
+                        renewed.encode(), rev));
+                response.addEvents(event(io.etcd.jetcd.api.Event.EventType.PUT,
+                        keys.relayExpiry("relay-" + r, incarnations.get(r), now + 90_000 + i, agent), io.etcd.jetcd.ByteSequence.EMPTY, rev));
+                response.addEvents(event(io.etcd.jetcd.api.Event.EventType.DELETE,
+                        keys.relayExpiry("relay-" + r, incarnations.get(r), now + 60_000 + i, agent), io.etcd.jetcd.ByteSequence.EMPTY, rev));
+            }
+            wire.add(response.build().toByteArray());
+        }
+        for (int pass = 0; pass < 3; pass++) {
+            long cpu = threads.getCurrentThreadCpuTime();
+            long applied = 0;
+            for (byte[] bytes : wire) {
+                io.etcd.jetcd.watch.WatchResponse response;
+                try {
+                    response = new io.etcd.jetcd.watch.WatchResponse(io.etcd.jetcd.api.WatchResponse.parseFrom(bytes));
+                } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+                    throw new IllegalStateException(e);
+                }
+                Map<Long, List<io.etcd.jetcd.watch.WatchEvent>> byRevision = new java.util.LinkedHashMap<>();
+                for (io.etcd.jetcd.watch.WatchEvent event : response.getEvents()) {
+                    byRevision.computeIfAbsent(event.getKeyValue().getModRevision(), r -> new ArrayList<>()).add(event);
+                }
+                for (Map.Entry<Long, List<io.etcd.jetcd.watch.WatchEvent>> step : byRevision.entrySet()) {
+                    applied += state.applyRevision(step.getKey() + pass * 1_000_000L, step.getValue(), now).size();
+                }
+            }
+            System.out.printf("PROBE wire: %.2f us CPU per renewal parsed from bytes and applied (%d bytes per renewal), pass %d; changes %d%n",
+                    (threads.getCurrentThreadCpuTime() - cpu) / 1e3 / renewals, wire.get(0).length / 32, pass, applied);
+        }
         long changes = 0;
         for (int pass = 0; pass < 2; pass++) {
             long cpu = threads.getCurrentThreadCpuTime();
@@ -124,6 +168,13 @@ class EtcdFeedProbe {
                 .setKey(com.google.protobuf.ByteString.copyFrom(key.getBytes()))
                 .setValue(com.google.protobuf.ByteString.copyFrom(value.getBytes()))
                 .setModRevision(modRevision).build(), io.etcd.jetcd.ByteSequence.EMPTY);
+    }
+
+    private static io.etcd.jetcd.api.Event event(io.etcd.jetcd.api.Event.EventType type, io.etcd.jetcd.ByteSequence key,
+            io.etcd.jetcd.ByteSequence value, long modRevision) {
+        return io.etcd.jetcd.api.Event.newBuilder().setType(type).setKv(io.etcd.jetcd.api.KeyValue.newBuilder()
+                .setKey(com.google.protobuf.ByteString.copyFrom(key.getBytes()))
+                .setValue(com.google.protobuf.ByteString.copyFrom(value.getBytes())).setModRevision(modRevision)).build();
     }
 
     private static io.etcd.jetcd.watch.WatchEvent put(io.etcd.jetcd.KeyValue kv) {
@@ -197,22 +248,29 @@ class EtcdFeedProbe {
 
     private void latency(RegistryBackend writer, RegistryBackend reader, BackendContext context) throws Exception {
         Map<String, Long> receivedNanos = new ConcurrentHashMap<>();
+        Map<String, java.util.concurrent.CountDownLatch> arrivals = new ConcurrentHashMap<>();
         FeedListener listener = new FeedListener() {
             @Override
             public void onChanges(List<FleetChange> batch) {
                 long now = System.nanoTime();
                 for (FleetChange change : batch) {
                     if (change instanceof FleetChange.RelayUpserted upserted) {
-                        receivedNanos.put(upserted.relay().labels().getOrDefault("n", ""), now);
+                        String n = upserted.relay().labels().getOrDefault("n", "");
+                        receivedNanos.put(n, now);
+                        arrivals.computeIfAbsent(n, key -> new java.util.concurrent.CountDownLatch(1)).countDown();
                     }
                 }
             }
 
             @Override
-            public void onGap(String why) {}
+            public void onGap(String why) {
+                System.out.println("PROBE latency gap: " + why);
+            }
 
             @Override
-            public void onFailure(BackendUnavailableException cause) {}
+            public void onFailure(BackendUnavailableException cause) {
+                System.out.println("PROBE latency failure: " + cause.getMessage());
+            }
         };
         List<Long> fromAnswer = new ArrayList<>();
         List<Long> fromStart = new ArrayList<>();
@@ -222,9 +280,9 @@ class EtcdFeedProbe {
                 long start = System.nanoTime();
                 writer.registerRelay(new RelayRegistration("latency-relay", "10.0.0.1", 7443, Map.of("n", n)), Duration.ofMinutes(5));
                 long answered = System.nanoTime();
-                long deadline = answered + Duration.ofSeconds(5).toNanos();
-                while (!receivedNanos.containsKey(n) && System.nanoTime() < deadline) {
-                    Thread.onSpinWait();
+                if (!arrivals.computeIfAbsent(n, key -> new java.util.concurrent.CountDownLatch(1)).await(5, java.util.concurrent.TimeUnit.SECONDS)) {
+                    System.out.println("PROBE latency: write " + n + " not reported within 5 s; stopping");
+                    break;
                 }
                 Long received = receivedNanos.get(n);
                 if (received != null) {
@@ -253,10 +311,14 @@ class EtcdFeedProbe {
             }
 
             @Override
-            public void onGap(String why) {}
+            public void onGap(String why) {
+                System.out.println("PROBE expiry gap: " + why);
+            }
 
             @Override
-            public void onFailure(BackendUnavailableException cause) {}
+            public void onFailure(BackendUnavailableException cause) {
+                System.out.println("PROBE expiry failure: " + cause.getMessage());
+            }
         };
         writer.registerRelay(new RelayRegistration("expiry-relay", "10.0.0.1", 7443, Map.of()), Duration.ofMinutes(5));
         int count = 200;
