@@ -234,6 +234,38 @@ class EtcdChangeFeedTest {
     }
 
     @Test
+    void resuming_far_behind_catches_up_through_watch_messages_larger_than_grpcs_default() throws Exception {
+        RegistryBackend backend = open(Clock.systemUTC());
+        Recorder recorder = subscribe(backend, Optional.empty());
+        backend.registerRelay(relay("relay-a", "zone", "a"), LONG_TTL);
+        await().atMost(WAIT).until(() -> recorder.changes().size() == 1);
+        String before = recorder.changes().get(0).position();
+        List<String> agents = IntStream.range(0, 500).mapToObj(i -> String.format("agent-%03d", i)).toList();
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(8);
+        try {
+            List<java.util.concurrent.Future<?>> registrations = new ArrayList<>();
+            for (String agent : agents) {
+                registrations.add(pool.submit(() -> backend.registerAgent(agent, "relay-a", LONG_TTL).orElseThrow()));
+            }
+            for (java.util.concurrent.Future<?> registration : registrations) {
+                registration.get(60, TimeUnit.SECONDS);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        // About 6 MB of watch events (611 bytes per renewal), all within etcd's 1 000-revision batch for a watcher behind.
+        for (int round = 0; round < 20; round++) {
+            backend.heartbeatAgents("relay-a", agents, LONG_TTL).orElseThrow();
+        }
+        backend.registerRelay(relay("relay-z", "zone", "z"), LONG_TTL);
+
+        Recorder resumed = subscribe(open(Clock.systemUTC()), Optional.of(before));
+        await().atMost(WAIT).untilAsserted(() -> assertThat(resumed.changes()).as("ended: %s", resumed.ending()).hasSize(501));
+        assertThat(relayUpsert(resumed.changes().get(500)).relayId()).isEqualTo("relay-z");
+        assertThat(resumed.ending()).isNull();
+    }
+
+    @Test
     void a_renewal_committed_after_the_reported_expiry_makes_the_placement_visible_again() {
         RegistryBackend backend = open(Clock.systemUTC());
         backend.registerRelay(relay("relay-a", "zone", "a"), LONG_TTL);
