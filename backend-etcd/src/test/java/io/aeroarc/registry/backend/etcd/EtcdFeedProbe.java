@@ -49,8 +49,27 @@ class EtcdFeedProbe {
             BackendContext context = new BackendContext(Clock.systemUTC());
             try (RegistryBackend writer = new EtcdBackendProvider().create(BackendOptions.of("etcd", options), context);
                     RegistryBackend reader = new EtcdBackendProvider().create(BackendOptions.of("etcd", options), context)) {
-                renewals(writer, reader, context);
-                latency(writer, reader, context);
+                List<List<String>> agents = renewals(writer, reader, context);
+                latency(writer, reader, context, "idle store", "latency-relay");
+                // The same with batch renewals streaming from another thread as fast as they go.
+                java.util.concurrent.atomic.AtomicBoolean renewing = new java.util.concurrent.atomic.AtomicBoolean(true);
+                AtomicLong renewed = new AtomicLong();
+                Thread load = new Thread(() -> {
+                    while (renewing.get()) {
+                        renewRounds(writer, agents, 1);
+                        renewed.addAndGet((long) RELAYS * AGENTS_PER_RELAY);
+                    }
+                });
+                load.start();
+                long started = System.nanoTime();
+                try {
+                    latency(writer, reader, context, "during batch renewals", "loaded-relay");
+                } finally {
+                    renewing.set(false);
+                    load.join();
+                }
+                System.out.printf("PROBE renewals streaming during that latency run: %.0f/s%n",
+                        renewed.get() / ((System.nanoTime() - started) / 1e9));
                 expiry(writer, reader, context);
             }
         }
@@ -190,7 +209,7 @@ class EtcdFeedProbe {
         return runtime.totalMemory() - runtime.freeMemory();
     }
 
-    private void renewals(RegistryBackend writer, RegistryBackend reader, BackendContext context) {
+    private List<List<String>> renewals(RegistryBackend writer, RegistryBackend reader, BackendContext context) {
         List<List<String>> agents = new ArrayList<>();
         for (int r = 0; r < RELAYS; r++) {
             writer.registerRelay(new RelayRegistration("relay-" + r, "10.0.0.1", 7443, Map.of()), Duration.ofMinutes(10));
@@ -236,6 +255,7 @@ class EtcdFeedProbe {
         }
         System.out.printf("PROBE feed thread CPU: %.2f us per renewal; changes delivered during renewals: %d%n",
                 feedThreadCpu / 1e3 / (2 * renewalsPerPhase), changes.get());
+        return agents;
     }
 
     private static void renewRounds(RegistryBackend writer, List<List<String>> agents, int rounds) {
@@ -246,7 +266,8 @@ class EtcdFeedProbe {
         }
     }
 
-    private void latency(RegistryBackend writer, RegistryBackend reader, BackendContext context) throws Exception {
+    private void latency(RegistryBackend writer, RegistryBackend reader, BackendContext context, String what, String relayId)
+            throws Exception {
         Map<String, Long> receivedNanos = new ConcurrentHashMap<>();
         Map<String, java.util.concurrent.CountDownLatch> arrivals = new ConcurrentHashMap<>();
         FeedListener listener = new FeedListener() {
@@ -254,7 +275,7 @@ class EtcdFeedProbe {
             public void onChanges(List<FleetChange> batch) {
                 long now = System.nanoTime();
                 for (FleetChange change : batch) {
-                    if (change instanceof FleetChange.RelayUpserted upserted) {
+                    if (change instanceof FleetChange.RelayUpserted upserted && upserted.relay().relayId().equals(relayId)) {
                         String n = upserted.relay().labels().getOrDefault("n", "");
                         receivedNanos.put(n, now);
                         arrivals.computeIfAbsent(n, key -> new java.util.concurrent.CountDownLatch(1)).countDown();
@@ -278,7 +299,7 @@ class EtcdFeedProbe {
             for (int i = 0; i < 200; i++) {
                 String n = Integer.toString(i);
                 long start = System.nanoTime();
-                writer.registerRelay(new RelayRegistration("latency-relay", "10.0.0.1", 7443, Map.of("n", n)), Duration.ofMinutes(5));
+                writer.registerRelay(new RelayRegistration(relayId, "10.0.0.1", 7443, Map.of("n", n)), Duration.ofMinutes(5));
                 long answered = System.nanoTime();
                 if (!arrivals.computeIfAbsent(n, key -> new java.util.concurrent.CountDownLatch(1)).await(5, java.util.concurrent.TimeUnit.SECONDS)) {
                     System.out.println("PROBE latency: write " + n + " not reported within 5 s; stopping");
@@ -292,8 +313,8 @@ class EtcdFeedProbe {
                 Thread.sleep(5);
             }
         }
-        System.out.printf("PROBE latency write answer -> listener (idle store, %d writes): p50 %.2f ms, p99 %.2f ms, max %.2f ms; "
-                + "from write start: p50 %.2f ms, p99 %.2f ms%n", fromAnswer.size(), pct(fromAnswer, 50), pct(fromAnswer, 99),
+        System.out.printf("PROBE latency write answer -> listener (%s, %d writes): p50 %.2f ms, p99 %.2f ms, max %.2f ms; "
+                + "from write start: p50 %.2f ms, p99 %.2f ms%n", what, fromAnswer.size(), pct(fromAnswer, 50), pct(fromAnswer, 99),
                 pct(fromAnswer, 100), pct(fromStart, 50), pct(fromStart, 99));
     }
 
