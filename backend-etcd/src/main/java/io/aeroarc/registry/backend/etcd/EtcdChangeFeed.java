@@ -158,6 +158,8 @@ final class EtcdChangeFeed implements ChangeFeed {
         private final AtomicInteger pendingResponses = new AtomicInteger();
         private volatile boolean closed;
         private volatile long lastHeardNanos = System.nanoTime();
+        /** When the watch last delivered events (not only a progress answer). */
+        private volatile long lastEventsNanos = System.nanoTime();
         private volatile Watch.Watcher watcher;
 
         // Confined to the feed's thread.
@@ -274,6 +276,7 @@ final class EtcdChangeFeed implements ChangeFeed {
             if (response.getEvents().isEmpty()) {
                 return; // a progress answer: only a sign of life
             }
+            lastEventsNanos = lastHeardNanos;
             if (pendingResponses.incrementAndGet() > MAX_PENDING_RESPONSES) {
                 run(() -> endWithGap("the listener fell behind the etcd watch"));
                 return;
@@ -358,7 +361,8 @@ final class EtcdChangeFeed implements ChangeFeed {
             }
             long nanos = System.nanoTime();
             long failAfterNanos = timeout.toNanos();
-            if (barrierInFlight && nanos - barrierSentNanos > failAfterNanos) {
+            // A barrier behind a backlog that is still flowing (catching up) is late, not lost.
+            if (barrierInFlight && nanos - barrierSentNanos > failAfterNanos && nanos - lastEventsNanos > failAfterNanos) {
                 endWithFailure(new BackendUnavailableException("etcd did not deliver the change feed's barrier within the timeout of "
                         + DurationText.format(timeout)));
                 return;
