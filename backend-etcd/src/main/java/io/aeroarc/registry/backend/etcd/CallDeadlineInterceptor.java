@@ -9,8 +9,9 @@ import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Gives every gRPC call to etcd a deadline of the backend's timeout, so a call this backend
- * stopped waiting for also ends on the wire instead of piling up while etcd hangs.
+ * Gives every unary gRPC call to etcd a deadline of the backend's timeout, so a call this backend
+ * stopped waiting for also ends on the wire instead of piling up while etcd hangs. Streams (the
+ * change feed's watch) live as long as their subscription; the feed bounds their silence itself.
  */
 final class CallDeadlineInterceptor implements ClientInterceptor {
 
@@ -23,7 +24,7 @@ final class CallDeadlineInterceptor implements ClientInterceptor {
     @Override
     public <ReqT, RespT> ClientCall<ReqT, RespT> interceptCall(MethodDescriptor<ReqT, RespT> method, CallOptions callOptions,
             Channel next) {
-        CallOptions bounded = callOptions.getDeadline() == null
+        CallOptions bounded = callOptions.getDeadline() == null && method.getType() == MethodDescriptor.MethodType.UNARY
                 ? callOptions.withDeadlineAfter(timeout.toNanos(), TimeUnit.NANOSECONDS)
                 : callOptions;
         return next.newCall(method, bounded);

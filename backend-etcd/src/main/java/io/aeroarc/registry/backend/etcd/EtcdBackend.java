@@ -3,6 +3,7 @@ package io.aeroarc.registry.backend.etcd;
 import io.aeroarc.registry.spi.AgentDeregistration;
 import io.aeroarc.registry.spi.AgentHeartbeat;
 import io.aeroarc.registry.spi.AgentHeartbeatRequest;
+import io.aeroarc.registry.spi.BackendContext;
 import io.aeroarc.registry.spi.BackendUnavailableException;
 import io.aeroarc.registry.spi.BatchRenewal;
 import io.aeroarc.registry.spi.CallDeadline;
@@ -15,6 +16,7 @@ import io.aeroarc.registry.spi.RelayPlacement;
 import io.aeroarc.registry.spi.RelayRecord;
 import io.aeroarc.registry.spi.RelayRegistration;
 import io.aeroarc.registry.spi.TtlSupport;
+import io.aeroarc.registry.spi.feed.ChangeFeed;
 import io.aeroarc.registry.spi.support.DurationText;
 import io.aeroarc.registry.spi.support.Paging;
 import io.etcd.jetcd.ByteSequence;
@@ -176,6 +178,7 @@ public final class EtcdBackend implements RegistryBackend {
             // Deleting the relay key alone ends every placement at once for readers, since they
             // check the incarnation; the relay's entries go with it to keep its lists clean.
             List<Op> ops = List.of(
+                    deregisteredMarker("relay", relayId, now),
                     Op.delete(relayKey, DeleteOption.DEFAULT),
                     deleteRange(keys.allRelayAgents(relayId, relay.get().incarnation())),
                     deleteRange(keys.allRelayExpiries(relayId, relay.get().incarnation())));
@@ -314,8 +317,9 @@ public final class EtcdBackend implements RegistryBackend {
             if (relay.isEmpty() || !placement.isOn(relayId, relay.get())) {
                 return Step.answer(new AgentDeregistration.NotFound());
             }
-            return Step.write(List.of(unchanged(agentKey, stored.get(0))), placements.remove(agentId, placement),
-                    written -> new AgentDeregistration.Removed());
+            List<Op> ops = new ArrayList<>(placements.remove(agentId, placement));
+            ops.add(0, deregisteredMarker("agent", agentId, now));
+            return Step.write(List.of(unchanged(agentKey, stored.get(0))), ops, written -> new AgentDeregistration.Removed());
         });
     }
 
@@ -435,6 +439,15 @@ public final class EtcdBackend implements RegistryBackend {
     @Override
     public TtlSupport ttlSupport() {
         return TTL_SUPPORT;
+    }
+
+    /**
+     * A native feed on etcd's watch: see {@link EtcdChangeFeed}. Renewals cost it no storage
+     * writes; it reads the fleet once per subscription.
+     */
+    @Override
+    public ChangeFeed changeFeed(BackendContext context) {
+        return new EtcdChangeFeed(calls, keys, leases, connection, context.clock(), timeout);
     }
 
     @Override
@@ -589,6 +602,18 @@ public final class EtcdBackend implements RegistryBackend {
             throw new BackendUnavailableException("etcd: could not " + action + " within the timeout of " + format(timeout)
                     + ": every attempt was overtaken by a concurrent write");
         }
+    }
+
+    /**
+     * Written with a deregistration's deletes, in its transaction: a change feed sees it at the
+     * same revision and reports those deletes as DEREGISTERED (at {@code nowMs}), where deletes
+     * by a lease are expiries. One key, overwritten by every deregistration, never deleted.
+     */
+    private Op deregisteredMarker(String kind, String id, long nowMs) {
+        Map<String, String> fields = new LinkedHashMap<>();
+        fields.put(kind, id);
+        fields.put("at", Long.toString(nowMs));
+        return Op.put(keys.deregisteredMarker(), FieldCodec.encode(fields), PutOption.DEFAULT);
     }
 
     private PutOption withLeaseFor(long expiresAtMs, Deadline deadline) {

@@ -5,6 +5,7 @@ import io.aeroarc.registry.spi.BackendUnavailableException;
 import io.aeroarc.registry.spi.support.DurationText;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.KeyValue;
+import io.etcd.jetcd.Response;
 import io.etcd.jetcd.common.exception.ErrorCode;
 import io.etcd.jetcd.common.exception.EtcdException;
 import io.etcd.jetcd.kv.GetResponse;
@@ -22,6 +23,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.LongAccumulator;
 import java.util.function.Supplier;
 
 /**
@@ -36,6 +38,11 @@ final class EtcdCalls {
 
     private final EtcdConnection connection;
     private final int maxTxnOps;
+    /**
+     * The highest etcd revision in any answer this backend got: every write this process saw
+     * complete is at or below it, so a change feed started from it misses none that follow.
+     */
+    private final LongAccumulator seenRevision = new LongAccumulator(Long::max, 0);
 
     EtcdCalls(EtcdConnection connection, int maxTxnOps) {
         this.connection = connection;
@@ -46,6 +53,17 @@ final class EtcdCalls {
         return maxTxnOps;
     }
 
+    /** See {@link #seenRevision}; 0 before the first answer. */
+    long seenRevision() {
+        return seenRevision.get();
+    }
+
+    /** etcd's current revision, by a linearizable read: writes started after this returns get a higher one. */
+    long currentRevision(ByteSequence anyKey, Deadline deadline) {
+        return await(() -> connection.kv().get(anyKey, GetOption.builder().withCountOnly(true).build()), deadline,
+                "read the current revision").getHeader().getRevision();
+    }
+
     Optional<KeyValue> get(ByteSequence key, Deadline deadline, String action) {
         GetResponse response = await(() -> connection.kv().get(key), deadline, action);
         return response.getKvs().stream().findFirst();
@@ -54,6 +72,16 @@ final class EtcdCalls {
     /** Up to {@code limit} keys of {@code range} in key order, with their values. */
     GetResponse range(KeyLayout.KeyRange range, int limit, Deadline deadline, String action) {
         GetOption option = GetOption.builder().withRange(range.end()).withLimit(limit).build();
+        return await(() -> connection.kv().get(range.start(), option), deadline, action);
+    }
+
+    /**
+     * Up to {@code limit} keys of {@code range} as they were at {@code revision} (0: now).
+     *
+     * @throws RevisionUnavailableException when etcd compacted that revision or has not reached it
+     */
+    GetResponse rangeAt(KeyLayout.KeyRange range, int limit, long revision, Deadline deadline, String action) {
+        GetOption option = GetOption.builder().withRange(range.end()).withLimit(limit).withRevision(revision).build();
         return await(() -> connection.kv().get(range.start(), option), deadline, action);
     }
 
@@ -168,6 +196,9 @@ final class EtcdCalls {
         try {
             T result = future.get(deadline.remainingNanos(), TimeUnit.NANOSECONDS);
             connection.answered();
+            if (result instanceof Response response) {
+                seenRevision.accumulate(response.getHeader().getRevision());
+            }
             return result;
         } catch (TimeoutException e) {
             future.cancel(true);
@@ -182,6 +213,9 @@ final class EtcdCalls {
             String reason = describe(cause);
             if (reason.contains(MISSING_LEASE)) {
                 throw new StaleLeaseException(cause);
+            }
+            if (RevisionUnavailableException.describes(reason)) {
+                throw new RevisionUnavailableException(reason, cause);
             }
             throw classify(cause, "etcd could not " + action + ": " + reason);
         } catch (InterruptedException e) {

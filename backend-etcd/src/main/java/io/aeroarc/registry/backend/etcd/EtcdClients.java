@@ -20,6 +20,13 @@ final class EtcdClients {
     private static final int RETRY_MAX_ATTEMPTS = 2;
     private static final long RETRY_DELAY_MS = 50;
     private static final long RETRY_MAX_DELAY_MS = 250;
+    /**
+     * gRPC's default 4 MB is too small for the change feed's watch: catching up, etcd sends the
+     * events of up to 1 000 revisions in one message (batch renewals of 32 agents are 128 events
+     * each: ~20 MB measured), and a relay deregistration deletes all its keys in one revision.
+     * Only a bound: memory is used by messages that come.
+     */
+    private static final int MAX_INBOUND_MESSAGE_BYTES = 256 * 1024 * 1024;
 
     private EtcdClients() {}
 
@@ -33,6 +40,7 @@ final class EtcdClients {
                 .retryMaxDelay(RETRY_MAX_DELAY_MS)
                 .retryMaxDuration(settings.timeout())
                 .connectTimeout(settings.timeout())
+                .maxInboundMessageSize(MAX_INBOUND_MESSAGE_BYTES)
                 .interceptor(new CallDeadlineInterceptor(settings.timeout()));
         if (settings.user().isPresent()) {
             builder.user(ByteSequence.from(settings.user().get(), StandardCharsets.UTF_8))

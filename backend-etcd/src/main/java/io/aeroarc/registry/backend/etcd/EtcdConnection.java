@@ -3,6 +3,7 @@ package io.aeroarc.registry.backend.etcd;
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.KV;
 import io.etcd.jetcd.Lease;
+import io.etcd.jetcd.Watch;
 import java.time.Duration;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
@@ -53,6 +54,10 @@ final class EtcdConnection implements AutoCloseable {
 
     Lease leases() {
         return client.getLeaseClient();
+    }
+
+    Watch watches() {
+        return client.getWatchClient();
     }
 
     /** A call got its answer from etcd. */

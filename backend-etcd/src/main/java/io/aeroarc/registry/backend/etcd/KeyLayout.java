@@ -12,6 +12,8 @@ import java.util.Arrays;
  * N agents/{agentId}                                             placement: relay, incarnation, epoch, times
  * N relay-agents/{relay}/{incarnation}/{agentId}                 copy of the placement, listed by agent id
  * N relay-expiries/{relay}/{incarnation}/{expiresAtMs}/{agentId} empty; counted from "now" for agentCount
+ * N feed/deregistered                                            who the last deregistration ended, and when
+ * N feed/barrier/{subscription}                                  a change feed's barrier, short-lived
  * </pre>
  *
  * <p>Ids stay raw at the end of a key, so etcd's byte order is the id order the SPI asks for. A
@@ -25,11 +27,50 @@ final class KeyLayout {
     private static final String AGENTS = "agents/";
     private static final String RELAY_AGENTS = "relay-agents/";
     private static final String RELAY_EXPIRIES = "relay-expiries/";
+    private static final String FEED = "feed/";
 
     private final String namespace;
+    private final ByteSequence relaysPrefix;
+    private final ByteSequence agentsPrefix;
 
     KeyLayout(String namespace) {
         this.namespace = namespace;
+        this.relaysPrefix = key(namespace + RELAYS);
+        this.agentsPrefix = key(namespace + AGENTS);
+    }
+
+    /** Every key of the namespace, for the change feed's watch. */
+    KeyRange everything() {
+        return after(namespace, "");
+    }
+
+    boolean isRelay(ByteSequence key) {
+        return key.startsWith(relaysPrefix);
+    }
+
+    boolean isAgent(ByteSequence key) {
+        return key.startsWith(agentsPrefix);
+    }
+
+    KeyRange allRelays() {
+        return after(namespace + RELAYS, "");
+    }
+
+    KeyRange allAgents() {
+        return after(namespace + AGENTS, "");
+    }
+
+    /**
+     * Written in the transaction of every deregistration, so that a change feed can tell the
+     * deletes of a deregistration from the deletes of a lease: same revision, exact.
+     */
+    ByteSequence deregisteredMarker() {
+        return key(namespace + FEED + "deregistered");
+    }
+
+    /** The key one change feed subscription writes to learn that its watch has caught up. */
+    ByteSequence feedBarrier(String subscriptionId) {
+        return key(namespace + FEED + "barrier/" + subscriptionId);
     }
 
     /** A key of the namespace that is never written, read by the health probe. */

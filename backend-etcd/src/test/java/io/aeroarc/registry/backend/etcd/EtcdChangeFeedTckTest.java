@@ -6,13 +6,20 @@ import io.aeroarc.registry.spi.BackendContext;
 import io.aeroarc.registry.spi.BackendOptions;
 import io.aeroarc.registry.spi.RegistryBackend;
 import io.aeroarc.registry.spi.RegistryBackendProvider;
+import io.aeroarc.registry.spi.RelayRegistration;
+import io.aeroarc.registry.spi.feed.ChangeFeed;
 import io.aeroarc.registry.tck.ChangeFeedTck;
 import io.aeroarc.registry.tck.StorageControl;
 import io.aeroarc.registry.testsupport.EtcdTestServer;
 import io.aeroarc.registry.testsupport.TestServer;
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.Client;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 
@@ -57,6 +64,23 @@ class EtcdChangeFeedTckTest extends ChangeFeedTck {
     @Override
     protected Optional<StorageControl> storageControl() {
         return server.control();
+    }
+
+    /**
+     * etcd's window is its history, not a count: compacting at the current revision puts every
+     * position reported so far out of it.
+     */
+    @Override
+    protected boolean pushOutOfResumeWindow(RegistryBackend instance, ChangeFeed feed) {
+        instance.registerRelay(new RelayRegistration("window-push", "10.0.0.1", 7443, Map.of()), Duration.ofMinutes(5));
+        try (Client etcd = Client.builder().endpoints(server.backendOptions().get("endpoints")).build()) {
+            long now = etcd.getKVClient().get(ByteSequence.from("window-push", StandardCharsets.UTF_8)).get(10, TimeUnit.SECONDS)
+                    .getHeader().getRevision();
+            etcd.getKVClient().compact(now).get(10, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException("could not compact the test etcd", e);
+        }
+        return true;
     }
 
     @Override

@@ -118,8 +118,10 @@ class EtcdStorageTest {
 
         backend.deregisterRelay("relay-a");
 
-        // The placement key waits for its lease; it names an incarnation that is over.
-        assertThat(keys("")).containsExactly(namespace + "agents/agent-1");
+        // The placement key waits for its lease; it names an incarnation that is over. The marker
+        // tells change feeds that the deletes of that revision were a deregistration.
+        assertThat(keys("")).containsExactly(namespace + "agents/agent-1", namespace + "feed/deregistered");
+        assertThat(value("feed/deregistered")).startsWith("relay=relay-a&at=");
         assertThat(backend.getPlacement("agent-1")).isEmpty();
     }
 
