@@ -28,6 +28,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 import org.HdrHistogram.ConcurrentHistogram;
 import org.HdrHistogram.Histogram;
 
@@ -56,6 +57,7 @@ final class WatchBench {
     private static final long HISTOGRAM_MAX_NANOS = TimeUnit.SECONDS.toNanos(120);
     /** Connections the fan-out watchers share: 250 streams each at 1,000 watchers. */
     private static final int FAN_OUT_CONNECTIONS = 4;
+    private static final int SHED_RETRIES = 50;
 
     /**
      * @param fleet the per-agent fleet to run meanwhile, or null for none
@@ -282,9 +284,20 @@ final class WatchBench {
                 .mapToDouble(FanOutWindow::cpuMicrosPerEvent).average().orElse(Double.NaN);
     }
 
+    /** A registration, sent again when the server sheds it (the fleet's ramp-up can fill its queues). */
     private static RegisterAgentResponse register(AeroRegistryGrpc.AeroRegistryBlockingStub stub, String agentId, String relayId) {
-        return stub.withDeadlineAfter(CALL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS).registerAgent(RegisterAgentRequest.newBuilder()
-                .setAgent(Agent.newBuilder().setAgentId(agentId)).setRelayId(relayId).build());
+        RegisterAgentRequest request = RegisterAgentRequest.newBuilder().setAgent(Agent.newBuilder().setAgentId(agentId)).setRelayId(relayId)
+                .build();
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return stub.withDeadlineAfter(CALL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS).registerAgent(request);
+            } catch (io.grpc.StatusRuntimeException e) {
+                if (e.getStatus().getCode() != io.grpc.Status.Code.UNAVAILABLE || attempt == SHED_RETRIES) {
+                    throw e;
+                }
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));
+            }
+        }
     }
 
     private static ManagedChannel channel(RegistryClient.Target target) {
