@@ -284,13 +284,17 @@ final class WatchBench {
                 .mapToDouble(FanOutWindow::cpuMicrosPerEvent).average().orElse(Double.NaN);
     }
 
-    /** A registration, sent again when the server sheds it (the fleet's ramp-up can fill its queues). */
     private static RegisterAgentResponse register(AeroRegistryGrpc.AeroRegistryBlockingStub stub, String agentId, String relayId) {
         RegisterAgentRequest request = RegisterAgentRequest.newBuilder().setAgent(Agent.newBuilder().setAgentId(agentId)).setRelayId(relayId)
                 .build();
+        return resentWhenShed(() -> stub.withDeadlineAfter(CALL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS).registerAgent(request));
+    }
+
+    /** A call, sent again when the server sheds it (the fleet's ramp-up can fill its queues). */
+    private static <T> T resentWhenShed(java.util.function.Supplier<T> call) {
         for (int attempt = 1; ; attempt++) {
             try {
-                return stub.withDeadlineAfter(CALL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS).registerAgent(request);
+                return call.get();
             } catch (io.grpc.StatusRuntimeException e) {
                 if (e.getStatus().getCode() != io.grpc.Status.Code.UNAVAILABLE || attempt == SHED_RETRIES) {
                     throw e;
@@ -329,8 +333,9 @@ final class WatchBench {
 
         void start() {
             for (String relayId : List.of(RELAY_A, RELAY_B)) {
-                stub.withDeadlineAfter(CALL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS).registerRelay(RegisterRelayRequest.newBuilder()
-                        .setRelay(Relay.newBuilder().setRelayId(relayId).setAddress("127.0.0.1").setGrpcPort(1)).build());
+                RegisterRelayRequest request = RegisterRelayRequest.newBuilder()
+                        .setRelay(Relay.newBuilder().setRelayId(relayId).setAddress("127.0.0.1").setGrpcPort(1)).build();
+                resentWhenShed(() -> stub.withDeadlineAfter(CALL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS).registerRelay(request));
             }
             thread.start();
         }
