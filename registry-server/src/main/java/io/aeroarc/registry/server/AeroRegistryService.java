@@ -38,6 +38,7 @@ import io.grpc.Context;
 import io.grpc.Deadline;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
@@ -111,8 +112,8 @@ final class AeroRegistryService extends AeroRegistryGrpc.AeroRegistryImplBase {
 
     @Override
     public void heartbeatAgent(HeartbeatAgentRequest request, StreamObserver<HeartbeatAgentResponse> responses) {
-        respond(responses, () -> HeartbeatAgentResponse.newBuilder()
-                .setExpiresAtUnixMs(registry().heartbeatAgent(request.getAgentId(), request.getRelayId(), request.getEpoch())).build());
+        respondWhenDone(responses, () -> registry().heartbeatAgentAsync(request.getAgentId(), request.getRelayId(), request.getEpoch())
+                .thenApply(expiresAt -> HeartbeatAgentResponse.newBuilder().setExpiresAtUnixMs(expiresAt).build()));
     }
 
     @Override
@@ -136,13 +137,11 @@ final class AeroRegistryService extends AeroRegistryGrpc.AeroRegistryImplBase {
 
     @Override
     public void getAgentPlacement(GetAgentPlacementRequest request, StreamObserver<GetAgentPlacementResponse> responses) {
-        respond(responses, () -> {
-            RelayPlacement found = registry().getAgentPlacement(request.getAgentId());
-            return GetAgentPlacementResponse.newBuilder()
-                    .setPlacement(ProtoMapper.placement(found.placement()))
-                    .setRelay(ProtoMapper.relay(found.relay()))
-                    .build();
-        });
+        respondWhenDone(responses, () -> registry().getAgentPlacementAsync(request.getAgentId())
+                .thenApply(found -> GetAgentPlacementResponse.newBuilder()
+                        .setPlacement(ProtoMapper.placement(found.placement()))
+                        .setRelay(ProtoMapper.relay(found.relay()))
+                        .build()));
     }
 
     @Override
@@ -162,6 +161,34 @@ final class AeroRegistryService extends AeroRegistryGrpc.AeroRegistryImplBase {
             ListAgentsResponse.Builder response = ListAgentsResponse.newBuilder().setNextPageToken(listing.nextPageToken());
             listing.items().forEach(placement -> response.addAgents(ProtoMapper.agent(placement)));
             return response.build();
+        });
+    }
+
+    /**
+     * Answers when the future completes: at once, on this call thread, when the call ran here; else
+     * on the thread that ends its gathered round trip, while this call thread is already serving
+     * other calls.
+     */
+    private static <T> void respondWhenDone(StreamObserver<T> responses, Supplier<CompletableFuture<T>> call) {
+        CompletableFuture<T> answer;
+        try {
+            answer = call.get();
+        } catch (RuntimeException e) {
+            responses.onError(StatusMapper.toStatusException(e));
+            return;
+        }
+        answer.whenComplete((response, failure) -> {
+            if (failure != null) {
+                responses.onError(StatusMapper.toStatusException(failure));
+                return;
+            }
+            try {
+                responses.onNext(response);
+            } catch (RuntimeException e) {
+                responses.onError(StatusMapper.toStatusException(e));
+                return;
+            }
+            responses.onCompleted();
         });
     }
 

@@ -198,7 +198,8 @@ final class CallAdmission implements ServerInterceptor, AutoCloseable {
         }
     }
 
-    private static Metadata pushbackTrailers() {
+    /** The trailers of a shed call: come back after the pushback. */
+    static Metadata pushbackTrailers() {
         Metadata trailers = new Metadata();
         long millis = PUSHBACK_MILLIS + ThreadLocalRandom.current().nextLong(PUSHBACK_MILLIS + 1);
         trailers.put(RETRY_PUSHBACK, Long.toString(millis));
