@@ -7,6 +7,8 @@ import io.aeroarc.registry.spi.BatchRenewal;
 import io.aeroarc.registry.spi.CallDeadline;
 import io.aeroarc.registry.spi.Fence;
 import io.aeroarc.registry.spi.Page;
+import io.aeroarc.registry.spi.BackendContext;
+import io.aeroarc.registry.spi.feed.ChangeFeed;
 import io.aeroarc.registry.spi.PageRequest;
 import io.aeroarc.registry.spi.PlacementRecord;
 import io.aeroarc.registry.spi.RegistryBackend;
@@ -264,6 +266,12 @@ public final class CoalescingBackend implements RegistryBackend, GatheredCalls {
     @Override
     public TtlSupport ttlSupport() {
         return delegate.ttlSupport();
+    }
+
+    /** The backend's own feed, native or polling: gathering calls has nothing to do with it. */
+    @Override
+    public ChangeFeed changeFeed(BackendContext context) {
+        return batchTarget.changeFeed(context);
     }
 
     /** Fails the calls still queued, stops the runner threads, then closes the backend. */

@@ -8,6 +8,8 @@ import io.aeroarc.registry.spi.BatchRenewal;
 import io.aeroarc.registry.spi.CallDeadline;
 import io.aeroarc.registry.spi.Fence;
 import io.aeroarc.registry.spi.Page;
+import io.aeroarc.registry.spi.BackendContext;
+import io.aeroarc.registry.spi.feed.ChangeFeed;
 import io.aeroarc.registry.spi.PageRequest;
 import io.aeroarc.registry.spi.PlacementRecord;
 import io.aeroarc.registry.spi.RegistryBackend;
@@ -163,6 +165,12 @@ public final class FailFastBackend implements RegistryBackend, GatheredCalls {
     @Override
     public TtlSupport ttlSupport() {
         return delegate.ttlSupport();
+    }
+
+    /** The feed reports its own failures to its listener; refusing it while the storage is down would only delay the watchers' recovery. */
+    @Override
+    public ChangeFeed changeFeed(BackendContext context) {
+        return delegate.changeFeed(context);
     }
 
     @Override

@@ -8,6 +8,8 @@ import io.aeroarc.registry.spi.BatchRenewal;
 import io.aeroarc.registry.spi.CallDeadline;
 import io.aeroarc.registry.spi.Fence;
 import io.aeroarc.registry.spi.Page;
+import io.aeroarc.registry.spi.BackendContext;
+import io.aeroarc.registry.spi.feed.ChangeFeed;
 import io.aeroarc.registry.spi.PageRequest;
 import io.aeroarc.registry.spi.PlacementRecord;
 import io.aeroarc.registry.spi.RegistryBackend;
@@ -146,6 +148,12 @@ public final class MeasuredBackend implements RegistryBackend {
     @Override
     public TtlSupport ttlSupport() {
         return delegate.ttlSupport();
+    }
+
+    /** The backend's own feed: the default would poll through this wrapper instead of using a native feed. */
+    @Override
+    public ChangeFeed changeFeed(BackendContext context) {
+        return delegate.changeFeed(context);
     }
 
     @Override

@@ -39,6 +39,11 @@ abstract class RegistryCall implements Callable<Integer> {
         return AeroRegistryGrpc.newBlockingStub(channel).withDeadlineAfter(connection.timeout.toNanos(), TimeUnit.NANOSECONDS);
     }
 
+    /** A stub without a deadline, for streams that run until the user stops them. */
+    final AeroRegistryGrpc.AeroRegistryBlockingStub streams() {
+        return AeroRegistryGrpc.newBlockingStub(channel);
+    }
+
     final HealthGrpc.HealthBlockingStub health() {
         return HealthGrpc.newBlockingStub(channel).withDeadlineAfter(connection.timeout.toNanos(), TimeUnit.NANOSECONDS);
     }

@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
 @Command(name = "registryctl", mixinStandardHelpOptions = true, versionProvider = RegistryCtl.Version.class,
         description = {"Command-line client of the Aero Arc relay registry.",
                 "Flags go after the command: registryctl relays list --target HOST:PORT --output json"},
-        subcommands = {RelayCommands.class, AgentCommands.class, HealthCommand.class},
+        subcommands = {RelayCommands.class, AgentCommands.class, WatchCommands.class, HealthCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
                 "0:ok",

@@ -173,6 +173,33 @@ class RegistryCtlJarIT {
     }
 
     @Test
+    void watch_relays_prints_the_snapshot_its_end_and_events_until_max_events() throws Exception {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        java.util.concurrent.CompletableFuture<Integer> watching = java.util.concurrent.CompletableFuture.supplyAsync(() -> RegistryCtl.run(
+                new String[] {"watch", "relays", "--selector", "zone=eu", "--target", plainTarget, "--max-events", "2"},
+                new PrintWriter(out, true), new PrintWriter(err, true)));
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(60)).until(() -> out.toString().contains("SNAPSHOT_END token="));
+        ManagedChannel channel = Grpc.newChannelBuilder(plainTarget, InsecureChannelCredentials.create()).build();
+        try {
+            AeroRegistryGrpc.AeroRegistryBlockingStub stub = AeroRegistryGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
+            stub.registerRelay(RegisterRelayRequest.newBuilder().setRelay(Relay.newBuilder().setRelayId("watched").setAddress("10.7.7.7")
+                    .setGrpcPort(7000).putLabels("zone", "eu")).build());
+            stub.deregisterRelay(io.aeroarc.registry.api.v1.DeregisterRelayRequest.newBuilder().setRelayId("watched").build());
+        } finally {
+            channel.shutdownNow();
+        }
+        assertThat(watching.get(60, TimeUnit.SECONDS)).as(err.toString()).isZero();
+        List<String> lines = out.toString().lines().toList();
+        assertThat(lines.subList(0, 2)).allSatisfy(line -> assertThat(line).startsWith("SNAPSHOT r"));
+        assertThat(lines.subList(0, 2)).anySatisfy(line -> assertThat(line).startsWith("SNAPSHOT r1 10.0.0.1:7441 zone=eu"));
+        assertThat(lines.get(2)).startsWith("SNAPSHOT_END token=");
+        assertThat(lines.get(3)).startsWith("ADDED watched 10.7.7.7:7000 zone=eu");
+        assertThat(lines.get(4)).startsWith("REMOVED watched").contains("reason=DEREGISTERED", "token=");
+        assertThat(lines).hasSize(5);
+    }
+
+    @Test
     void agents_list_pages_through_every_placement_and_filters_by_relay() {
         Result all = ctl("agents", "list", "--target", plainTarget, "--page-size", "1", "-o", "json");
         assertThat(all.code).isZero();

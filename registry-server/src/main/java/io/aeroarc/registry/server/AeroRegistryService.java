@@ -26,6 +26,10 @@ import io.aeroarc.registry.api.v1.RegisterAgentResponse;
 import io.aeroarc.registry.api.v1.RegisterRelayRequest;
 import io.aeroarc.registry.api.v1.RegisterRelayResponse;
 import io.aeroarc.registry.api.v1.Relay;
+import io.aeroarc.registry.api.v1.WatchAgentsRequest;
+import io.aeroarc.registry.api.v1.WatchAgentsResponse;
+import io.aeroarc.registry.api.v1.WatchRelaysRequest;
+import io.aeroarc.registry.api.v1.WatchRelaysResponse;
 import io.aeroarc.registry.core.Listing;
 import io.aeroarc.registry.core.PlacementLookup;
 import io.aeroarc.registry.core.RegistryService;
@@ -47,11 +51,13 @@ final class AeroRegistryService extends AeroRegistryGrpc.AeroRegistryImplBase {
 
     private final RegistryService unbounded;
     private final Duration defaultDeadline;
+    private final WatchService watches;
 
     /** @param defaultDeadline bounds calls that reach this service without a gRPC deadline */
-    AeroRegistryService(RegistryService registry, Duration defaultDeadline) {
+    AeroRegistryService(RegistryService registry, Duration defaultDeadline, WatchService watches) {
         this.unbounded = registry;
         this.defaultDeadline = defaultDeadline;
+        this.watches = watches;
     }
 
     /**
@@ -162,6 +168,16 @@ final class AeroRegistryService extends AeroRegistryGrpc.AeroRegistryImplBase {
             listing.items().forEach(placement -> response.addAgents(ProtoMapper.agent(placement)));
             return response.build();
         });
+    }
+
+    @Override
+    public void watchRelays(WatchRelaysRequest request, StreamObserver<WatchRelaysResponse> responses) {
+        watches.watchRelays(request, responses);
+    }
+
+    @Override
+    public void watchAgents(WatchAgentsRequest request, StreamObserver<WatchAgentsResponse> responses) {
+        watches.watchAgents(request, responses);
     }
 
     /**

@@ -107,13 +107,16 @@ final class CallAdmission implements ServerInterceptor, AutoCloseable {
         }
         Context context = Context.current();
         Context.CancellableContext defaultDeadline = null;
-        if (context.getDeadline() == null) {
+        // A watch lives until the client or the server ends it: a default deadline would cut every
+        // stream after a few seconds. A deadline the client sets still applies.
+        if (context.getDeadline() == null && !WatchMethods.isWatch(call.getMethodDescriptor())) {
             defaultDeadline = context.withDeadline(
                     Deadline.after(limits.defaultDeadline().toNanos(), TimeUnit.NANOSECONDS), deadlineTimer);
             context = defaultDeadline;
         }
         boolean liveness = LIVENESS_METHODS.contains(call.getMethodDescriptor().getBareMethodName());
-        Deadline deadline = context.getDeadline();
+        Deadline deadline = context.getDeadline() != null ? context.getDeadline()
+                : Deadline.after(limits.defaultDeadline().toNanos(), TimeUnit.NANOSECONDS); // for its wait in the queue only
         ServerCall.Listener<Q> handler = Contexts.interceptCall(context, call, headers, next);
         return new QueuedListener<>(handler, call, liveness, deadline, defaultDeadline);
     }

@@ -160,7 +160,9 @@ final class CommandLine {
                 LogSetup.parseFormat(text(settings, Flag.LOG_FORMAT), source(settings, Flag.LOG_FORMAT)),
                 LogSetup.parseLevel(text(settings, Flag.LOG_LEVEL), source(settings, Flag.LOG_LEVEL)));
         return new Run(new ServerConfig(backend, backendOptions, address, parseInt(settings, Flag.GRPC_LISTEN_PORT, 0, 65535), registry,
-                parseDuration(settings, Flag.SHUTDOWN_TIMEOUT), certPath, keyPath, coalescing, limits, warnings, callLimits, security), operations);
+                parseDuration(settings, Flag.SHUTDOWN_TIMEOUT), certPath, keyPath, coalescing, limits, warnings, callLimits, security,
+                new WatchLimits(parseInt(settings, Flag.MAX_WATCHERS, 0, 1_000_000), parseInt(settings, Flag.WATCH_HISTORY, 1, 10_000_000))),
+                operations);
     }
 
     /** {@code --config PATH} (or {@code --config=PATH}) among the arguments, else the environment's; read before anything else. */

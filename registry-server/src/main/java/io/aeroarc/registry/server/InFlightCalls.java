@@ -21,8 +21,10 @@ final class InFlightCalls implements ServerInterceptor {
     @Override
     public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
         // Registry methods are unary, though the transport sees them as streams (see RequestParsing).
+        // Watches are streams too: the server ends them itself at shutdown (WatchService.endAll).
         boolean endsByItself = call.getMethodDescriptor().getType() == MethodDescriptor.MethodType.UNARY
-                || AeroRegistryGrpc.SERVICE_NAME.equals(call.getMethodDescriptor().getServiceName());
+                || AeroRegistryGrpc.SERVICE_NAME.equals(call.getMethodDescriptor().getServiceName())
+                && !WatchMethods.isWatch(call.getMethodDescriptor());
         if (!endsByItself) {
             return next.startCall(call, headers);
         }

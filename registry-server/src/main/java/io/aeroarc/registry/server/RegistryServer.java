@@ -94,6 +94,7 @@ public final class RegistryServer {
     private final Optional<TransportGuards> transportGuards;
     private final Security security;
     private final Telemetry telemetry;
+    private final WatchService watches;
     private boolean stopped;
 
     /** A server on {@code builder}, such as one on an ephemeral port in tests. */
@@ -115,6 +116,13 @@ public final class RegistryServer {
     /** As above, recording metrics in {@code telemetry}; {@code backend} is measured there already (see {@link #create}). */
     RegistryServer(ServerBuilder<?> builder, String backendName, RegistryBackend backend, RegistrySettings settings,
             Duration shutdownTimeout, CallLimits limits, Optional<TransportGuards> transportGuards, Security security, Telemetry telemetry) {
+        this(builder, backendName, backend, settings, shutdownTimeout, limits, transportGuards, security, telemetry, WatchLimits.defaults());
+    }
+
+    /** As above, with watch streams bounded by {@code watchLimits}. */
+    RegistryServer(ServerBuilder<?> builder, String backendName, RegistryBackend backend, RegistrySettings settings,
+            Duration shutdownTimeout, CallLimits limits, Optional<TransportGuards> transportGuards, Security security, Telemetry telemetry,
+            WatchLimits watchLimits) {
         this.telemetry = telemetry;
         this.transportGuards = transportGuards;
         this.security = security;
@@ -126,6 +134,8 @@ public final class RegistryServer {
         this.availability = new StorageAvailability(healthMonitor);
         this.backend = new FailFastBackend(backend, availability);
         this.admission = new CallAdmission(limits, telemetry.admissionMetrics());
+        this.watches = new WatchService(this.backend, backendName, Clock.systemUTC(), watchLimits);
+        telemetry.observeWatches(watches);
         RegistryService registry = new RegistryService(this.backend, settings, telemetry.registryMetrics());
         telemetry.configureServer(builder);
         telemetry.observe(() -> availability.state() == StorageAvailability.State.UP, () -> admission.queuedCalls(true),
@@ -136,7 +146,7 @@ public final class RegistryServer {
         List<ServerInterceptor> guards = security.interceptors(agentId -> currentPlacement(registry, agentId), StatusMapper::toStatus);
         this.server = builder
                 .addService(RequestParsing.parsedInCall(ServerInterceptors.intercept(
-                        new AeroRegistryService(registry, limits.defaultDeadline()).bindService(), guards)))
+                        new AeroRegistryService(registry, limits.defaultDeadline(), watches).bindService(), guards)))
                 .addService(health.getHealthService())
                 .addService(ServerInterceptors.intercept(ProtoReflectionServiceV1.newInstance(), guards))
                 .intercept(new FailedCallLogger())
@@ -191,7 +201,7 @@ public final class RegistryServer {
         NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(config.listenAddress(), config.listenPort()), credentials);
         TransportGuards guards = TransportGuards.apply(config.transportLimits(), builder);
         return new RegistryServer(builder, config.backend(), backend, settings, config.shutdownTimeout(), config.callLimits(), Optional.of(guards),
-                security, telemetry);
+                security, telemetry, config.watchLimits());
     }
 
     /** The agent's placement now, for the security rules and audit lines that depend on it. */
@@ -256,6 +266,7 @@ public final class RegistryServer {
     }
 
     private void closeUnstarted() {
+        watches.close();
         healthMonitor.close();
         admission.close();
         serviceExecutor.shutdownNow();
@@ -283,9 +294,18 @@ public final class RegistryServer {
         healthMonitor.close();
         health.enterTerminalState();
         server.shutdown();
+        // Watch streams never end by themselves: end them now with UNAVAILABLE so their clients
+        // resume on another server at once, rather than after the shutdown timeout.
+        watches.endAll();
         try {
+            long deadline = System.nanoTime() + shutdownTimeout.toNanos();
             if (!inFlightCalls.awaitNone(shutdownTimeout)) {
                 LOG.warn("calls still running after {}; cancelling them", GoDurations.format(shutdownTimeout));
+            }
+            // Their UNAVAILABLE must reach the clients before the transport is torn down, or they see CANCELLED.
+            if (!watches.awaitNone(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())))) {
+                LOG.warn("{} watch streams did not take their end within {}; cancelling them", watches.watchers(),
+                        GoDurations.format(shutdownTimeout));
             }
             // Cancels what is left: overdue calls and streams such as health watches, which never end by themselves.
             server.shutdownNow();
@@ -295,6 +315,7 @@ public final class RegistryServer {
             server.shutdownNow();
         }
         admission.close();
+        watches.close();
         serviceExecutor.shutdownNow();
         transportGuards.ifPresent(TransportGuards::close);
         backend.close();
@@ -305,6 +326,11 @@ public final class RegistryServer {
 
     public void awaitTermination() throws InterruptedException {
         server.awaitTermination();
+    }
+
+    /** The watch streams, for tests. */
+    WatchService watches() {
+        return watches;
     }
 
     /** Calls shed by admission control since start. */

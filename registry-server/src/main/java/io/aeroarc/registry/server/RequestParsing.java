@@ -50,8 +50,9 @@ final class RequestParsing {
 
     private static <Q, R> ServerMethodDefinition<ReceivedRequest, R> raw(ServerMethodDefinition<Q, R> definition) {
         MethodDescriptor<Q, R> method = definition.getMethodDescriptor();
-        if (method.getType() != MethodDescriptor.MethodType.UNARY) {
-            throw new IllegalArgumentException("only unary methods are parsed in the call: " + method.getFullMethodName());
+        // Server streams (the watches) take one request like unary calls; only their responses differ.
+        if (method.getType() != MethodDescriptor.MethodType.UNARY && method.getType() != MethodDescriptor.MethodType.SERVER_STREAMING) {
+            throw new IllegalArgumentException("only methods taking one request are parsed in the call: " + method.getFullMethodName());
         }
         MethodDescriptor<ReceivedRequest, R> transportMethod = method.toBuilder(ReceivedRequest.MARSHALLER, method.getResponseMarshaller())
                 .setType(MethodDescriptor.MethodType.BIDI_STREAMING)

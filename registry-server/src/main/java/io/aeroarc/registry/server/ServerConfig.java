@@ -20,6 +20,7 @@ import java.util.Optional;
  * @param warnings settings that were accepted but have no effect, logged at start
  * @param callLimits deadlines and admission bounds of registry calls
  * @param security client authentication, authorization, rate limits, audit
+ * @param watchLimits how many watch streams, and how much history for them
  */
 public record ServerConfig(
         String backend,
@@ -34,7 +35,8 @@ public record ServerConfig(
         TransportLimits transportLimits,
         List<String> warnings,
         CallLimits callLimits,
-        SecurityConfig security) {
+        SecurityConfig security,
+        WatchLimits watchLimits) {
 
     public ServerConfig {
         backendOptions = Map.copyOf(backendOptions);

@@ -186,6 +186,29 @@ final class Telemetry implements AutoCloseable {
         fleetReader.scheduleWithFixedDelay(() -> readFleet(backend), 0, FLEET_REFRESH_SECONDS, TimeUnit.SECONDS);
     }
 
+    /** The watch streams' gauge and counters, read from {@code watches} at export: nothing on the send path. */
+    void observeWatches(WatchService watches) {
+        if (sdk == null) {
+            return;
+        }
+        Meter meter = meter();
+        meter.gaugeBuilder("registry.watch.streams").ofLongs()
+                .setDescription("WatchRelays and WatchAgents streams open")
+                .buildWithCallback(gauge -> gauge.record(watches.watchers()));
+        meter.counterBuilder("registry.watch.resyncs")
+                .setDescription("snapshots marked resync sent: tokens too old or from another server, and streams that fell behind")
+                .buildWithCallback(counter -> counter.record(watches.resyncs()));
+        meter.counterBuilder("registry.watch.fell.behind")
+                .setDescription("streams that fell more than --watch-history events behind and started over with a resync snapshot")
+                .buildWithCallback(counter -> counter.record(watches.fellBehindCount()));
+        meter.counterBuilder("registry.watch.feed.gaps")
+                .setDescription("gaps the backend's change feed reported, each answered by reading the fleet again")
+                .buildWithCallback(counter -> counter.record(watches.feedGaps()));
+        meter.counterBuilder("registry.watch.feed.failures")
+                .setDescription("storage failures the change feed reported, each answered by subscribing again with back-off")
+                .buildWithCallback(counter -> counter.record(watches.feedFailures()));
+    }
+
     private void readFleet(RegistryBackend backend) {
         try {
             OptionalLong relays = backend.liveRelayCount();

@@ -57,6 +57,12 @@ final class UnreadResponseBudget implements ServerInterceptor {
 
     @Override
     public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
+        if (WatchMethods.isWatch(call.getMethodDescriptor())) {
+            // A watch sends only while its call is ready (gRPC's flow control), so it never leaves more
+            // than gRPC's on-ready threshold unread; its bytes would otherwise count until the stream
+            // ends, hours later, and starve the connection's other calls.
+            return next.startCall(call, headers);
+        }
         SocketAddress peer = call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR);
         boolean list = peer != null && LIST_METHODS.contains(call.getMethodDescriptor().getFullMethodName());
         BudgetedCall<Q, R> budgeted = new BudgetedCall<>(call, peer);

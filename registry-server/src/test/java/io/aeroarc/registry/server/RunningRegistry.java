@@ -24,9 +24,14 @@ final class RunningRegistry implements AutoCloseable {
     }
 
     RunningRegistry(RegistryBackend backend, RegistrySettings settings, Duration shutdownTimeout, CallLimits limits) {
+        this(backend, settings, shutdownTimeout, limits, WatchLimits.defaults());
+    }
+
+    RunningRegistry(RegistryBackend backend, RegistrySettings settings, Duration shutdownTimeout, CallLimits limits, WatchLimits watchLimits) {
         server = new RegistryServer(NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)), "test", backend, settings,
                 shutdownTimeout, limits, java.util.Optional.empty(),
-                io.aeroarc.registry.server.security.Security.from(io.aeroarc.registry.server.security.SecurityConfig.none())).start();
+                io.aeroarc.registry.server.security.Security.from(io.aeroarc.registry.server.security.SecurityConfig.none()), Telemetry.off(),
+                watchLimits).start();
         channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
     }
 

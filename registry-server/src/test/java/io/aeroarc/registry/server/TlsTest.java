@@ -62,7 +62,7 @@ class TlsTest {
                 "--tls-enabled", "--tls-cert-path", cert.toString(), "--tls-key-path", key.toString()), Map.of(), Map.of("memory", "relay-registry.jar"));
         ServerConfig missingBackend = new ServerConfig("no-such-backend", Map.of(), "127.0.0.1", 0, run.config().settings(),
                 run.config().shutdownTimeout(), run.config().tlsCertPath(), run.config().tlsKeyPath(), run.config().coalescing(), run.config().transportLimits(), List.of(), run.config().callLimits(),
-                run.config().security());
+                run.config().security(), run.config().watchLimits());
         assertThatThrownBy(() -> RegistryServer.create(missingBackend, BackendLoader.discover(getClass().getClassLoader())))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageStartingWith("invalid --tls-key-path '" + key + "': the key is PKCS#1")
