@@ -283,7 +283,7 @@ public final class BenchCli {
         java.nio.file.Files.createDirectories(dir);
         List<String> registryFlags = flags.get("registry-flags", "").isBlank() ? List.of()
                 : List.of(flags.get("registry-flags", "").trim().split("\\s+"));
-        JarCompare.Settings settings = new JarCompare.Settings(backend, Path.of(flags.require("jar-a")), Path.of(flags.require("jar-b")),
+        JarCompare.Settings settings = new JarCompare.Settings(backend, flags.require("jar-a"), flags.require("jar-b"),
                 flags.getInt("relays", 10), flags.getInt("agents-per-relay", 1000), flags.getInt("rounds", 4),
                 new Phases(java.time.Duration.ofSeconds(1), flags.getDuration("round", java.time.Duration.ofSeconds(5))), registryFlags);
         out.println(JsonReport.gson().toJson(JarCompare.run(settings, dir, progress)));

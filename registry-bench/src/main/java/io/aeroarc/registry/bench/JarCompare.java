@@ -17,7 +17,7 @@ import java.util.Optional;
  */
 final class JarCompare {
 
-    record Settings(String backend, Path jarA, Path jarB, int relays, int agentsPerRelay, int rounds, Phases round, List<String> registryFlags) {}
+    record Settings(String backend, String jarA, String jarB, int relays, int agentsPerRelay, int rounds, Phases round, List<String> registryFlags) {}
 
     /** One RPC's rounds: rate and CPU per call of each side, with the ratios B over A. */
     record Rpc(String rpc, LoadResult a, LoadResult b, double rateRatio, List<Double> roundRateRatios, double cpuPerCallA,
@@ -31,9 +31,9 @@ final class JarCompare {
         BenchBackend backend = BenchBackends.named(settings.backend());
         Duration ttl = Duration.ofMinutes(30);
         List<String> jvm = List.of("-Xms1g", "-Xmx1g");
-        RegistryLauncher launcherA = new RegistryLauncher(Optional.of(settings.jarA()), System.getProperty("java.class.path"), jvm,
+        RegistryLauncher launcherA = new RegistryLauncher(Optional.of(Path.of(settings.jarA())), System.getProperty("java.class.path"), jvm,
                 settings.registryFlags());
-        RegistryLauncher launcherB = new RegistryLauncher(Optional.of(settings.jarB()), System.getProperty("java.class.path"), jvm,
+        RegistryLauncher launcherB = new RegistryLauncher(Optional.of(Path.of(settings.jarB())), System.getProperty("java.class.path"), jvm,
                 settings.registryFlags());
         try (TestServer storage = backend.storage().start();
                 RegistryProcess a = launcherA.start("A", backend.name(), storage.backendOptions(), ttl, ttl, directory, Optional.empty());

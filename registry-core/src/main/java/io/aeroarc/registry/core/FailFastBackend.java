@@ -60,7 +60,7 @@ public final class FailFastBackend implements RegistryBackend, GatheredCalls {
     }
 
     @Override
-    public RegistryBackend boundedBy(CallDeadline callDeadline) {
+    public FailFastBackend boundedBy(CallDeadline callDeadline) {
         return new FailFastBackend(delegate.boundedBy(callDeadline), availability, callDeadline);
     }
 

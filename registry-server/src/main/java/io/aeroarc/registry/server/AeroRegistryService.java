@@ -51,13 +51,27 @@ final class AeroRegistryService extends AeroRegistryGrpc.AeroRegistryImplBase {
 
     private final RegistryService unbounded;
     private final Duration defaultDeadline;
+    private final GatheredShedding shedding;
     private final WatchService watches;
 
     /** @param defaultDeadline bounds calls that reach this service without a gRPC deadline */
     AeroRegistryService(RegistryService registry, Duration defaultDeadline, WatchService watches) {
+        this(registry, defaultDeadline, watches, GatheredShedding.NONE);
+    }
+
+    /** @param shedding told of every gathered call shed because too many waited for a round trip */
+    AeroRegistryService(RegistryService registry, Duration defaultDeadline, WatchService watches, GatheredShedding shedding) {
         this.unbounded = registry;
         this.defaultDeadline = defaultDeadline;
         this.watches = watches;
+        this.shedding = shedding;
+    }
+
+    /** Where a gathered call shed for overload is counted, as {@link CallAdmission} counts the calls it sheds. */
+    interface GatheredShedding {
+        GatheredShedding NONE = liveness -> {};
+
+        void shed(boolean liveness);
     }
 
     /**
@@ -118,7 +132,7 @@ final class AeroRegistryService extends AeroRegistryGrpc.AeroRegistryImplBase {
 
     @Override
     public void heartbeatAgent(HeartbeatAgentRequest request, StreamObserver<HeartbeatAgentResponse> responses) {
-        respondWhenDone(responses, () -> registry().heartbeatAgentAsync(request.getAgentId(), request.getRelayId(), request.getEpoch())
+        respondWhenDone(responses, true, () -> registry().heartbeatAgentAsync(request.getAgentId(), request.getRelayId(), request.getEpoch())
                 .thenApply(expiresAt -> HeartbeatAgentResponse.newBuilder().setExpiresAtUnixMs(expiresAt).build()));
     }
 
@@ -143,7 +157,7 @@ final class AeroRegistryService extends AeroRegistryGrpc.AeroRegistryImplBase {
 
     @Override
     public void getAgentPlacement(GetAgentPlacementRequest request, StreamObserver<GetAgentPlacementResponse> responses) {
-        respondWhenDone(responses, () -> registry().getAgentPlacementAsync(request.getAgentId())
+        respondWhenDone(responses, false, () -> registry().getAgentPlacementAsync(request.getAgentId())
                 .thenApply(found -> GetAgentPlacementResponse.newBuilder()
                         .setPlacement(ProtoMapper.placement(found.placement()))
                         .setRelay(ProtoMapper.relay(found.relay()))
@@ -185,7 +199,7 @@ final class AeroRegistryService extends AeroRegistryGrpc.AeroRegistryImplBase {
      * on the thread that ends its gathered round trip, while this call thread is already serving
      * other calls.
      */
-    private static <T> void respondWhenDone(StreamObserver<T> responses, Supplier<CompletableFuture<T>> call) {
+    private <T> void respondWhenDone(StreamObserver<T> responses, boolean liveness, Supplier<CompletableFuture<T>> call) {
         CompletableFuture<T> answer;
         try {
             answer = call.get();
@@ -195,6 +209,9 @@ final class AeroRegistryService extends AeroRegistryGrpc.AeroRegistryImplBase {
         }
         answer.whenComplete((response, failure) -> {
             if (failure != null) {
+                if (StatusMapper.isOverloaded(failure)) {
+                    shedding.shed(liveness);
+                }
                 responses.onError(StatusMapper.toStatusException(failure));
                 return;
             }

@@ -191,6 +191,17 @@ final class CallAdmission implements ServerInterceptor, AutoCloseable {
         notify();
     }
 
+    /**
+     * A gathered call (HeartbeatAgent, GetAgentPlacement) that left its thread to wait for a storage
+     * round trip and was shed there because too many calls waited (see CoalescingBackend): counted
+     * and logged as the calls shed here.
+     */
+    void gatheredCallShed(boolean liveness) {
+        shed.incrementAndGet();
+        metrics.shed(liveness, true);
+        logShedding();
+    }
+
     private void logShedding() {
         long now = System.nanoTime();
         long last = lastShedLogNanos.get();

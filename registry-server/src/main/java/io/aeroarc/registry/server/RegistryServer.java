@@ -146,7 +146,7 @@ public final class RegistryServer {
         List<ServerInterceptor> guards = security.interceptors(agentId -> currentPlacement(registry, agentId), StatusMapper::toStatus);
         this.server = builder
                 .addService(RequestParsing.parsedInCall(ServerInterceptors.intercept(
-                        new AeroRegistryService(registry, limits.defaultDeadline(), watches).bindService(), guards)))
+                        new AeroRegistryService(registry, limits.defaultDeadline(), watches, admission::gatheredCallShed).bindService(), guards)))
                 .addService(health.getHealthService())
                 .addService(ServerInterceptors.intercept(ProtoReflectionServiceV1.newInstance(), guards))
                 .intercept(new FailedCallLogger())

@@ -23,10 +23,15 @@ final class StatusMapper {
     /** The status with its trailers: a call shed for overload carries the retry pushback, as one shed by {@link CallAdmission}. */
     static StatusRuntimeException toStatusException(Throwable failure) {
         Throwable cause = unwrap(failure);
-        if (cause instanceof CallNotRunException refused && refused.reason() == CallNotRunException.Reason.OVERLOADED) {
+        if (isOverloaded(cause)) {
             return toStatus(cause).asRuntimeException(CallAdmission.pushbackTrailers());
         }
         return toStatus(cause).asRuntimeException();
+    }
+
+    /** Whether the call was shed because too many calls of its kind waited for a storage round trip. */
+    static boolean isOverloaded(Throwable failure) {
+        return unwrap(failure) instanceof CallNotRunException refused && refused.reason() == CallNotRunException.Reason.OVERLOADED;
     }
 
     /**

@@ -86,6 +86,8 @@ class GatheredCallsServerTest {
         Metadata trailers = Status.trailersFromThrowable(refused.getCause());
         assertThat(Long.parseLong(trailers.get(CallAdmission.RETRY_PUSHBACK))).isBetween(CallAdmission.PUSHBACK_MILLIS, 2 * CallAdmission.PUSHBACK_MILLIS);
 
+        assertThat(running.server.shedCalls()).as("counted as the admission's own sheds").isEqualTo(1);
+
         held.release.countDown();
         assertThat(holder.get(10, TimeUnit.SECONDS).getExpiresAtUnixMs()).isPositive();
         for (int i = 0; i < MAX_WAITING - 1; i++) {
