@@ -69,6 +69,7 @@ public final class BenchCli {
                          storage server, in alternating rounds; prints rate and CPU per call of each and the B/A ratios
                          --jar-a PATH --jar-b PATH --backend memory|redis|etcd|postgres --rounds 4 --round 5s --relays 10
                          --agents-per-relay 1000 --registry-flags "FLAGS" --out DIR
+                         --lone: one caller with one call in flight (lone-call latency) instead of the max
 
               heap       live heap of the memory backend per placed agent, in this JVM: --agents 1000000
 
@@ -276,7 +277,7 @@ public final class BenchCli {
 
     private static void jarCompare(List<String> args, PrintStream out, Progress progress) throws Exception {
         Flags flags = Flags.parse(args, Set.of("jar-a", "jar-b", "backend", "rounds", "round", "relays", "agents-per-relay", "registry-flags",
-                "out"), Set.of());
+                "out"), Set.of("lone"));
         String backend = flags.get("backend", "postgres");
         Path dir = Path.of(flags.get("out", "bench-results/" + ZonedDateTime.now(ZoneOffset.UTC)
                 .format(DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'")) + "-jar-compare-" + backend));
@@ -285,7 +286,8 @@ public final class BenchCli {
                 : List.of(flags.get("registry-flags", "").trim().split("\\s+"));
         JarCompare.Settings settings = new JarCompare.Settings(backend, flags.require("jar-a"), flags.require("jar-b"),
                 flags.getInt("relays", 10), flags.getInt("agents-per-relay", 1000), flags.getInt("rounds", 4),
-                new Phases(java.time.Duration.ofSeconds(1), flags.getDuration("round", java.time.Duration.ofSeconds(5))), registryFlags);
+                new Phases(java.time.Duration.ofSeconds(1), flags.getDuration("round", java.time.Duration.ofSeconds(5))), registryFlags,
+                flags.isOn("lone"));
         out.println(JsonReport.gson().toJson(JarCompare.run(settings, dir, progress)));
     }
 

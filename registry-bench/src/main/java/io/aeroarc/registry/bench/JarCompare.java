@@ -12,12 +12,14 @@ import java.util.Optional;
 /**
  * Two builds of the registry against each other on one storage server: the closed-loop max of
  * HeartbeatAgent and GetAgentPlacement (the lean client, 4 connections × 16 calls in flight, as
- * in {@link MaxScenario}) on a registry from each jar, in alternating rounds (A B, then B A), with
+ * in {@link MaxScenario}), or a lone caller's closed loop, on a registry from each jar, in alternating rounds (A B, then B A), with
  * each registry's CPU time per call. Both registries serve the same agents on the same storage.
  */
 final class JarCompare {
 
-    record Settings(String backend, String jarA, String jarB, int relays, int agentsPerRelay, int rounds, Phases round, List<String> registryFlags) {}
+    /** @param lone one caller with one call in flight (issue 10's lone-call latency) instead of the lean client's max */
+    record Settings(String backend, String jarA, String jarB, int relays, int agentsPerRelay, int rounds, Phases round, List<String> registryFlags,
+            boolean lone) {}
 
     /** One RPC's rounds: rate and CPU per call of each side, with the ratios B over A. */
     record Rpc(String rpc, LoadResult a, LoadResult b, double rateRatio, List<Double> roundRateRatios, double cpuPerCallA,
@@ -59,8 +61,9 @@ final class JarCompare {
 
     private static Rpc compare(String rpc, LeanLoad.Requests requests, Settings settings, Side sideA, Side sideB, Progress progress)
             throws InterruptedException {
-        LeanLoad loadA = new LeanLoad(sideA.target(), SuiteProfile.LEAN);
-        LeanLoad loadB = new LeanLoad(sideB.target(), SuiteProfile.LEAN);
+        LeanLoad.Settings client = settings.lone() ? CompareScenario.LONE : SuiteProfile.LEAN;
+        LeanLoad loadA = new LeanLoad(sideA.target(), client);
+        LeanLoad loadB = new LeanLoad(sideB.target(), client);
         String path = MaxScenario.path(rpc);
         try {
             Phases warmup = new Phases(Duration.ofSeconds(3), Duration.ZERO);
