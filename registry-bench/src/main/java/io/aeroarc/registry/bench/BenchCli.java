@@ -65,6 +65,12 @@ public final class BenchCli {
                          --backend memory|redis|etcd|postgres --registry-jar PATH --moves 100 --window 20s
                          --fan-out 100,1000 --expiry-probes 200 --no-fleet --fleet-duration 3m --out DIR
 
+              jar-compare  HeartbeatAgent and GetAgentPlacement at their max on registries from two jars (A, B) over one
+                         storage server, in alternating rounds; prints rate and CPU per call of each and the B/A ratios
+                         --jar-a PATH --jar-b PATH --backend memory|redis|etcd|postgres --rounds 4 --round 5s --relays 10
+                         --agents-per-relay 1000 --registry-flags "FLAGS" --out DIR
+                         --lone: one caller with one call in flight (lone-call latency) instead of the max
+
               heap       live heap of the memory backend per placed agent, in this JVM: --agents 1000000
 
             Durations as in Go: 500ms, 20s, 5m.
@@ -96,6 +102,7 @@ public final class BenchCli {
                 case "fleet" -> fleet(rest, out, progress);
                 case "heap" -> heap(rest, out);
                 case "metrics-cost" -> metricsCost(rest, out, progress);
+                case "jar-compare" -> jarCompare(rest, out, progress);
                 case "watch" -> watch(rest, out, progress);
                 default -> throw new IllegalArgumentException("unknown command '" + command + "'");
             }
@@ -266,6 +273,22 @@ public final class BenchCli {
         MetricsCost.Settings settings = new MetricsCost.Settings(flags.getInt("relays", 10), flags.getInt("agents-per-relay", 1000),
                 flags.getInt("rounds", 6), new Phases(java.time.Duration.ofSeconds(1), flags.getDuration("round", java.time.Duration.ofSeconds(4))));
         out.println(JsonReport.gson().toJson(MetricsCost.run(launcher, dir, settings, progress)));
+    }
+
+    private static void jarCompare(List<String> args, PrintStream out, Progress progress) throws Exception {
+        Flags flags = Flags.parse(args, Set.of("jar-a", "jar-b", "backend", "rounds", "round", "relays", "agents-per-relay", "registry-flags",
+                "out"), Set.of("lone"));
+        String backend = flags.get("backend", "postgres");
+        Path dir = Path.of(flags.get("out", "bench-results/" + ZonedDateTime.now(ZoneOffset.UTC)
+                .format(DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'")) + "-jar-compare-" + backend));
+        java.nio.file.Files.createDirectories(dir);
+        List<String> registryFlags = flags.get("registry-flags", "").isBlank() ? List.of()
+                : List.of(flags.get("registry-flags", "").trim().split("\\s+"));
+        JarCompare.Settings settings = new JarCompare.Settings(backend, flags.require("jar-a"), flags.require("jar-b"),
+                flags.getInt("relays", 10), flags.getInt("agents-per-relay", 1000), flags.getInt("rounds", 4),
+                new Phases(java.time.Duration.ofSeconds(1), flags.getDuration("round", java.time.Duration.ofSeconds(5))), registryFlags,
+                flags.isOn("lone"));
+        out.println(JsonReport.gson().toJson(JarCompare.run(settings, dir, progress)));
     }
 
     private static void watch(List<String> args, PrintStream out, Progress progress) throws Exception {

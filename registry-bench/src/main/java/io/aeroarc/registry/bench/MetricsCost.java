@@ -124,7 +124,7 @@ final class MetricsCost {
         return ratios.stream().map(r -> String.format("%.1f%%", r * 100)).toList();
     }
 
-    private static void register(RegistryClient.Target target, Settings settings) throws InterruptedException {
+    static void register(RegistryClient.Target target, Settings settings) throws InterruptedException {
         try (RegistryClient client = RegistryClient.connect(target, SuiteProfile.CONNECTIONS, SuiteProfile.CALL_DEADLINE)) {
             Bulk.run("RegisterRelay", settings.relays(), 64, r -> client.registry().registerRelay(RegisterRelayRequest.newBuilder()
                     .setRelay(Relay.newBuilder().setRelayId(Ids.relay(r)).setAddress("10.0.0." + (r % 250 + 1)).setGrpcPort(7443)).build()));

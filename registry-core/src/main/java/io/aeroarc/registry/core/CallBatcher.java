@@ -2,30 +2,44 @@ package io.aeroarc.registry.core;
 
 import io.aeroarc.registry.spi.BackendMisconfiguredException;
 import io.aeroarc.registry.spi.BackendUnavailableException;
+import io.aeroarc.registry.spi.CallDeadline;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.concurrent.locks.LockSupport;
 import java.util.function.Function;
 
 /**
- * Gathers concurrent single calls of one operation into batch round trips, on the callers' own
- * threads.
+ * Gathers concurrent single calls of one operation into batch round trips, without holding a
+ * thread per waiting call.
  *
  * <p>A call that finds fewer than {@code maxInFlight} round trips running makes its own single
- * call at once: an idle server adds no timer, no wait and no thread hand-off. A call that finds
- * them all busy queues; whenever a round trip ends, its thread hands the next batch (up to
- * {@code maxBatchSize} queued calls, oldest first) to the first caller of that batch, which runs
- * it and answers the others. So calls gather only while the storage is busy anyway, and never
- * more than {@code maxInFlight} round trips of this operation run at once.
+ * call at once, on the caller's thread: an idle server adds no timer, no wait and no thread
+ * hand-off, and the call's future is complete when {@link #submit} returns. A call that finds them
+ * all busy is queued and {@link #submit} returns at once; the caller's thread is free. When a round
+ * trip ends and calls are queued, its slot goes to {@code runner}, which runs the queued calls in
+ * batches (up to {@code maxBatchSize}, oldest first) and completes each caller's future on its own
+ * thread. A runner task runs at most {@link #BATCHES_IN_A_ROW} batches, then queues itself again,
+ * so no thread is held by one batcher for ever. Never more than {@code maxInFlight} round trips of
+ * this operation run at once, wherever they run.
+ *
+ * <p>At most {@code maxQueued} calls wait; more are refused at once ({@link CallNotRunException},
+ * overloaded). A queued call whose deadline passed is not run (deadline passed).
  *
  * <p>Every caller gets its own item's answer. A storage failure fails every caller of the batch
  * with its own {@link BackendUnavailableException}; any other exception of a batch (a bug, or an
  * item the batch method chokes on) is not taken as every item's fault: each item of that batch
- * is run again alone, so only the failing ones fail.
+ * is run again alone, so only the failing ones fail. What a caller does with its answer (code
+ * chained on its future) cannot fail the others: the future keeps that code's exceptions.
  */
 final class CallBatcher<I, R> {
+
+    /** Batches one runner task runs before it lets other tasks of the runner go first. */
+    static final int BATCHES_IN_A_ROW = 8;
 
     private static final System.Logger LOG = System.getLogger(CallBatcher.class.getName());
 
@@ -34,50 +48,76 @@ final class CallBatcher<I, R> {
     private final Function<List<I>, List<R>> batch;
     private final int maxBatchSize;
     private final int maxInFlight;
+    private final int maxQueued;
+    private final Executor runner;
     private final ArrayDeque<Call<I, R>> queued = new ArrayDeque<>();
     private final LongAdder roundTrips = new LongAdder();
+    private final LongAdder refused = new LongAdder();
     private int inFlight;
+    private boolean closed;
 
-    CallBatcher(String operation, Function<I, R> single, Function<List<I>, List<R>> batch, int maxBatchSize, int maxInFlight) {
-        if (maxBatchSize < 1 || maxInFlight < 1) {
-            throw new IllegalArgumentException("maxBatchSize and maxInFlight must be positive");
+    CallBatcher(String operation, Function<I, R> single, Function<List<I>, List<R>> batch, int maxBatchSize, int maxInFlight, int maxQueued,
+            Executor runner) {
+        if (maxBatchSize < 1 || maxInFlight < 1 || maxQueued < 1) {
+            throw new IllegalArgumentException("maxBatchSize, maxInFlight and maxQueued must be positive");
         }
         this.operation = operation;
         this.single = single;
         this.batch = batch;
         this.maxBatchSize = maxBatchSize;
         this.maxInFlight = maxInFlight;
+        this.maxQueued = maxQueued;
+        this.runner = runner;
     }
 
-    R call(I item) {
-        Call<I, R> call = new Call<>(item);
+    /**
+     * Runs {@code item} now on this thread when a round-trip slot is free (the future is then
+     * complete on return), else queues it and returns at once.
+     *
+     * @param deadline a queued call is not run once this has passed
+     */
+    CompletableFuture<R> submit(I item, CallDeadline deadline) {
+        Call<I, R> call = new Call<>(item, deadline);
         boolean alone;
         synchronized (this) {
+            if (closed) {
+                call.fail(new BackendUnavailableException("the registry is stopping; " + operation + " not run"));
+                return call.answer;
+            }
             // While a slot is free nothing is queued, so this call has no one to gather.
             alone = inFlight < maxInFlight;
             if (alone) {
                 inFlight++;
-            } else {
+            } else if (queued.size() < maxQueued) {
                 queued.add(call);
+            } else {
+                refused.increment();
+                call.fail(CallNotRunException.overloaded(operation));
+                return call.answer;
             }
         }
         if (alone) {
             try {
                 roundTrips.increment();
-                return single.apply(item);
+                runAlone(call);
             } finally {
-                handOff();
+                passOn();
             }
         }
-        List<Call<I, R>> toLead = call.awaitTurn();
-        if (toLead != null) {
-            try {
-                run(toLead);
-            } finally {
-                handOff();
+        return call.answer;
+    }
+
+    /** {@link #submit} without a deadline, waiting on this thread for the answer. */
+    R call(I item) {
+        CompletableFuture<R> answer = submit(item, null);
+        try {
+            return answer.join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof RuntimeException cause) {
+                throw cause;
             }
+            throw e;
         }
-        return call.outcome();
     }
 
     /** Round trips started so far, single or batched. */
@@ -85,26 +125,106 @@ final class CallBatcher<I, R> {
         return roundTrips.sum();
     }
 
+    /** Calls refused because {@code maxQueued} calls were already waiting, since start. */
+    long refusedCalls() {
+        return refused.sum();
+    }
+
     /** Calls waiting for a round trip slot right now. */
     synchronized int queuedCalls() {
         return queued.size();
     }
 
-    /** Passes this thread's round-trip slot to the next batch, or frees it when none is queued. */
-    private void handOff() {
-        List<Call<I, R>> next;
+    /** Refuses new calls and fails the queued ones: the registry is stopping. */
+    void close() {
+        List<Call<I, R>> dropped;
+        synchronized (this) {
+            closed = true;
+            dropped = new ArrayList<>(queued);
+            queued.clear();
+        }
+        for (Call<I, R> call : dropped) {
+            call.fail(new BackendUnavailableException("the registry is stopping; " + operation + " not run"));
+        }
+    }
+
+    /** After a round trip: hands this slot to the runner when calls are queued, else frees it. */
+    private void passOn() {
         synchronized (this) {
             if (queued.isEmpty()) {
                 inFlight--;
                 return;
             }
-            int size = Math.min(queued.size(), maxBatchSize);
-            next = new ArrayList<>(size);
-            for (int i = 0; i < size; i++) {
-                next.add(queued.poll());
+        }
+        handToRunner();
+    }
+
+    private void handToRunner() {
+        try {
+            runner.execute(this::runQueued);
+        } catch (RejectedExecutionException e) {
+            // The runner is shut down: the registry is stopping.
+            close();
+            synchronized (this) {
+                inFlight--;
             }
         }
-        next.get(0).lead(next);
+    }
+
+    /** Runs queued batches with a slot handed over by {@link #passOn}. */
+    private void runQueued() {
+        boolean slotFreed = false;
+        try {
+            for (int i = 0; i < BATCHES_IN_A_ROW; i++) {
+                List<Call<I, R>> next = nextBatch();
+                if (next == null) {
+                    slotFreed = true;
+                    return;
+                }
+                run(next);
+            }
+        } finally {
+            if (!slotFreed) {
+                // Others' tasks on the runner go first; this slot's queued calls follow.
+                handToRunner();
+            }
+        }
+    }
+
+    /**
+     * The next batch of queued calls whose deadline has not passed; null, with the slot freed, when
+     * none is queued. Calls whose deadline passed are failed, not run.
+     */
+    private List<Call<I, R>> nextBatch() {
+        while (true) {
+            List<Call<I, R>> next = new ArrayList<>();
+            List<Call<I, R>> expired = null;
+            synchronized (this) {
+                if (queued.isEmpty()) {
+                    inFlight--;
+                    return null;
+                }
+                while (next.size() < maxBatchSize && !queued.isEmpty()) {
+                    Call<I, R> call = queued.poll();
+                    if (call.deadline != null && call.deadline.isExpired()) {
+                        if (expired == null) {
+                            expired = new ArrayList<>();
+                        }
+                        expired.add(call);
+                    } else {
+                        next.add(call);
+                    }
+                }
+            }
+            if (expired != null) {
+                for (Call<I, R> call : expired) {
+                    call.fail(CallNotRunException.deadlinePassed());
+                }
+            }
+            if (!next.isEmpty()) {
+                return next;
+            }
+        }
     }
 
     private void run(List<Call<I, R>> calls) {
@@ -117,17 +237,16 @@ final class CallBatcher<I, R> {
         for (Call<I, R> call : calls) {
             items.add(call.item);
         }
+        List<R> results;
         try {
-            List<R> results = batch.apply(items);
+            results = batch.apply(items);
             if (results.size() != calls.size()) {
                 throw new IllegalStateException(operation + " batch of " + calls.size() + " answered " + results.size() + " items");
             }
             for (int i = 0; i < calls.size(); i++) {
-                R result = results.get(i);
-                if (result == null) {
+                if (results.get(i) == null) {
                     throw new IllegalStateException(operation + " batch answered null for item " + i);
                 }
-                calls.get(i).answer(result);
             }
         } catch (BackendUnavailableException e) {
             for (Call<I, R> call : calls) {
@@ -135,94 +254,50 @@ final class CallBatcher<I, R> {
                 call.fail(e instanceof BackendMisconfiguredException ? new BackendMisconfiguredException(e.getMessage(), e)
                         : new BackendUnavailableException(e.getMessage(), e));
             }
+            return;
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.WARNING, operation + " batch of " + calls.size() + " failed; running its items alone", e);
             for (Call<I, R> call : calls) {
-                if (!call.isAnswered()) {
-                    runAlone(call);
-                }
+                runAlone(call);
             }
+            return;
         } catch (Error e) {
             for (Call<I, R> call : calls) {
-                if (!call.isAnswered()) {
-                    call.fail(new IllegalStateException(operation + " batch failed", e));
-                }
+                call.fail(new IllegalStateException(operation + " batch failed", e));
             }
             throw e;
+        }
+        // Answered only once the whole batch is known good, so a bad batch never answers some callers twice.
+        for (int i = 0; i < calls.size(); i++) {
+            calls.get(i).answer.complete(results.get(i));
         }
     }
 
     private void runAlone(Call<I, R> call) {
+        R result;
         try {
-            call.answer(single.apply(call.item));
+            result = single.apply(call.item);
         } catch (RuntimeException e) {
             call.fail(e);
+            return;
         }
+        call.answer.complete(result);
     }
 
-    /** One caller's item and, once known, its answer or its turn to lead a batch. */
+    /** One caller's item and the future its answer completes. */
     private static final class Call<I, R> {
 
         final I item;
-        private final Thread caller = Thread.currentThread();
-        private volatile List<Call<I, R>> batchToLead;
-        private volatile boolean answered;
-        private R result;
-        private RuntimeException failure;
+        final CallDeadline deadline;
+        final CompletableFuture<R> answer = new CompletableFuture<>();
 
-        Call(I item) {
+        Call(I item, CallDeadline deadline) {
             this.item = item;
-        }
-
-        void lead(List<Call<I, R>> batch) {
-            batchToLead = batch;
-            LockSupport.unpark(caller);
-        }
-
-        void answer(R value) {
-            result = value;
-            finish();
+            this.deadline = deadline;
         }
 
         void fail(RuntimeException e) {
-            failure = e;
-            finish();
-        }
-
-        boolean isAnswered() {
-            return answered;
-        }
-
-        private void finish() {
-            boolean wasAnswered = answered;
-            answered = true; // publishes result and failure, written before it
-            if (!wasAnswered && Thread.currentThread() != caller) {
-                LockSupport.unpark(caller);
-            }
-        }
-
-        /**
-         * Waits until this call is answered (returns null) or must lead a batch (returns it). Not
-         * interruptible: a queued call may be handed a batch that others wait on, and every round
-         * trip is bounded by the backend's own timeout.
-         */
-        List<Call<I, R>> awaitTurn() {
-            boolean interrupted = false;
-            while (!answered && batchToLead == null) {
-                LockSupport.park(this);
-                interrupted |= Thread.interrupted();
-            }
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
-            return answered ? null : batchToLead;
-        }
-
-        R outcome() {
-            if (failure != null) {
-                throw failure;
-            }
-            return result;
+            answer.completeExceptionally(e);
         }
     }
 }

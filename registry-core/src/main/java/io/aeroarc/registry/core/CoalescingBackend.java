@@ -16,6 +16,7 @@ import io.aeroarc.registry.spi.RelayPlacement;
 import io.aeroarc.registry.spi.RelayRecord;
 import io.aeroarc.registry.spi.RelayRegistration;
 import io.aeroarc.registry.spi.TtlSupport;
+import io.aeroarc.registry.spi.support.DaemonThreads;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -23,6 +24,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A backend that gathers concurrent single-agent {@code heartbeatAgent} and {@code getPlacement}
@@ -30,10 +35,20 @@ import java.util.OptionalLong;
  * {@link RegistryBackend#getPlacementBatch}), one {@link CallBatcher} per operation, so a busy
  * server makes one storage round trip for many calls. Every other method is forwarded as it is.
  *
+ * <p>Through {@link GatheredCalls} a gathered call holds no thread while it waits for its batch:
+ * the batch runs on this backend's runner threads (at most one per round-trip slot, so at most
+ * {@code 2 × maxInFlight}), which complete each caller's future. At most {@code maxQueuedCalls}
+ * calls of each operation wait; more are refused ({@link CallNotRunException}). The blocking
+ * methods wait for the same future on the caller's thread.
+ *
  * <p>RegisterAgent and HeartbeatRelay are not gathered: in the fleets this registry serves they are
  * a small share of the calls (a relay renews itself once per interval, agents register once).
  */
-public final class CoalescingBackend implements RegistryBackend {
+public final class CoalescingBackend implements RegistryBackend, GatheredCalls {
+
+    /** Calls of one operation that may wait for a round trip unless told otherwise: the server's default queue bound. */
+    public static final int DEFAULT_MAX_QUEUED_CALLS = 2000;
+
 
     /**
      * @param maxBatchSize the most calls one round trip carries
@@ -63,33 +78,49 @@ public final class CoalescingBackend implements RegistryBackend {
     private final RegistryBackend delegate;
     private final CallBatcher<HeartbeatCall, AgentHeartbeat> heartbeats;
     private final CallBatcher<String, Optional<RelayPlacement>> lookups;
+    /** Runs batches of queued calls: one thread per round-trip slot at most, idle ones end. */
+    private final ThreadPoolExecutor runner;
+    /** The call's deadline in a per-call view, else null: a queued call is not run once it passed. */
+    private final CallDeadline deadline;
 
     public CoalescingBackend(RegistryBackend delegate, Options options) {
-        this.batchTarget = delegate;
-        this.delegate = delegate;
-        int inFlight = Math.max(1, Math.min(options.maxInFlight(), delegate.batchConcurrency()));
-        this.heartbeats = new CallBatcher<>("heartbeatAgent",
-                call -> delegate.heartbeatAgent(call.request().agentId(), call.request().fence(), call.ttl()),
-                this::heartbeatBatch, options.maxBatchSize(), inFlight);
-        this.lookups = new CallBatcher<>("getPlacement", delegate::getPlacement, delegate::getPlacementBatch,
-                options.maxBatchSize(), inFlight);
+        this(delegate, options, DEFAULT_MAX_QUEUED_CALLS);
     }
 
-    private CoalescingBackend(CoalescingBackend base, RegistryBackend boundedDelegate) {
+    /** @param maxQueuedCalls calls of each operation that may wait for a round trip; more are refused */
+    public CoalescingBackend(RegistryBackend delegate, Options options, int maxQueuedCalls) {
+        this.batchTarget = delegate;
+        this.delegate = delegate;
+        this.deadline = null;
+        int inFlight = Math.max(1, Math.min(options.maxInFlight(), delegate.batchConcurrency()));
+        this.runner = new ThreadPoolExecutor(2 * inFlight, 2 * inFlight, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
+                DaemonThreads.numbered("registry-batch-"));
+        runner.allowCoreThreadTimeOut(true);
+        this.heartbeats = new CallBatcher<>("heartbeatAgent",
+                call -> delegate.heartbeatAgent(call.request().agentId(), call.request().fence(), call.ttl()),
+                this::heartbeatBatch, options.maxBatchSize(), inFlight, maxQueuedCalls, runner);
+        this.lookups = new CallBatcher<>("getPlacement", delegate::getPlacement, delegate::getPlacementBatch,
+                options.maxBatchSize(), inFlight, maxQueuedCalls, runner);
+    }
+
+    private CoalescingBackend(CoalescingBackend base, RegistryBackend boundedDelegate, CallDeadline deadline) {
         this.batchTarget = base.batchTarget;
         this.delegate = boundedDelegate;
         this.heartbeats = base.heartbeats;
         this.lookups = base.lookups;
+        this.runner = base.runner;
+        this.deadline = deadline;
     }
 
     /**
      * A view for one call. Calls that are not gathered wait no longer than the call's deadline. A
      * gathered round trip serves many callers with different deadlines, so it keeps the backend's
-     * own timeout: a caller can wait for the round trip ahead of it plus its own.
+     * own timeout: a caller can wait for the round trip ahead of it plus its own. A gathered call
+     * still queued when the deadline passes is not run.
      */
     @Override
-    public RegistryBackend boundedBy(CallDeadline deadline) {
-        return new CoalescingBackend(this, batchTarget.boundedBy(deadline));
+    public CoalescingBackend boundedBy(CallDeadline callDeadline) {
+        return new CoalescingBackend(this, batchTarget.boundedBy(callDeadline), callDeadline);
     }
 
     /** Storage round trips made for heartbeatAgent and getPlacement calls so far. */
@@ -98,8 +129,13 @@ public final class CoalescingBackend implements RegistryBackend {
     }
 
     /** Calls waiting to be gathered right now. */
-    int queuedCalls() {
+    public int queuedCalls() {
         return heartbeats.queuedCalls() + lookups.queuedCalls();
+    }
+
+    /** Calls refused because too many of their kind were waiting for a round trip, since start. */
+    public long refusedCalls() {
+        return heartbeats.refusedCalls() + lookups.refusedCalls();
     }
 
     @Override
@@ -110,6 +146,16 @@ public final class CoalescingBackend implements RegistryBackend {
     @Override
     public Optional<RelayPlacement> getPlacement(String agentId) {
         return lookups.call(agentId);
+    }
+
+    @Override
+    public CompletableFuture<AgentHeartbeat> heartbeatAgentAsync(String agentId, Fence fence, Duration ttl) {
+        return heartbeats.submit(new HeartbeatCall(new AgentHeartbeatRequest(agentId, fence), ttl), deadline);
+    }
+
+    @Override
+    public CompletableFuture<Optional<RelayPlacement>> getPlacementAsync(String agentId) {
+        return lookups.submit(agentId, deadline);
     }
 
     /** Calls with the same TTL (all of them, with one configured agent TTL) share one batch call. */
@@ -228,8 +274,12 @@ public final class CoalescingBackend implements RegistryBackend {
         return batchTarget.changeFeed(context);
     }
 
+    /** Fails the calls still queued, stops the runner threads, then closes the backend. */
     @Override
     public void close() {
+        heartbeats.close();
+        lookups.close();
+        runner.shutdown();
         delegate.close();
     }
 }

@@ -22,6 +22,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.function.Supplier;
 
 /**
@@ -31,8 +33,12 @@ import java.util.function.Supplier;
  *
  * <p>{@link #probe()} always reaches the storage: the health probe is how recovery is seen when no
  * trial call comes.
+ *
+ * <p>The gathered calls ({@link GatheredCalls}) are guarded alike: refused at once while DOWN, and
+ * their outcome, when their future completes, updates the availability. A gathered call refused
+ * without reaching the storage ({@link CallNotRunException}) tells nothing about it.
  */
-public final class FailFastBackend implements RegistryBackend {
+public final class FailFastBackend implements RegistryBackend, GatheredCalls {
 
     private final RegistryBackend delegate;
     private final StorageAvailability availability;
@@ -54,7 +60,7 @@ public final class FailFastBackend implements RegistryBackend {
     }
 
     @Override
-    public RegistryBackend boundedBy(CallDeadline callDeadline) {
+    public FailFastBackend boundedBy(CallDeadline callDeadline) {
         return new FailFastBackend(delegate.boundedBy(callDeadline), availability, callDeadline);
     }
 
@@ -106,6 +112,16 @@ public final class FailFastBackend implements RegistryBackend {
     @Override
     public Optional<RelayPlacement> getPlacement(String agentId) {
         return guarded(() -> delegate.getPlacement(agentId));
+    }
+
+    @Override
+    public CompletableFuture<AgentHeartbeat> heartbeatAgentAsync(String agentId, Fence fence, Duration ttl) {
+        return guardedAsync(() -> GatheredCalls.of(delegate).heartbeatAgentAsync(agentId, fence, ttl));
+    }
+
+    @Override
+    public CompletableFuture<Optional<RelayPlacement>> getPlacementAsync(String agentId) {
+        return guardedAsync(() -> GatheredCalls.of(delegate).getPlacementAsync(agentId));
     }
 
     @Override
@@ -164,31 +180,69 @@ public final class FailFastBackend implements RegistryBackend {
 
     private <T> T guarded(Supplier<T> call) {
         if (!availability.tryAdmit()) {
-            if (availability.state() == StorageAvailability.State.MISCONFIGURED) {
-                throw new BackendMisconfiguredException("storage known to refuse the registry's configuration; not tried");
-            }
-            throw new BackendUnavailableException("storage known to be unavailable; not tried");
+            throw notTried();
         }
         T result;
         try {
             result = call.get();
-        } catch (BackendMisconfiguredException e) {
+        } catch (RuntimeException e) {
+            failed(e);
+            throw e;
+        }
+        availability.answered();
+        return result;
+    }
+
+    /** As {@link #guarded}, with the outcome taken when the future completes, on the thread that completes it. */
+    private <T> CompletableFuture<T> guardedAsync(Supplier<CompletableFuture<T>> call) {
+        if (!availability.tryAdmit()) {
+            return CompletableFuture.failedFuture(notTried());
+        }
+        CompletableFuture<T> future;
+        try {
+            future = call.get();
+        } catch (RuntimeException e) {
+            failed(e);
+            return CompletableFuture.failedFuture(e);
+        }
+        return future.whenComplete((result, failure) -> {
+            if (failure == null) {
+                availability.answered();
+            } else {
+                Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+                if (cause instanceof RuntimeException e) {
+                    failed(e);
+                } else {
+                    availability.trialAbandoned();
+                }
+            }
+        });
+    }
+
+    private RuntimeException notTried() {
+        if (availability.state() == StorageAvailability.State.MISCONFIGURED) {
+            return new BackendMisconfiguredException("storage known to refuse the registry's configuration; not tried");
+        }
+        return new BackendUnavailableException("storage known to be unavailable; not tried");
+    }
+
+    /** What a call's failure tells about the storage. */
+    private void failed(RuntimeException e) {
+        if (e instanceof BackendMisconfiguredException) {
             // The storage answered, with a refusal that waiting does not cure; the deadline does not matter.
             availability.misconfigured(e.getMessage());
-            throw e;
-        } catch (BackendUnavailableException e) {
+        } else if (e instanceof BackendUnavailableException) {
             if (deadline != null && deadline.isExpired()) {
                 availability.trialAbandoned();
             } else {
                 availability.unavailable(e.getMessage());
             }
-            throw e;
-        } catch (RuntimeException e) {
+        } else if (e instanceof CallNotRunException) {
+            // Refused before reaching the storage: overloaded, or queued past its deadline.
+            availability.trialAbandoned();
+        } else {
             // Any other failure is a bug, ours or the backend's, from a storage that answered: not an outage.
             availability.answered();
-            throw e;
         }
-        availability.answered();
-        return result;
     }
 }

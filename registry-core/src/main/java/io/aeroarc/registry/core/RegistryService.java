@@ -26,6 +26,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 import java.util.function.ToIntFunction;
 
@@ -157,13 +158,36 @@ public final class RegistryService {
      * @return the placement's new expiry in Unix ms
      */
     public long heartbeatAgent(String agentId, String relayId, long epoch) {
+        Fence fence = heartbeatFence(agentId, relayId, epoch);
+        return heartbeatAnswer(agentId, relayId, epoch, backend.heartbeatAgent(agentId, fence, settings.agentTtl()));
+    }
+
+    /**
+     * {@link #heartbeatAgent} without holding this thread while the renewal waits to be gathered
+     * into a storage round trip (see {@link GatheredCalls}); every failure, an invalid request
+     * too, comes through the future.
+     */
+    public CompletableFuture<Long> heartbeatAgentAsync(String agentId, String relayId, long epoch) {
+        Fence fence;
+        try {
+            fence = heartbeatFence(agentId, relayId, epoch);
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        return GatheredCalls.of(backend).heartbeatAgentAsync(agentId, fence, settings.agentTtl())
+                .thenApply(outcome -> heartbeatAnswer(agentId, relayId, epoch, outcome));
+    }
+
+    private static Fence heartbeatFence(String agentId, String relayId, long epoch) {
         requireId("agent_id", agentId);
         requireOptionalId("relay_id", relayId);
         if (epoch < 0) {
             throw RegistryException.invalidArgument("epoch", "out of range");
         }
-        Fence fence = new Fence(relayId.isEmpty() ? Optional.empty() : Optional.of(relayId), epoch);
-        AgentHeartbeat outcome = backend.heartbeatAgent(agentId, fence, settings.agentTtl());
+        return new Fence(relayId.isEmpty() ? Optional.empty() : Optional.of(relayId), epoch);
+    }
+
+    private long heartbeatAnswer(String agentId, String relayId, long epoch, AgentHeartbeat outcome) {
         if (outcome instanceof AgentHeartbeat.Renewed renewed) {
             metrics.agentsRenewed(1);
             return renewed.expiresAtMs();
@@ -211,6 +235,16 @@ public final class RegistryService {
     public RelayPlacement getAgentPlacement(String agentId) {
         requireId("agent_id", agentId);
         return backend.getPlacement(agentId).orElseThrow(() -> agentNotPlaced(agentId));
+    }
+
+    /** {@link #getAgentPlacement} through a future, as {@link #heartbeatAgentAsync}. */
+    public CompletableFuture<RelayPlacement> getAgentPlacementAsync(String agentId) {
+        try {
+            requireId("agent_id", agentId);
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        return GatheredCalls.of(backend).getPlacementAsync(agentId).thenApply(found -> found.orElseThrow(() -> agentNotPlaced(agentId)));
     }
 
     public PlacementLookup getAgentPlacements(List<String> agentIds) {

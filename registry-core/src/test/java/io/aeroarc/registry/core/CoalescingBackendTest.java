@@ -22,6 +22,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -388,6 +390,166 @@ class CoalescingBackendTest {
         assertThat(counting.singleCalls.get()).as("the heartbeat went through the shared batcher").isEqualTo(1);
     }
 
+    // ---- the gathered calls through futures: no thread held while a call waits for its batch ----
+
+    @Test
+    void a_lone_async_call_runs_on_the_callers_thread_and_is_answered_when_submit_returns() {
+        CoalescingBackend coalescing = new CoalescingBackend(counting, new CoalescingBackend.Options(1000, 1));
+        placeAgents(2);
+
+        CompletableFuture<AgentHeartbeat> heartbeat = coalescing.heartbeatAgentAsync("agent-0", Fence.NONE, TTL);
+        CompletableFuture<Optional<RelayPlacement>> lookup = coalescing.getPlacementAsync("agent-1");
+
+        assertThat(heartbeat).isCompletedWithValue(new AgentHeartbeat.Renewed(START + TTL.toMillis()));
+        assertThat(lookup).isDone();
+        assertThat(lookup.join()).isPresent();
+        assertThat(counting.callingThreads).as("no hand-off").containsOnly(Thread.currentThread());
+    }
+
+    @Test
+    void queued_async_calls_release_the_caller_at_once_and_are_answered_in_one_batch_in_arrival_order() {
+        CoalescingBackend coalescing = new CoalescingBackend(counting, new CoalescingBackend.Options(1000, 1));
+        placeAgents(20);
+        counting.holdNextCall();
+        callers.submit(() -> coalescing.heartbeatAgent("agent-0", Fence.NONE, TTL));
+        counting.awaitHeld();
+
+        // All on this one thread: each submit returns while the round trip ahead is still held.
+        List<CompletableFuture<AgentHeartbeat>> queued = new ArrayList<>();
+        List<String> order = new ArrayList<>();
+        for (int i = 19; i >= 1; i--) {
+            order.add("agent-" + i);
+            queued.add(coalescing.heartbeatAgentAsync("agent-" + i, Fence.NONE, TTL));
+        }
+        queued.add(coalescing.heartbeatAgentAsync("agent-unknown", Fence.NONE, TTL));
+        order.add("agent-unknown");
+        assertThat(queued).noneMatch(CompletableFuture::isDone);
+        assertThat(coalescing.queuedCalls()).isEqualTo(20);
+        counting.release();
+
+        for (int i = 0; i < 19; i++) {
+            assertThat(queued.get(i).orTimeout(10, TimeUnit.SECONDS).join()).isEqualTo(new AgentHeartbeat.Renewed(START + TTL.toMillis()));
+        }
+        assertThat(queued.get(19).orTimeout(10, TimeUnit.SECONDS).join()).as("its own answer").isInstanceOf(AgentHeartbeat.NotFound.class);
+        assertThat(counting.batchedIds).containsExactly(order);
+        assertThat(counting.callingThreads).as("the batch ran on a runner thread, not this one").doesNotContain(Thread.currentThread());
+    }
+
+    @Test
+    void code_chained_on_one_callers_answer_cannot_fail_the_others() {
+        CoalescingBackend coalescing = new CoalescingBackend(counting, new CoalescingBackend.Options(1000, 1));
+        placeAgents(5);
+        counting.holdNextCall();
+        callers.submit(() -> coalescing.getPlacement("agent-0"));
+        counting.awaitHeld();
+        CompletableFuture<Optional<RelayPlacement>> first = coalescing.getPlacementAsync("agent-1");
+        CompletableFuture<Object> broken = first.thenApply(found -> {
+            throw new IllegalStateException("a bug in one caller's answer");
+        });
+        List<CompletableFuture<Optional<RelayPlacement>>> others = new ArrayList<>();
+        for (int i = 2; i < 5; i++) {
+            others.add(coalescing.getPlacementAsync("agent-" + i));
+        }
+        counting.release();
+
+        assertThatThrownBy(() -> broken.orTimeout(10, TimeUnit.SECONDS).join()).hasCauseInstanceOf(IllegalStateException.class);
+        for (CompletableFuture<Optional<RelayPlacement>> other : others) {
+            assertThat(other.orTimeout(10, TimeUnit.SECONDS).join()).isPresent();
+        }
+        assertThat(coalescing.getPlacement("agent-1")).as("the batcher goes on").isPresent();
+    }
+
+    @Test
+    void calls_beyond_the_waiting_bound_are_refused_at_once_as_overloaded() throws Exception {
+        CoalescingBackend coalescing = new CoalescingBackend(counting, new CoalescingBackend.Options(1000, 1), 5);
+        placeAgents(10);
+        counting.holdNextCall();
+        callers.submit(() -> coalescing.heartbeatAgent("agent-0", Fence.NONE, TTL));
+        counting.awaitHeld();
+        List<CompletableFuture<AgentHeartbeat>> waiting = new ArrayList<>();
+        for (int i = 1; i <= 5; i++) {
+            waiting.add(coalescing.heartbeatAgentAsync("agent-" + i, Fence.NONE, TTL));
+        }
+
+        CompletableFuture<AgentHeartbeat> refused = coalescing.heartbeatAgentAsync("agent-6", Fence.NONE, TTL);
+
+        assertThat(refused).isCompletedExceptionally();
+        assertThatThrownBy(refused::join).cause().isInstanceOfSatisfying(CallNotRunException.class,
+                e -> assertThat(e.reason()).isEqualTo(CallNotRunException.Reason.OVERLOADED))
+                .hasMessageStartingWith("the server is overloaded:");
+        assertThat(coalescing.refusedCalls()).isEqualTo(1);
+        // A lookup runs alone (its own slot), so it is held like any round trip now: from another thread.
+        Future<CompletableFuture<Optional<RelayPlacement>>> lookup = callers.submit(() -> coalescing.getPlacementAsync("agent-7"));
+        counting.release();
+        assertThat(lookup.get(10, TimeUnit.SECONDS).orTimeout(10, TimeUnit.SECONDS).join()).as("each operation has its own bound").isPresent();
+        for (CompletableFuture<AgentHeartbeat> call : waiting) {
+            assertThat(call.orTimeout(10, TimeUnit.SECONDS).join()).isInstanceOf(AgentHeartbeat.Renewed.class);
+        }
+        assertThat(counting.batchedIds).as("the refused call never reached the storage").noneMatch(ids -> ids.contains("agent-6"));
+    }
+
+    @Test
+    void a_queued_call_whose_deadline_passed_is_not_run() {
+        CoalescingBackend coalescing = new CoalescingBackend(counting, new CoalescingBackend.Options(1000, 1));
+        placeAgents(5);
+        counting.holdNextCall();
+        callers.submit(() -> coalescing.heartbeatAgent("agent-0", Fence.NONE, TTL));
+        counting.awaitHeld();
+        CallDeadline soon = CallDeadline.after(Duration.ofMillis(50));
+        CompletableFuture<AgentHeartbeat> late = coalescing.boundedBy(soon).heartbeatAgentAsync("agent-1", Fence.NONE, TTL);
+        List<CompletableFuture<AgentHeartbeat>> timely = new ArrayList<>();
+        for (int i = 2; i < 5; i++) {
+            timely.add(coalescing.boundedBy(CallDeadline.after(Duration.ofSeconds(30))).heartbeatAgentAsync("agent-" + i, Fence.NONE, TTL));
+        }
+        await().atMost(Duration.ofSeconds(10)).until(soon::isExpired);
+        counting.release();
+
+        assertThatThrownBy(() -> late.orTimeout(10, TimeUnit.SECONDS).join()).cause().isInstanceOfSatisfying(CallNotRunException.class,
+                e -> assertThat(e.reason()).isEqualTo(CallNotRunException.Reason.DEADLINE_PASSED));
+        for (CompletableFuture<AgentHeartbeat> call : timely) {
+            assertThat(call.orTimeout(10, TimeUnit.SECONDS).join()).isInstanceOf(AgentHeartbeat.Renewed.class);
+        }
+        assertThat(counting.batchedIds).containsExactly(List.of("agent-2", "agent-3", "agent-4"));
+    }
+
+    @Test
+    void many_queued_calls_on_one_slot_all_complete_over_several_runner_turns() {
+        CoalescingBackend coalescing = new CoalescingBackend(counting, new CoalescingBackend.Options(3, 1));
+        placeAgents(100);
+        counting.holdNextCall();
+        callers.submit(() -> coalescing.getPlacement("agent-0"));
+        counting.awaitHeld();
+        List<CompletableFuture<Optional<RelayPlacement>>> queued = new ArrayList<>();
+        for (int i = 1; i < 100; i++) {
+            queued.add(coalescing.getPlacementAsync("agent-" + i));
+        }
+        counting.release();
+
+        for (CompletableFuture<Optional<RelayPlacement>> call : queued) {
+            assertThat(call.orTimeout(10, TimeUnit.SECONDS).join()).isPresent();
+        }
+        assertThat(counting.batchSizes).as("99 calls in batches of at most 3: more than BATCHES_IN_A_ROW of them")
+                .hasSize(33).allSatisfy(size -> assertThat(size).isEqualTo(3));
+        assertThat(counting.mostAtOnce.get()).isEqualTo(1);
+    }
+
+    @Test
+    void closing_fails_the_queued_calls_as_unavailable() {
+        CoalescingBackend coalescing = new CoalescingBackend(counting, new CoalescingBackend.Options(1000, 1));
+        placeAgents(3);
+        counting.holdNextCall();
+        callers.submit(() -> coalescing.getPlacement("agent-0"));
+        counting.awaitHeld();
+        CompletableFuture<Optional<RelayPlacement>> queued = coalescing.getPlacementAsync("agent-1");
+
+        coalescing.close();
+        counting.release();
+
+        assertThatThrownBy(() -> queued.orTimeout(10, TimeUnit.SECONDS).join()).isInstanceOf(CompletionException.class)
+                .cause().isInstanceOf(BackendUnavailableException.class);
+        assertThat(coalescing.getPlacementAsync("agent-2")).isCompletedExceptionally();
+    }
+
     private void placeAgents(int count) {
         memory.registerRelay(new RelayRegistration("relay-a", "10.0.0.1", 7000, Map.of()), Duration.ofMinutes(5));
         for (int i = 0; i < count; i++) {
@@ -401,6 +563,7 @@ class CoalescingBackendTest {
         final AtomicInteger singleCalls = new AtomicInteger();
         final AtomicInteger batchCalls = new AtomicInteger();
         final List<Integer> batchSizes = new CopyOnWriteArrayList<>();
+        final List<List<String>> batchedIds = new CopyOnWriteArrayList<>();
         final List<Thread> callingThreads = new CopyOnWriteArrayList<>();
         final AtomicInteger atOnce = new AtomicInteger();
         final AtomicInteger mostAtOnce = new AtomicInteger();
@@ -440,11 +603,13 @@ class CoalescingBackendTest {
 
         @Override
         public List<AgentHeartbeat> heartbeatAgentBatch(List<AgentHeartbeatRequest> requests, Duration ttl) {
+            batchedIds.add(requests.stream().map(AgentHeartbeatRequest::agentId).toList());
             return batch(requests.size(), () -> delegate.heartbeatAgentBatch(requests, ttl));
         }
 
         @Override
         public List<Optional<RelayPlacement>> getPlacementBatch(List<String> agentIds) {
+            batchedIds.add(List.copyOf(agentIds));
             return batch(agentIds.size(), () -> delegate.getPlacementBatch(agentIds));
         }
 

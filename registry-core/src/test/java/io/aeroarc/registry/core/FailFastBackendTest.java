@@ -6,7 +6,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.aeroarc.registry.backend.memory.MemoryBackend;
 import io.aeroarc.registry.spi.BackendMisconfiguredException;
 import io.aeroarc.registry.spi.BackendUnavailableException;
+import io.aeroarc.registry.spi.AgentHeartbeat;
 import io.aeroarc.registry.spi.CallDeadline;
+import io.aeroarc.registry.spi.Fence;
+import io.aeroarc.registry.spi.RegistryBackend;
+import io.aeroarc.registry.spi.RelayPlacement;
 import io.aeroarc.registry.spi.RelayRecord;
 import io.aeroarc.registry.tck.ForwardingBackend;
 import io.aeroarc.registry.tck.ManualClock;
@@ -14,6 +18,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
@@ -112,6 +118,73 @@ class FailFastBackendTest {
         assertThat(CallDeadline.after(Duration.ofMillis(300)).bound(Duration.ofSeconds(2))).isLessThanOrEqualTo(Duration.ofMillis(300));
         assertThat(CallDeadline.after(Duration.ofMillis(-5)).bound(Duration.ofSeconds(2))).isEqualTo(Duration.ofMillis(1));
         assertThat(CallDeadline.after(Duration.ofMillis(-5)).isExpired()).isTrue();
+    }
+
+    @Test
+    void gathered_calls_are_refused_without_a_round_trip_while_down() {
+        Gathering gathering = new Gathering(storage);
+        FailFastBackend guarded = new FailFastBackend(gathering, availability);
+        availability.unavailable("test: storage stopped");
+
+        CompletableFuture<AgentHeartbeat> heartbeat = guarded.heartbeatAgentAsync("agent-1", Fence.NONE, Duration.ofSeconds(30));
+        CompletableFuture<Optional<RelayPlacement>> lookup = guarded.boundedBy(CallDeadline.after(Duration.ofSeconds(5))).getPlacementAsync("agent-1");
+
+        assertThatThrownBy(heartbeat::join).cause().isInstanceOf(BackendUnavailableException.class).hasMessageContaining("not tried");
+        assertThatThrownBy(lookup::join).cause().isInstanceOf(BackendUnavailableException.class).hasMessageContaining("not tried");
+        assertThat(gathering.pending).as("no round trip").isEmpty();
+    }
+
+    @Test
+    void a_gathered_calls_outcome_moves_the_state_when_its_future_completes() {
+        Gathering gathering = new Gathering(storage);
+        FailFastBackend guarded = new FailFastBackend(gathering, availability);
+        CompletableFuture<Optional<RelayPlacement>> lookup = guarded.getPlacementAsync("agent-1");
+        assertThat(availability.state()).isEqualTo(StorageAvailability.State.UP);
+
+        gathering.pending.get(0).completeExceptionally(new BackendUnavailableException("batch timed out"));
+
+        assertThatThrownBy(lookup::join).cause().isInstanceOf(BackendUnavailableException.class).hasMessage("batch timed out");
+        assertThat(availability.state()).isEqualTo(StorageAvailability.State.DOWN);
+
+        nanos.addAndGet(Duration.ofMillis(250).toNanos());
+        CompletableFuture<Optional<RelayPlacement>> trial = guarded.getPlacementAsync("agent-1");
+        gathering.pending.get(1).completeExceptionally(CallNotRunException.overloaded("getPlacement"));
+        assertThatThrownBy(trial::join).cause().isInstanceOf(CallNotRunException.class);
+        assertThat(availability.state()).as("a call refused before the storage tells nothing").isEqualTo(StorageAvailability.State.DOWN);
+
+        nanos.addAndGet(Duration.ofMillis(250).toNanos());
+        CompletableFuture<Optional<RelayPlacement>> nextTrial = guarded.getPlacementAsync("agent-1");
+        assertThat(gathering.pending).as("the refused trial freed the next one").hasSize(3);
+        gathering.pending.get(2).complete(Optional.empty());
+        assertThat(nextTrial.join()).isEmpty();
+        assertThat(availability.state()).isEqualTo(StorageAvailability.State.UP);
+        assertThat(transitions).containsExactly("DOWN", "UP");
+    }
+
+    /** A gathering backend whose answers the test gives, one future per call. */
+    private static final class Gathering extends ForwardingBackend implements GatheredCalls {
+        final List<CompletableFuture<Optional<RelayPlacement>>> pending = new CopyOnWriteArrayList<>();
+
+        Gathering(RegistryBackend delegate) {
+            super(delegate);
+        }
+
+        @Override
+        public CompletableFuture<AgentHeartbeat> heartbeatAgentAsync(String agentId, Fence fence, Duration ttl) {
+            throw new AssertionError("not used");
+        }
+
+        @Override
+        public CompletableFuture<Optional<RelayPlacement>> getPlacementAsync(String agentId) {
+            CompletableFuture<Optional<RelayPlacement>> answer = new CompletableFuture<>();
+            pending.add(answer);
+            return answer;
+        }
+
+        @Override
+        public RegistryBackend boundedBy(CallDeadline deadline) {
+            return this;
+        }
     }
 
     /** A storage the test takes down: every call counts, and fails while down. */

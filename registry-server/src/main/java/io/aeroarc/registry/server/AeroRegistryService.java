@@ -42,6 +42,7 @@ import io.grpc.Context;
 import io.grpc.Deadline;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
@@ -50,13 +51,27 @@ final class AeroRegistryService extends AeroRegistryGrpc.AeroRegistryImplBase {
 
     private final RegistryService unbounded;
     private final Duration defaultDeadline;
+    private final GatheredShedding shedding;
     private final WatchService watches;
 
     /** @param defaultDeadline bounds calls that reach this service without a gRPC deadline */
     AeroRegistryService(RegistryService registry, Duration defaultDeadline, WatchService watches) {
+        this(registry, defaultDeadline, watches, GatheredShedding.NONE);
+    }
+
+    /** @param shedding told of every gathered call shed because too many waited for a round trip */
+    AeroRegistryService(RegistryService registry, Duration defaultDeadline, WatchService watches, GatheredShedding shedding) {
         this.unbounded = registry;
         this.defaultDeadline = defaultDeadline;
         this.watches = watches;
+        this.shedding = shedding;
+    }
+
+    /** Where a gathered call shed for overload is counted, as {@link CallAdmission} counts the calls it sheds. */
+    interface GatheredShedding {
+        GatheredShedding NONE = liveness -> {};
+
+        void shed(boolean liveness);
     }
 
     /**
@@ -117,8 +132,8 @@ final class AeroRegistryService extends AeroRegistryGrpc.AeroRegistryImplBase {
 
     @Override
     public void heartbeatAgent(HeartbeatAgentRequest request, StreamObserver<HeartbeatAgentResponse> responses) {
-        respond(responses, () -> HeartbeatAgentResponse.newBuilder()
-                .setExpiresAtUnixMs(registry().heartbeatAgent(request.getAgentId(), request.getRelayId(), request.getEpoch())).build());
+        respondWhenDone(responses, true, () -> registry().heartbeatAgentAsync(request.getAgentId(), request.getRelayId(), request.getEpoch())
+                .thenApply(expiresAt -> HeartbeatAgentResponse.newBuilder().setExpiresAtUnixMs(expiresAt).build()));
     }
 
     @Override
@@ -142,13 +157,11 @@ final class AeroRegistryService extends AeroRegistryGrpc.AeroRegistryImplBase {
 
     @Override
     public void getAgentPlacement(GetAgentPlacementRequest request, StreamObserver<GetAgentPlacementResponse> responses) {
-        respond(responses, () -> {
-            RelayPlacement found = registry().getAgentPlacement(request.getAgentId());
-            return GetAgentPlacementResponse.newBuilder()
-                    .setPlacement(ProtoMapper.placement(found.placement()))
-                    .setRelay(ProtoMapper.relay(found.relay()))
-                    .build();
-        });
+        respondWhenDone(responses, false, () -> registry().getAgentPlacementAsync(request.getAgentId())
+                .thenApply(found -> GetAgentPlacementResponse.newBuilder()
+                        .setPlacement(ProtoMapper.placement(found.placement()))
+                        .setRelay(ProtoMapper.relay(found.relay()))
+                        .build()));
     }
 
     @Override
@@ -179,6 +192,37 @@ final class AeroRegistryService extends AeroRegistryGrpc.AeroRegistryImplBase {
     @Override
     public void watchAgents(WatchAgentsRequest request, StreamObserver<WatchAgentsResponse> responses) {
         watches.watchAgents(request, responses);
+    }
+
+    /**
+     * Answers when the future completes: at once, on this call thread, when the call ran here; else
+     * on the thread that ends its gathered round trip, while this call thread is already serving
+     * other calls.
+     */
+    private <T> void respondWhenDone(StreamObserver<T> responses, boolean liveness, Supplier<CompletableFuture<T>> call) {
+        CompletableFuture<T> answer;
+        try {
+            answer = call.get();
+        } catch (RuntimeException e) {
+            responses.onError(StatusMapper.toStatusException(e));
+            return;
+        }
+        answer.whenComplete((response, failure) -> {
+            if (failure != null) {
+                if (StatusMapper.isOverloaded(failure)) {
+                    shedding.shed(liveness);
+                }
+                responses.onError(StatusMapper.toStatusException(failure));
+                return;
+            }
+            try {
+                responses.onNext(response);
+            } catch (RuntimeException e) {
+                responses.onError(StatusMapper.toStatusException(e));
+                return;
+            }
+            responses.onCompleted();
+        });
     }
 
     private static <T> void respond(StreamObserver<T> responses, Supplier<T> call) {

@@ -191,6 +191,17 @@ final class CallAdmission implements ServerInterceptor, AutoCloseable {
         notify();
     }
 
+    /**
+     * A gathered call (HeartbeatAgent, GetAgentPlacement) that left its thread to wait for a storage
+     * round trip and was shed there because too many calls waited (see CoalescingBackend): counted
+     * and logged as the calls shed here.
+     */
+    void gatheredCallShed(boolean liveness) {
+        shed.incrementAndGet();
+        metrics.shed(liveness, true);
+        logShedding();
+    }
+
     private void logShedding() {
         long now = System.nanoTime();
         long last = lastShedLogNanos.get();
@@ -201,7 +212,8 @@ final class CallAdmission implements ServerInterceptor, AutoCloseable {
         }
     }
 
-    private static Metadata pushbackTrailers() {
+    /** The trailers of a shed call: come back after the pushback. */
+    static Metadata pushbackTrailers() {
         Metadata trailers = new Metadata();
         long millis = PUSHBACK_MILLIS + ThreadLocalRandom.current().nextLong(PUSHBACK_MILLIS + 1);
         trailers.put(RETRY_PUSHBACK, Long.toString(millis));

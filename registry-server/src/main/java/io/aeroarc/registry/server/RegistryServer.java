@@ -146,7 +146,7 @@ public final class RegistryServer {
         List<ServerInterceptor> guards = security.interceptors(agentId -> currentPlacement(registry, agentId), StatusMapper::toStatus);
         this.server = builder
                 .addService(RequestParsing.parsedInCall(ServerInterceptors.intercept(
-                        new AeroRegistryService(registry, limits.defaultDeadline(), watches).bindService(), guards)))
+                        new AeroRegistryService(registry, limits.defaultDeadline(), watches, admission::gatheredCallShed).bindService(), guards)))
                 .addService(health.getHealthService())
                 .addService(ServerInterceptors.intercept(ProtoReflectionServiceV1.newInstance(), guards))
                 .intercept(new FailedCallLogger())
@@ -191,7 +191,9 @@ public final class RegistryServer {
             RegistryBackend storage = backends.open(config.backend(), BackendOptions.of(config.backend(), config.backendOptions()), context, settings);
             // Measured directly on the storage, so each call it times is one round trip (a gathered batch counts once).
             RegistryBackend opened = telemetry.enabled() ? new MeasuredBackend(storage, telemetry.registryMetrics()) : storage;
-            backend = config.coalescing().<RegistryBackend>map(options -> new CoalescingBackend(opened, options)).orElse(opened);
+            // Gathered calls wait for a round trip without a thread; as many of each kind may wait as calls may queue for a thread.
+            backend = config.coalescing().<RegistryBackend>map(options -> new CoalescingBackend(opened, options,
+                    config.callLimits().maxQueuedCalls())).orElse(opened);
         } catch (RuntimeException e) {
             security.close();
             throw e;

@@ -1,10 +1,12 @@
 package io.aeroarc.registry.server;
 
+import io.aeroarc.registry.core.CallNotRunException;
 import io.aeroarc.registry.core.RegistryException;
 import io.aeroarc.registry.spi.BackendMisconfiguredException;
 import io.aeroarc.registry.spi.BackendUnavailableException;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import java.util.concurrent.CompletionException;
 
 /**
  * The one place where failures become gRPC statuses. Clients get a clean description; the cause
@@ -18,8 +20,18 @@ final class StatusMapper {
 
     private StatusMapper() {}
 
+    /** The status with its trailers: a call shed for overload carries the retry pushback, as one shed by {@link CallAdmission}. */
     static StatusRuntimeException toStatusException(Throwable failure) {
-        return toStatus(failure).asRuntimeException();
+        Throwable cause = unwrap(failure);
+        if (isOverloaded(cause)) {
+            return toStatus(cause).asRuntimeException(CallAdmission.pushbackTrailers());
+        }
+        return toStatus(cause).asRuntimeException();
+    }
+
+    /** Whether the call was shed because too many calls of its kind waited for a storage round trip. */
+    static boolean isOverloaded(Throwable failure) {
+        return unwrap(failure) instanceof CallNotRunException refused && refused.reason() == CallNotRunException.Reason.OVERLOADED;
     }
 
     /**
@@ -38,7 +50,14 @@ final class StatusMapper {
         return Status.DEADLINE_EXCEEDED.withDescription("deadline passed while the call was queued; it was not run");
     }
 
-    static Status toStatus(Throwable failure) {
+    static Status toStatus(Throwable thrown) {
+        Throwable failure = unwrap(thrown);
+        if (failure instanceof CallNotRunException refused) {
+            return switch (refused.reason()) {
+                case OVERLOADED -> overloaded(refused.getMessage());
+                case DEADLINE_PASSED -> deadlinePassedInQueue();
+            };
+        }
         if (failure instanceof RegistryException expected) {
             Status status = switch (expected.kind()) {
                 case INVALID_ARGUMENT -> Status.INVALID_ARGUMENT;
@@ -61,5 +80,10 @@ final class StatusMapper {
             return grpc.getStatus();
         }
         return Status.INTERNAL.withDescription("internal error; see the registry's log").withCause(failure);
+    }
+
+    /** The failure itself, not the wrapper a future's chained stage puts around it. */
+    private static Throwable unwrap(Throwable failure) {
+        return failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
     }
 }

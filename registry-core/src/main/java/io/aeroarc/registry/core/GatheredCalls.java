@@ -1,0 +1,55 @@
+package io.aeroarc.registry.core;
+
+import io.aeroarc.registry.spi.AgentHeartbeat;
+import io.aeroarc.registry.spi.Fence;
+import io.aeroarc.registry.spi.RegistryBackend;
+import io.aeroarc.registry.spi.RelayPlacement;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The two single-agent calls that are gathered into batch round trips, answered through a future
+ * so a call waiting for its batch holds no thread. A call that runs at once (a free round-trip
+ * slot, or a backend that does not gather) returns a completed future, on the caller's thread.
+ * Failures are the same exceptions the blocking methods throw, carried by the future.
+ */
+public interface GatheredCalls {
+
+    CompletableFuture<AgentHeartbeat> heartbeatAgentAsync(String agentId, Fence fence, Duration ttl);
+
+    CompletableFuture<Optional<RelayPlacement>> getPlacementAsync(String agentId);
+
+    /** {@code backend}'s own gathered calls when it has them; else its blocking calls, answered at once. */
+    static GatheredCalls of(RegistryBackend backend) {
+        return backend instanceof GatheredCalls gathered ? gathered : new AtOnce(backend);
+    }
+
+    /** A backend's blocking calls as completed futures. */
+    final class AtOnce implements GatheredCalls {
+
+        private final RegistryBackend backend;
+
+        AtOnce(RegistryBackend backend) {
+            this.backend = backend;
+        }
+
+        @Override
+        public CompletableFuture<AgentHeartbeat> heartbeatAgentAsync(String agentId, Fence fence, Duration ttl) {
+            try {
+                return CompletableFuture.completedFuture(backend.heartbeatAgent(agentId, fence, ttl));
+            } catch (RuntimeException e) {
+                return CompletableFuture.failedFuture(e);
+            }
+        }
+
+        @Override
+        public CompletableFuture<Optional<RelayPlacement>> getPlacementAsync(String agentId) {
+            try {
+                return CompletableFuture.completedFuture(backend.getPlacement(agentId));
+            } catch (RuntimeException e) {
+                return CompletableFuture.failedFuture(e);
+            }
+        }
+    }
+}
