@@ -22,7 +22,12 @@ record PostgresSettings(String url, Optional<String> user, Optional<String> pass
     static final String SCHEMA = "schema";
     static final String TIMEOUT = "timeout";
 
-    static final int DEFAULT_POOL_SIZE = 10;
+    /**
+     * The server's 16 call threads plus its gathered round trips (2 per kind, on threads of their
+     * own), so a flood of other calls holding every call thread never holds the connections the
+     * heartbeat batches need.
+     */
+    static final int DEFAULT_POOL_SIZE = 20;
     static final String DEFAULT_SCHEMA = "aeroarc_registry";
     static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(2);
     /** HikariCP refuses a shorter connection timeout. */

@@ -45,7 +45,12 @@ record RedisSettings(
     static final List<String> GO_FLAG_ALIASES = List.of(ADDR, PORT, USER, PASSWORD, DB);
 
     static final int DEFAULT_PORT = 6379;
-    static final int DEFAULT_POOL_SIZE = 16;
+    /**
+     * The server's 16 call threads plus its gathered round trips (2 per kind, on threads of their
+     * own), so a flood of other calls holding every call thread never holds the connections the
+     * heartbeat batches need.
+     */
+    static final int DEFAULT_POOL_SIZE = 20;
     static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(2);
     /** Jedis takes timeouts as int milliseconds. */
     static final Duration MAX_TIMEOUT = Duration.ofDays(24);

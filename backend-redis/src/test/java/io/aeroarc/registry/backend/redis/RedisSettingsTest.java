@@ -25,7 +25,7 @@ class RedisSettingsTest {
         assertThat(settings.password()).isNull();
         assertThat(settings.database()).isZero();
         assertThat(settings.tls()).isFalse();
-        assertThat(settings.poolSize()).isEqualTo(16);
+        assertThat(settings.poolSize()).isEqualTo(20);
         assertThat(settings.timeout()).isEqualTo(Duration.ofSeconds(2));
         assertThat(settings.keyPrefix()).isEqualTo("aeroarc:registry:");
         assertThat(settings.feedMaxLen()).isEqualTo(100_000);
