@@ -146,21 +146,21 @@ final class WatchBench {
         try {
             Mover mover = new Mover(stub, settings.moveAgents());
             mover.placeAll();
-            LatencyWatcher latencyWatcher = new LatencyWatcher(mover);
-            latencyWatcher.open(AeroRegistryGrpc.newStub(watchChannels.get(0)), mover.agentIds());
-            ExpiryWatcher expiryWatcher = new ExpiryWatcher();
+            LatencyWatcher latencyWatcher = new LatencyWatcher(AeroRegistryGrpc.newStub(watchChannels.get(0)), mover);
+            latencyWatcher.open();
             List<String> probeIds = new ArrayList<>();
             for (int i = 0; i < settings.expiryProbes(); i++) {
                 probeIds.add("watch-expiry-" + i);
             }
-            expiryWatcher.open(AeroRegistryGrpc.newStub(watchChannels.get(1)), probeIds);
+            ExpiryWatcher expiryWatcher = new ExpiryWatcher(AeroRegistryGrpc.newStub(watchChannels.get(1)), probeIds);
+            expiryWatcher.open();
             for (String agentId : probeIds) {
                 RegisterAgentResponse answer = register(stub, agentId, RELAY_A);
                 expiryWatcher.expect(agentId, answer.getExpiresAtUnixMs());
             }
             // The root watcher's snapshot_end gives the token the fan-out watchers resume from.
-            RootWatcher root = new RootWatcher();
-            root.open(AeroRegistryGrpc.newStub(watchChannels.get(2)));
+            RootWatcher root = new RootWatcher(AeroRegistryGrpc.newStub(watchChannels.get(2)));
+            root.openAndAwaitSnapshot();
             mover.start(settings.movesPerSecond());
             progress.say("watch: latency phase, " + settings.movesPerSecond() + " moves/s for " + settings.window().toSeconds() + " s");
             Thread.sleep(settings.window().toMillis());
@@ -179,6 +179,11 @@ final class WatchBench {
             latencyWatcher.close();
             expiryWatcher.close();
             root.close();
+            for (ResumingWatcher watcher : List.of(latencyWatcher, expiryWatcher, root)) {
+                if (watcher.reopened.get() > 0) {
+                    notes.add(watcher.getClass().getSimpleName() + " opened again " + watcher.reopened.get() + " times after UNAVAILABLE");
+                }
+            }
             if (fleetThread != null) {
                 progress.say("watch: waiting for the fleet to finish its run");
                 fleetThread.join();
@@ -202,10 +207,11 @@ final class WatchBench {
             channels.add(channel(target));
         }
         AtomicLong delivered = new AtomicLong();
-        AtomicReference<Throwable> failure = new AtomicReference<>();
+        List<Counting> streams = new ArrayList<>();
         for (int i = 0; i < watchers; i++) {
-            AeroRegistryGrpc.newStub(channels.get(i % channels.size()))
-                    .watchAgents(WatchAgentsRequest.newBuilder().setResumeToken(token).build(), new Counting(delivered, failure));
+            Counting stream = new Counting(AeroRegistryGrpc.newStub(channels.get(i % channels.size())), token, delivered);
+            streams.add(stream);
+            stream.open();
         }
         Thread.sleep(2_000); // the streams open and catch up with what moved since the token
         long deliveredBefore = delivered.get();
@@ -216,15 +222,16 @@ final class WatchBench {
         double seconds = settings.window().toMillis() / 1000.0;
         long events = delivered.get() - deliveredBefore;
         long moves = mover.answered.get() - movesBefore;
-        Throwable failed = failure.get();
+        long reopened = streams.stream().mapToLong(stream -> stream.reopened.get()).sum();
+        streams.forEach(ResumingWatcher::close);
         for (ManagedChannel channel : channels) {
             channel.shutdownNow();
         }
         for (ManagedChannel channel : channels) {
             channel.awaitTermination(5, TimeUnit.SECONDS);
         }
-        if (failed != null) {
-            notes.add("fan-out " + watchers + " watchers: a stream failed: " + failed);
+        if (reopened > 0) {
+            notes.add("fan-out " + watchers + " watchers: streams opened again " + reopened + " times after UNAVAILABLE (shed)");
         }
         progress.say(String.format("watch: fan-out %d watchers: %,d events delivered, registry %.2f cores", watchers, events,
                 used.registryCores()));
@@ -429,20 +436,82 @@ final class WatchBench {
         }
     }
 
+    /**
+     * A WatchAgents stream that opens again with its last resume token when the server sheds it or
+     * ends it with UNAVAILABLE: an overloaded server sheds a watch's start like any call.
+     */
+    private abstract static class ResumingWatcher implements StreamObserver<WatchAgentsResponse> {
+        final AtomicLong reopened = new AtomicLong();
+        private final AeroRegistryGrpc.AeroRegistryStub stub;
+        private final WatchAgentsRequest request;
+        private final Context.CancellableContext context = Context.current().withCancellation();
+        private volatile String token = "";
+        private volatile boolean closed;
+
+        ResumingWatcher(AeroRegistryGrpc.AeroRegistryStub stub, WatchAgentsRequest request) {
+            this.stub = stub;
+            this.request = request;
+            this.token = request.getResumeToken();
+        }
+
+        final void open() {
+            context.run(() -> stub.watchAgents(request.toBuilder().setResumeToken(token).build(), this));
+        }
+
+        final String token() {
+            return token;
+        }
+
+        /** One response, after its token was noted. */
+        abstract void handle(WatchAgentsResponse response, long receivedNanos);
+
+        @Override
+        public final void onNext(WatchAgentsResponse response) {
+            long now = System.nanoTime();
+            if (response.getItemCase() == WatchAgentsResponse.ItemCase.SNAPSHOT_END) {
+                token = response.getSnapshotEnd().getResumeToken();
+            } else if (response.getItemCase() == WatchAgentsResponse.ItemCase.EVENTS && response.getEvents().getEventsCount() > 0) {
+                List<PlacementEvent> events = response.getEvents().getEventsList();
+                token = events.get(events.size() - 1).getResumeToken();
+            }
+            handle(response, now);
+        }
+
+        @Override
+        public final void onError(Throwable t) {
+            if (closed || !(t instanceof io.grpc.StatusRuntimeException e) || e.getStatus().getCode() != io.grpc.Status.Code.UNAVAILABLE) {
+                return;
+            }
+            reopened.incrementAndGet();
+            Thread again = new Thread(() -> {
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(200));
+                if (!closed) {
+                    open();
+                }
+            }, "watch-bench-reopen");
+            again.setDaemon(true);
+            again.start();
+        }
+
+        @Override
+        public final void onCompleted() {}
+
+        final void close() {
+            closed = true;
+            context.cancel(null);
+        }
+    }
+
     /** Times MOVED events of the probe agents against their answers. */
-    private static final class LatencyWatcher implements StreamObserver<WatchAgentsResponse> {
+    private static final class LatencyWatcher extends ResumingWatcher {
         final Histogram latency = new ConcurrentHistogram(HISTOGRAM_MAX_NANOS, 3);
         final AtomicLong early = new AtomicLong();
         private final Mover mover;
-        private final Context.CancellableContext context = Context.current().withCancellation();
         private volatile boolean counting = true;
 
-        LatencyWatcher(Mover mover) {
+        LatencyWatcher(AeroRegistryGrpc.AeroRegistryStub stub, Mover mover) {
+            super(stub, WatchAgentsRequest.newBuilder().addAllAgentIds(mover.agentIds()).build());
             this.mover = mover;
-        }
-
-        void open(AeroRegistryGrpc.AeroRegistryStub stub, List<String> agentIds) {
-            context.run(() -> stub.watchAgents(WatchAgentsRequest.newBuilder().addAllAgentIds(agentIds).build(), this));
         }
 
         void stopCounting() {
@@ -450,8 +519,7 @@ final class WatchBench {
         }
 
         @Override
-        public void onNext(WatchAgentsResponse response) {
-            long now = System.nanoTime();
+        void handle(WatchAgentsResponse response, long now) {
             if (!counting || response.getItemCase() != WatchAgentsResponse.ItemCase.EVENTS) {
                 return;
             }
@@ -470,28 +538,17 @@ final class WatchBench {
                 }
             }
         }
-
-        @Override
-        public void onError(Throwable t) {}
-
-        @Override
-        public void onCompleted() {}
-
-        void close() {
-            context.cancel(null);
-        }
     }
 
     /** Times REMOVED (EXPIRED) events of the expiry probes against their answered expiry. */
-    private static final class ExpiryWatcher implements StreamObserver<WatchAgentsResponse> {
+    private static final class ExpiryWatcher extends ResumingWatcher {
         final Histogram lag = new ConcurrentHistogram(HISTOGRAM_MAX_NANOS, 3);
         private final Map<String, Long> expiresAt = new ConcurrentHashMap<>();
         private final Map<String, Boolean> seen = new ConcurrentHashMap<>();
-        private final Context.CancellableContext context = Context.current().withCancellation();
         private final AtomicLong latest = new AtomicLong();
 
-        void open(AeroRegistryGrpc.AeroRegistryStub stub, List<String> agentIds) {
-            context.run(() -> stub.watchAgents(WatchAgentsRequest.newBuilder().addAllAgentIds(agentIds).build(), this));
+        ExpiryWatcher(AeroRegistryGrpc.AeroRegistryStub stub, List<String> agentIds) {
+            super(stub, WatchAgentsRequest.newBuilder().addAllAgentIds(agentIds).build());
         }
 
         void expect(String agentId, long expiresAtMs) {
@@ -508,7 +565,7 @@ final class WatchBench {
         }
 
         @Override
-        public void onNext(WatchAgentsResponse response) {
+        void handle(WatchAgentsResponse response, long receivedNanos) {
             long nowMs = System.currentTimeMillis();
             if (response.getItemCase() != WatchAgentsResponse.ItemCase.EVENTS) {
                 return;
@@ -523,82 +580,45 @@ final class WatchBench {
                 }
             }
         }
-
-        @Override
-        public void onError(Throwable t) {}
-
-        @Override
-        public void onCompleted() {}
-
-        void close() {
-            context.cancel(null);
-        }
     }
 
     /** One watcher of all agents: its latest token lets the fan-out watchers start without a snapshot. */
-    private static final class RootWatcher implements StreamObserver<WatchAgentsResponse> {
-        private final AtomicReference<String> token = new AtomicReference<>();
+    private static final class RootWatcher extends ResumingWatcher {
         private final CountDownLatch snapshotEnded = new CountDownLatch(1);
-        private final Context.CancellableContext context = Context.current().withCancellation();
 
-        void open(AeroRegistryGrpc.AeroRegistryStub stub) throws InterruptedException {
-            context.run(() -> stub.watchAgents(WatchAgentsRequest.getDefaultInstance(), this));
+        RootWatcher(AeroRegistryGrpc.AeroRegistryStub stub) {
+            super(stub, WatchAgentsRequest.getDefaultInstance());
+        }
+
+        void openAndAwaitSnapshot() throws InterruptedException {
+            open();
             if (!snapshotEnded.await(60, TimeUnit.SECONDS)) {
                 throw new IllegalStateException("the watch of all agents sent no snapshot_end within 60 s");
             }
         }
 
-        String token() {
-            return token.get();
-        }
-
         @Override
-        public void onNext(WatchAgentsResponse response) {
+        void handle(WatchAgentsResponse response, long receivedNanos) {
             if (response.getItemCase() == WatchAgentsResponse.ItemCase.SNAPSHOT_END) {
-                token.set(response.getSnapshotEnd().getResumeToken());
                 snapshotEnded.countDown();
-            } else if (response.getItemCase() == WatchAgentsResponse.ItemCase.EVENTS) {
-                List<PlacementEvent> events = response.getEvents().getEventsList();
-                token.set(events.get(events.size() - 1).getResumeToken());
             }
-        }
-
-        @Override
-        public void onError(Throwable t) {}
-
-        @Override
-        public void onCompleted() {}
-
-        void close() {
-            context.cancel(null);
         }
     }
 
     /** A fan-out watcher: counts the events it receives. */
-    private static final class Counting implements StreamObserver<WatchAgentsResponse> {
+    private static final class Counting extends ResumingWatcher {
         private final AtomicLong delivered;
-        private final AtomicReference<Throwable> failure;
 
-        Counting(AtomicLong delivered, AtomicReference<Throwable> failure) {
+        Counting(AeroRegistryGrpc.AeroRegistryStub stub, String token, AtomicLong delivered) {
+            super(stub, WatchAgentsRequest.newBuilder().setResumeToken(token).build());
             this.delivered = delivered;
-            this.failure = failure;
         }
 
         @Override
-        public void onNext(WatchAgentsResponse response) {
+        void handle(WatchAgentsResponse response, long receivedNanos) {
             if (response.getItemCase() == WatchAgentsResponse.ItemCase.EVENTS) {
                 delivered.addAndGet(response.getEvents().getEventsCount());
             }
         }
-
-        @Override
-        public void onError(Throwable t) {
-            if (!(t instanceof io.grpc.StatusRuntimeException e && e.getStatus().getCode() == io.grpc.Status.Code.CANCELLED)) {
-                failure.compareAndSet(null, t);
-            }
-        }
-
-        @Override
-        public void onCompleted() {}
     }
 }

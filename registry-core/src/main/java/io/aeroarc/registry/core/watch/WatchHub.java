@@ -27,6 +27,7 @@ import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Predicate;
 
 /**
@@ -336,22 +337,31 @@ public final class WatchHub implements AutoCloseable {
         }
     }
 
+    /**
+     * Lists the whole fleet, pausing after each page as long as the page took: the read bypasses
+     * call admission, and on a busy shared store (Redis serves one command at a time) an
+     * unpaced read of 100,000 placements held up the heartbeats long enough to have them shed.
+     */
     private FleetView readFleet() {
         FleetView fresh = new FleetView();
         String after = "";
         Page<RelayRecord> relays;
         do {
+            long started = System.nanoTime();
             relays = backend.listRelays(Map.of(), new PageRequest(after, LIST_PAGE_SIZE));
             relays.items().forEach(fresh::put);
             after = relays.items().isEmpty() ? after : relays.items().get(relays.items().size() - 1).relayId();
-        } while (relays.hasMore() && !relays.items().isEmpty());
+            LockSupport.parkNanos(System.nanoTime() - started);
+        } while (relays.hasMore() && !relays.items().isEmpty() && !closed);
         after = "";
         Page<PlacementRecord> placements;
         do {
+            long started = System.nanoTime();
             placements = backend.listAgents(Optional.empty(), new PageRequest(after, LIST_PAGE_SIZE));
             placements.items().forEach(fresh::put);
             after = placements.items().isEmpty() ? after : placements.items().get(placements.items().size() - 1).agentId();
-        } while (placements.hasMore() && !placements.items().isEmpty());
+            LockSupport.parkNanos(System.nanoTime() - started);
+        } while (placements.hasMore() && !placements.items().isEmpty() && !closed);
         return fresh;
     }
 
