@@ -251,9 +251,10 @@ final class WatchBench {
         windows.addAll(costed);
         double smallCost = meanCost(costed, small);
         double largeCost = meanCost(costed, large);
-        if (smallCost <= 0 || Double.isNaN(smallCost)) {
-            notes.add("fan-out: the registry's CPU at " + small + " watchers did not rise measurably above the 0-watcher windows,"
-                    + " so the ratio is not meaningful");
+        if (!(smallCost > 0) || !(largeCost > 0)) {
+            notes.add("fan-out: the registry's CPU did not rise measurably above the 0-watcher windows at " + small + " or " + large
+                    + " watchers (on a saturated machine it cannot), so the ratio is not meaningful");
+            return Double.NaN;
         }
         return largeCost / smallCost;
     }
