@@ -15,7 +15,6 @@ import io.aeroarc.registry.spi.RegistryBackend;
 import io.aeroarc.registry.spi.RelayPlacement;
 import io.aeroarc.registry.spi.RelayRecord;
 import io.aeroarc.registry.spi.RelayRegistration;
-import io.aeroarc.registry.spi.TtlSupport;
 import io.aeroarc.registry.spi.support.DaemonThreads;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -44,7 +43,7 @@ import java.util.concurrent.TimeUnit;
  * <p>RegisterAgent and HeartbeatRelay are not gathered: in the fleets this registry serves they are
  * a small share of the calls (a relay renews itself once per interval, agents register once).
  */
-public final class CoalescingBackend implements RegistryBackend, GatheredCalls {
+public final class CoalescingBackend extends BackendLayer implements GatheredCalls {
 
     /** Calls of one operation that may wait for a round trip unless told otherwise: the server's default queue bound. */
     public static final int DEFAULT_MAX_QUEUED_CALLS = 2000;
@@ -74,8 +73,6 @@ public final class CoalescingBackend implements RegistryBackend, GatheredCalls {
 
     /** Where gathered round trips go: the backend itself, bounded only by its own timeout. */
     private final RegistryBackend batchTarget;
-    /** Where every other call goes: the backend, or in a per-call view the backend bounded by the call's deadline. */
-    private final RegistryBackend delegate;
     private final CallBatcher<HeartbeatCall, AgentHeartbeat> heartbeats;
     private final CallBatcher<String, Optional<RelayPlacement>> lookups;
     /** Runs batches of queued calls: one thread per round-trip slot at most, idle ones end. */
@@ -89,8 +86,8 @@ public final class CoalescingBackend implements RegistryBackend, GatheredCalls {
 
     /** @param maxQueuedCalls calls of each operation that may wait for a round trip; more are refused */
     public CoalescingBackend(RegistryBackend delegate, Options options, int maxQueuedCalls) {
+        super(delegate);
         this.batchTarget = delegate;
-        this.delegate = delegate;
         this.deadline = null;
         int inFlight = Math.max(1, Math.min(options.maxInFlight(), delegate.batchConcurrency()));
         this.runner = new ThreadPoolExecutor(2 * inFlight, 2 * inFlight, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
@@ -104,8 +101,8 @@ public final class CoalescingBackend implements RegistryBackend, GatheredCalls {
     }
 
     private CoalescingBackend(CoalescingBackend base, RegistryBackend boundedDelegate, CallDeadline deadline) {
+        super(boundedDelegate);
         this.batchTarget = base.batchTarget;
-        this.delegate = boundedDelegate;
         this.heartbeats = base.heartbeats;
         this.lookups = base.lookups;
         this.runner = base.runner;
@@ -253,20 +250,8 @@ public final class CoalescingBackend implements RegistryBackend, GatheredCalls {
         delegate.probe();
     }
 
-    @Override
-    public OptionalLong liveRelayCount() {
-        return delegate.liveRelayCount();
-    }
 
-    @Override
-    public OptionalLong visiblePlacementCount() {
-        return delegate.visiblePlacementCount();
-    }
 
-    @Override
-    public TtlSupport ttlSupport() {
-        return delegate.ttlSupport();
-    }
 
     /** The backend's own feed, native or polling: gathering calls has nothing to do with it. */
     @Override

@@ -8,15 +8,12 @@ import io.aeroarc.registry.spi.BatchRenewal;
 import io.aeroarc.registry.spi.CallDeadline;
 import io.aeroarc.registry.spi.Fence;
 import io.aeroarc.registry.spi.Page;
-import io.aeroarc.registry.spi.BackendContext;
-import io.aeroarc.registry.spi.feed.ChangeFeed;
 import io.aeroarc.registry.spi.PageRequest;
 import io.aeroarc.registry.spi.PlacementRecord;
 import io.aeroarc.registry.spi.RegistryBackend;
 import io.aeroarc.registry.spi.RelayPlacement;
 import io.aeroarc.registry.spi.RelayRecord;
 import io.aeroarc.registry.spi.RelayRegistration;
-import io.aeroarc.registry.spi.TtlSupport;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -38,9 +35,8 @@ import java.util.function.Supplier;
  * their outcome, when their future completes, updates the availability. A gathered call refused
  * without reaching the storage ({@link CallNotRunException}) tells nothing about it.
  */
-public final class FailFastBackend implements RegistryBackend, GatheredCalls {
+public final class FailFastBackend extends BackendLayer implements GatheredCalls {
 
-    private final RegistryBackend delegate;
     private final StorageAvailability availability;
     /** The call's deadline when this is a per-call view; a failure after it passed says nothing about the storage. */
     private final CallDeadline deadline;
@@ -50,7 +46,7 @@ public final class FailFastBackend implements RegistryBackend, GatheredCalls {
     }
 
     private FailFastBackend(RegistryBackend delegate, StorageAvailability availability, CallDeadline deadline) {
-        this.delegate = delegate;
+        super(delegate);
         this.availability = availability;
         this.deadline = deadline;
     }
@@ -152,26 +148,9 @@ public final class FailFastBackend implements RegistryBackend, GatheredCalls {
         availability.answered();
     }
 
-    @Override
-    public OptionalLong liveRelayCount() {
-        return delegate.liveRelayCount();
-    }
 
-    @Override
-    public OptionalLong visiblePlacementCount() {
-        return delegate.visiblePlacementCount();
-    }
 
-    @Override
-    public TtlSupport ttlSupport() {
-        return delegate.ttlSupport();
-    }
 
-    /** The feed reports its own failures to its listener; refusing it while the storage is down would only delay the watchers' recovery. */
-    @Override
-    public ChangeFeed changeFeed(BackendContext context) {
-        return delegate.changeFeed(context);
-    }
 
     @Override
     public void close() {

@@ -8,15 +8,12 @@ import io.aeroarc.registry.spi.BatchRenewal;
 import io.aeroarc.registry.spi.CallDeadline;
 import io.aeroarc.registry.spi.Fence;
 import io.aeroarc.registry.spi.Page;
-import io.aeroarc.registry.spi.BackendContext;
-import io.aeroarc.registry.spi.feed.ChangeFeed;
 import io.aeroarc.registry.spi.PageRequest;
 import io.aeroarc.registry.spi.PlacementRecord;
 import io.aeroarc.registry.spi.RegistryBackend;
 import io.aeroarc.registry.spi.RelayPlacement;
 import io.aeroarc.registry.spi.RelayRecord;
 import io.aeroarc.registry.spi.RelayRegistration;
-import io.aeroarc.registry.spi.TtlSupport;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -29,13 +26,12 @@ import java.util.function.Supplier;
  * class when it fails. It sits directly on the storage backend, under coalescing, so each call it
  * sees is one storage round trip.
  */
-public final class MeasuredBackend implements RegistryBackend {
+public final class MeasuredBackend extends BackendLayer {
 
-    private final RegistryBackend delegate;
     private final RegistryMetrics metrics;
 
     public MeasuredBackend(RegistryBackend delegate, RegistryMetrics metrics) {
-        this.delegate = delegate;
+        super(delegate);
         this.metrics = metrics;
     }
 
@@ -135,26 +131,9 @@ public final class MeasuredBackend implements RegistryBackend {
         return delegate.batchConcurrency();
     }
 
-    @Override
-    public OptionalLong liveRelayCount() {
-        return delegate.liveRelayCount();
-    }
 
-    @Override
-    public OptionalLong visiblePlacementCount() {
-        return delegate.visiblePlacementCount();
-    }
 
-    @Override
-    public TtlSupport ttlSupport() {
-        return delegate.ttlSupport();
-    }
 
-    /** The backend's own feed: the default would poll through this wrapper instead of using a native feed. */
-    @Override
-    public ChangeFeed changeFeed(BackendContext context) {
-        return delegate.changeFeed(context);
-    }
 
     @Override
     public void close() {
