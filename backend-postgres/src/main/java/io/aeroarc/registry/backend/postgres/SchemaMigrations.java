@@ -97,7 +97,23 @@ final class SchemaMigrations {
                     // already are not reported.
                     "ALTER TABLE {s}.placements ADD COLUMN expiry_check timestamptz NOT NULL DEFAULT '-infinity'",
                     "UPDATE {s}.placements SET expiry_check = 'infinity' WHERE expires_at <= now()",
-                    "CREATE INDEX placements_by_expiry_check ON {s}.placements (expiry_check)")));
+                    "CREATE INDEX placements_by_expiry_check ON {s}.placements (expiry_check)")),
+            new Migration(3, "no planner statistics on clock-driven columns", List.of(
+                    // Renewals keep moving expiries and heartbeat times past the newest values the
+                    // last ANALYZE saw, so the planner took "expires_at > now()" to keep about one row
+                    // of thousands. Under the fleet it then looped over every relay's placements to
+                    // find 50 agents (0.3 s a lookup, for half of every minute, until the next
+                    // autoanalyze). Without statistics it assumes a third of the rows, which leads to
+                    // plans that find agents by id and relays by id. Changing a column to its own type
+                    // removes the statistics already gathered, without rewriting the table.
+                    """
+                    ALTER TABLE {s}.relays
+                        ALTER COLUMN expires_at SET STATISTICS 0, ALTER COLUMN expires_at TYPE timestamptz,
+                        ALTER COLUMN last_heartbeat SET STATISTICS 0, ALTER COLUMN last_heartbeat TYPE timestamptz""",
+                    """
+                    ALTER TABLE {s}.placements
+                        ALTER COLUMN expires_at SET STATISTICS 0, ALTER COLUMN expires_at TYPE timestamptz,
+                        ALTER COLUMN last_heartbeat SET STATISTICS 0, ALTER COLUMN last_heartbeat TYPE timestamptz""")));
 
     private final String schema;
 

@@ -251,6 +251,27 @@ class PostgresBackendTest {
     }
 
     /**
+     * Expiry and heartbeat times march past whatever ANALYZE saw, and plans built on those stale
+     * statistics looped over every relay's placements to find a few agents (see migration 3).
+     * ANALYZE must gather nothing for them, so the planner's estimate stays fixed.
+     */
+    @Test
+    void analyze_gathers_no_statistics_on_expiry_and_heartbeat_times() throws Exception {
+        RegistryBackend backend = create(CONTEXT);
+        backend.registerRelay(new RelayRegistration("relay-a", "a", 1, Map.of()), LONG_TTL);
+        for (int i = 0; i < 50; i++) {
+            backend.registerAgent("agent-" + i, "relay-a", LONG_TTL).orElseThrow();
+        }
+
+        execute("ANALYZE %1$s.relays, %1$s.placements");
+
+        assertThat(ids("""
+                SELECT tablename || '.' || attname FROM pg_stats
+                WHERE schemaname = '%s' AND tablename IN ('relays', 'placements') ORDER BY 1""")).contains("placements.agent_id")
+                .doesNotContain("relays.expires_at", "relays.last_heartbeat", "placements.expires_at", "placements.last_heartbeat");
+    }
+
+    /**
      * The epoch pitfall, made deterministic: a registration that moves an agent waits for the row
      * lock while another server's move, which drew its epoch later, commits first. The waiting
      * one must still come back with a higher epoch, so epochs rise in commit order. The TCK's race
