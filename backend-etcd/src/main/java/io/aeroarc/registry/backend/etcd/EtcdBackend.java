@@ -133,7 +133,6 @@ public final class EtcdBackend implements RegistryBackend {
             if (previous.isPresent() && !stayedLive) {
                 // The ended incarnation's entries are invisible already; free them now rather than at their leases' end.
                 ops.add(deleteRange(keys.allRelayAgents(relayId, previous.get().incarnation())));
-                ops.add(deleteRange(keys.allRelayExpiries(relayId, previous.get().incarnation())));
             }
             return Step.write(List.of(unchanged(relayKey, stored.get(0))), ops, written -> expiresAt);
         });
@@ -161,9 +160,10 @@ public final class EtcdBackend implements RegistryBackend {
         if (relay.isEmpty()) {
             return Optional.empty();
         }
-        long agentCount = calls.count(keys.relayExpiriesFrom(relayId, relay.get().incarnation(), clock.millis() + 1), deadline,
+        TxnResponse copies = calls.txn(List.of(), List.of(VisiblePlacements.read(keys, relayId, relay.get().incarnation())), deadline,
                 "count the placements of relay " + relayId);
-        return Optional.of(relay.get().toRecord(relayId, (int) agentCount));
+        int agentCount = VisiblePlacements.count(copies.getGetResponses().get(0), clock.millis());
+        return Optional.of(relay.get().toRecord(relayId, agentCount));
     }
 
     @Override
@@ -180,8 +180,7 @@ public final class EtcdBackend implements RegistryBackend {
             List<Op> ops = List.of(
                     deregisteredMarker("relay", relayId, now),
                     Op.delete(relayKey, DeleteOption.DEFAULT),
-                    deleteRange(keys.allRelayAgents(relayId, relay.get().incarnation())),
-                    deleteRange(keys.allRelayExpiries(relayId, relay.get().incarnation())));
+                    deleteRange(keys.allRelayAgents(relayId, relay.get().incarnation())));
             return Step.write(List.of(unchanged(relayKey, stored.get(0))), ops, written -> true);
         });
     }
@@ -205,13 +204,12 @@ public final class EtcdBackend implements RegistryBackend {
             more = batch.isMore();
         }
         List<String> relayIds = matched.keySet().stream().limit(page.limit()).toList();
+        List<Op> copies = relayIds.stream().map(relayId -> VisiblePlacements.read(keys, relayId, matched.get(relayId).incarnation())).toList();
+        List<GetResponse> read = calls.readAll(copies, deadline, "count the placements of relays");
         long now = clock.millis();
-        List<KeyLayout.KeyRange> visiblePlacements = relayIds.stream()
-                .map(relayId -> keys.relayExpiriesFrom(relayId, matched.get(relayId).incarnation(), now + 1)).toList();
-        List<Long> agentCounts = calls.countAll(visiblePlacements, deadline, "count the placements of relays");
         List<RelayRecord> items = new ArrayList<>(relayIds.size());
         for (int i = 0; i < relayIds.size(); i++) {
-            items.add(matched.get(relayIds.get(i)).toRecord(relayIds.get(i), agentCounts.get(i).intValue()));
+            items.add(matched.get(relayIds.get(i)).toRecord(relayIds.get(i), VisiblePlacements.count(read.get(i), now)));
         }
         return new Page<>(items, matched.size() > page.limit());
     }
@@ -336,14 +334,14 @@ public final class EtcdBackend implements RegistryBackend {
         // The relay and its placement count in one round trip.
         List<Op> reads = List.of(
                 EtcdCalls.getOp(keys.relay(placement.relayId())),
-                EtcdCalls.countOp(keys.relayExpiriesFrom(placement.relayId(), placement.incarnation(), now + 1)));
+                VisiblePlacements.read(keys, placement.relayId(), placement.incarnation()));
         TxnResponse read = calls.txn(List.of(), reads, deadline, "read relay " + placement.relayId());
         Optional<RelayValue> relay = firstValue(read.getGetResponses().get(0)).map(RelayValue::decode);
         if (relay.isEmpty() || !relay.get().isLive(now) || !placement.isOnIncarnationOf(relay.get())) {
             return Optional.empty();
         }
-        long agentCount = read.getGetResponses().get(1).getCount();
-        RelayRecord relayRecord = relay.get().toRecord(placement.relayId(), (int) agentCount);
+        int agentCount = VisiblePlacements.count(read.getGetResponses().get(1), now);
+        RelayRecord relayRecord = relay.get().toRecord(placement.relayId(), agentCount);
         return Optional.of(new RelayPlacement(placement.toRecord(agentId), relayRecord));
     }
 

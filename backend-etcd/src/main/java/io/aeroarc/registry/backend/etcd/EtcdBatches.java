@@ -163,7 +163,7 @@ final class EtcdBatches {
             PlacementValue placement = entry.getValue();
             incarnations.add(entry.getKey());
             ops.add(EtcdCalls.getOp(keys.relay(placement.relayId())));
-            ops.add(EtcdCalls.countOp(keys.relayExpiriesFrom(placement.relayId(), placement.incarnation(), now + 1)));
+            ops.add(VisiblePlacements.read(keys, placement.relayId(), placement.incarnation()));
             if (ops.size() / 2 == perTransaction) {
                 reads.add(new EtcdCalls.Transaction(List.of(), ops));
                 ops = new ArrayList<>();
@@ -181,7 +181,7 @@ final class EtcdBatches {
             PlacementValue placement = exampleOf.get(incarnations.get(i));
             Optional<RelayValue> relay = firstValue(answers.get(2 * i)).map(RelayValue::decode);
             if (relay.isPresent() && relay.get().isLive(now) && placement.isOnIncarnationOf(relay.get())) {
-                relays.put(incarnations.get(i), relay.get().toRecord(placement.relayId(), (int) answers.get(2 * i + 1).getCount()));
+                relays.put(incarnations.get(i), relay.get().toRecord(placement.relayId(), VisiblePlacements.count(answers.get(2 * i + 1), now)));
             }
         }
         List<Optional<RelayPlacement>> results = new ArrayList<>(agentIds.size());

@@ -85,24 +85,14 @@ final class EtcdCalls {
         return await(() -> connection.kv().get(range.start(), option), deadline, action);
     }
 
-    /** The number of keys in {@code range}, counted by etcd. */
-    long count(KeyLayout.KeyRange range, Deadline deadline, String action) {
-        return await(() -> connection.kv().get(range.start(), countOption(range)), deadline, action).getCount();
-    }
-
     /** Reads many keys; the answer lists each key's value (or empty) in the order asked. */
     List<Optional<KeyValue>> getAll(List<ByteSequence> keys, Deadline deadline, String action) {
         List<Op> reads = keys.stream().<Op>map(key -> Op.get(key, GetOption.DEFAULT)).toList();
         return readAll(reads, deadline, action).stream().map(response -> response.getKvs().stream().findFirst()).toList();
     }
 
-    /** Counts the keys of many ranges; the answer lists the counts in the order asked. */
-    List<Long> countAll(List<KeyLayout.KeyRange> ranges, Deadline deadline, String action) {
-        List<Op> reads = ranges.stream().<Op>map(range -> Op.get(range.start(), countOption(range))).toList();
-        return readAll(reads, deadline, action).stream().map(GetResponse::getCount).toList();
-    }
-
-    private List<GetResponse> readAll(List<Op> reads, Deadline deadline, String action) {
+    /** Runs many reads in read-only transactions sent at once; the answers are in the order asked. */
+    List<GetResponse> readAll(List<Op> reads, Deadline deadline, String action) {
         List<CompletableFuture<TxnResponse>> parts = new ArrayList<>();
         for (List<Op> part : partition(reads, maxTxnOps)) {
             parts.add(start(() -> connection.kv().txn().Then(part.toArray(Op[]::new)).commit(), action));
@@ -117,15 +107,6 @@ final class EtcdCalls {
     /** The read of a key inside a transaction. */
     static Op getOp(ByteSequence key) {
         return Op.get(key, GetOption.DEFAULT);
-    }
-
-    /** The count of a range inside a transaction. */
-    static Op countOp(KeyLayout.KeyRange range) {
-        return Op.get(range.start(), countOption(range));
-    }
-
-    private static GetOption countOption(KeyLayout.KeyRange range) {
-        return GetOption.builder().withRange(range.end()).withCountOnly(true).build();
     }
 
     /** Runs the operations when every comparison holds; the response says whether they did. */

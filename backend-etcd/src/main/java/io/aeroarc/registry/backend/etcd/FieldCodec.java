@@ -45,6 +45,33 @@ final class FieldCodec {
         return fields;
     }
 
+    /**
+     * One number field, found without splitting the others: its name and digits are never
+     * URL-escaped.
+     *
+     * @throws IllegalArgumentException when the field is missing or not a number
+     */
+    static long longField(ByteSequence value, String name) {
+        String text = value.toString(StandardCharsets.UTF_8);
+        String prefix = name + "=";
+        int start;
+        if (text.startsWith(prefix)) {
+            start = prefix.length();
+        } else {
+            int separator = text.indexOf("&" + prefix);
+            if (separator < 0) {
+                throw new IllegalArgumentException("missing field '" + name + "'");
+            }
+            start = separator + 1 + prefix.length();
+        }
+        int end = text.indexOf('&', start);
+        try {
+            return Long.parseLong(text, start, end < 0 ? text.length() : end, 10);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("field '" + name + "' is not a number", e);
+        }
+    }
+
     static String required(Map<String, String> fields, String name) {
         String value = fields.get(name);
         if (value == null) {

@@ -10,23 +10,26 @@ import java.util.Arrays;
  * <pre>
  * N relays/{relayId}                                             relay: incarnation, address, labels, times
  * N agents/{agentId}                                             placement: relay, incarnation, epoch, times
- * N relay-agents/{relay}/{incarnation}/{agentId}                 copy of the placement, listed by agent id
- * N relay-expiries/{relay}/{incarnation}/{expiresAtMs}/{agentId} empty; counted from "now" for agentCount
+ * N relay-agents/{relay}/{incarnation}/{agentId}                 copy of the placement, listed by agent id and
+ *                                                                read to count the relay's visible placements
  * N feed/deregistered                                            who the last deregistration ended, and when
  * N feed/barrier/{subscription}                                  a change feed's barrier, short-lived
  * </pre>
  *
  * <p>Ids stay raw at the end of a key, so etcd's byte order is the id order the SPI asks for. A
  * relay id in the middle of a key is escaped ({@code %} and {@code /}), so one relay's prefix never
- * covers another relay's keys. Expiry times are zero-padded to 19 digits so that their byte order
- * is their numeric order.
+ * covers another relay's keys.
+ *
+ * <p>Earlier releases also kept {@code relay-expiries/{relay}/{incarnation}/{expiresAtMs}/{agentId}}
+ * to count a relay's placements without reading them; it cost every renewal a put and a delete
+ * (two of its four writes). This release neither writes nor reads it; the keys left by an earlier
+ * release end with their leases.
  */
 final class KeyLayout {
 
     private static final String RELAYS = "relays/";
     private static final String AGENTS = "agents/";
     private static final String RELAY_AGENTS = "relay-agents/";
-    private static final String RELAY_EXPIRIES = "relay-expiries/";
     private static final String FEED = "feed/";
 
     private final String namespace;
@@ -120,26 +123,8 @@ final class KeyLayout {
         return after(relayAgentsPrefix(relayId, incarnation), "");
     }
 
-    ByteSequence relayExpiry(String relayId, String incarnation, long expiresAtMs, String agentId) {
-        return key(relayExpiriesPrefix(relayId, incarnation) + paddedMillis(expiresAtMs) + "/" + agentId);
-    }
-
-    /** The expiry entries of one relay incarnation that expire at {@code fromMs} or later. */
-    KeyRange relayExpiriesFrom(String relayId, String incarnation, long fromMs) {
-        String prefix = relayExpiriesPrefix(relayId, incarnation);
-        return new KeyRange(key(prefix + paddedMillis(fromMs)), prefixEnd(prefix));
-    }
-
-    KeyRange allRelayExpiries(String relayId, String incarnation) {
-        return after(relayExpiriesPrefix(relayId, incarnation), "");
-    }
-
     private String relayAgentsPrefix(String relayId, String incarnation) {
         return namespace + RELAY_AGENTS + escape(relayId) + "/" + incarnation + "/";
-    }
-
-    private String relayExpiriesPrefix(String relayId, String incarnation) {
-        return namespace + RELAY_EXPIRIES + escape(relayId) + "/" + incarnation + "/";
     }
 
     private static KeyRange after(String prefix, String afterId) {
@@ -150,10 +135,6 @@ final class KeyLayout {
 
     static String escape(String id) {
         return id.replace("%", "%25").replace("/", "%2F");
-    }
-
-    private static String paddedMillis(long millis) {
-        return String.format("%019d", Math.max(0, millis));
     }
 
     private static ByteSequence prefixEnd(String prefix) {

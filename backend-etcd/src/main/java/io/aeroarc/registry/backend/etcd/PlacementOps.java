@@ -9,13 +9,13 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The etcd operations that write or remove a placement together with its two entries under its
- * relay incarnation, so that all three always change in one transaction.
+ * The etcd operations that write or remove a placement together with its copy under its relay
+ * incarnation, so that both always change in one transaction.
  */
 final class PlacementOps {
 
-    /** Operations of one renewal that stays on its relay: three puts and the old expiry entry's delete. */
-    static final int OPS_PER_RENEWAL = 4;
+    /** Operations of one renewal that stays on its relay: the placement and its copy, both put. */
+    static final int OPS_PER_RENEWAL = 2;
 
     private final KeyLayout keys;
 
@@ -23,26 +23,19 @@ final class PlacementOps {
         this.keys = keys;
     }
 
-    /** Writes {@code next}, replacing the entries of {@code previous} that it does not overwrite. */
+    /** Writes {@code next}, removing the copy of {@code previous} when it moved to another relay incarnation. */
     List<Op> write(String agentId, Optional<PlacementValue> previous, PlacementValue next, long leaseId) {
         PutOption withLease = PutOption.builder().withLeaseId(leaseId).build();
         ByteSequence value = next.encode();
         ByteSequence relayAgent = keys.relayAgent(next.relayId(), next.incarnation(), agentId);
-        ByteSequence relayExpiry = keys.relayExpiry(next.relayId(), next.incarnation(), next.expiresAtMs(), agentId);
-        List<Op> ops = new ArrayList<>(5);
+        List<Op> ops = new ArrayList<>(3);
         ops.add(Op.put(keys.agent(agentId), value, withLease));
         ops.add(Op.put(relayAgent, value, withLease));
-        ops.add(Op.put(relayExpiry, ByteSequence.EMPTY, withLease));
         if (previous.isPresent()) {
             // etcd refuses a transaction that puts and deletes the same key.
             ByteSequence oldRelayAgent = keys.relayAgent(previous.get().relayId(), previous.get().incarnation(), agentId);
-            ByteSequence oldRelayExpiry = keys.relayExpiry(previous.get().relayId(), previous.get().incarnation(),
-                    previous.get().expiresAtMs(), agentId);
             if (!oldRelayAgent.equals(relayAgent)) {
                 ops.add(Op.delete(oldRelayAgent, DeleteOption.DEFAULT));
-            }
-            if (!oldRelayExpiry.equals(relayExpiry)) {
-                ops.add(Op.delete(oldRelayExpiry, DeleteOption.DEFAULT));
             }
         }
         return ops;
@@ -51,8 +44,6 @@ final class PlacementOps {
     List<Op> remove(String agentId, PlacementValue current) {
         return List.of(
                 Op.delete(keys.agent(agentId), DeleteOption.DEFAULT),
-                Op.delete(keys.relayAgent(current.relayId(), current.incarnation(), agentId), DeleteOption.DEFAULT),
-                Op.delete(keys.relayExpiry(current.relayId(), current.incarnation(), current.expiresAtMs(), agentId),
-                        DeleteOption.DEFAULT));
+                Op.delete(keys.relayAgent(current.relayId(), current.incarnation(), agentId), DeleteOption.DEFAULT));
     }
 }

@@ -60,6 +60,15 @@ record PlacementValue(String relayId, String incarnation, long epoch, long lastH
         return FieldCodec.encode(fields);
     }
 
+    /** The expiry alone, without decoding the other fields: counting reads many values for this one. */
+    static long expiresAtMs(KeyValue kv) {
+        try {
+            return FieldCodec.longField(kv.getValue(), "expires");
+        } catch (IllegalArgumentException e) {
+            throw new IllegalStateException("unreadable placement at etcd key " + kv.getKey().toString(StandardCharsets.UTF_8), e);
+        }
+    }
+
     /** Decodes the value with its epoch resolved (see the class comment). */
     static PlacementValue decode(KeyValue kv) {
         try {

@@ -109,7 +109,7 @@ class EtcdFeedProbe {
         System.out.printf("PROBE state of %d relays and %d placements: %.1f MB, %.0f bytes per placement%n", relays,
                 relays * agentsPerRelay, (after - before) / 1e6, (after - before) / (double) (relays * agentsPerRelay));
 
-        // Renewals as the watch delivers them: 4 events each, one of them an agents/ put with the same epoch.
+        // Renewals as the watch delivers them: 2 events each, one of them an agents/ put with the same epoch.
         int renewals = 200_000;
         List<List<io.etcd.jetcd.watch.WatchEvent>> batches = new ArrayList<>();
         for (int i = 0; i < renewals; i++) {
@@ -121,13 +121,10 @@ class EtcdFeedProbe {
             long rev = 2_000_000 + i;
             batches.add(List.of(
                     put(kv(keys.agent(agent), renewed.encode(), rev)),
-                    put(kv(keys.relayAgent("relay-" + r, incarnations.get(r), agent), renewed.encode(), rev)),
-                    put(kv(keys.relayExpiry("relay-" + r, incarnations.get(r), now + 60_000 + i, agent), io.etcd.jetcd.ByteSequence.EMPTY, rev)),
-                    delete(kv(keys.relayExpiry("relay-" + r, incarnations.get(r), now + 30_000 + a, agent), io.etcd.jetcd.ByteSequence.EMPTY,
-                            rev))));
+                    put(kv(keys.relayAgent("relay-" + r, incarnations.get(r), agent), renewed.encode(), rev))));
         }
         ThreadMXBean threads = ManagementFactory.getThreadMXBean();
-        // As they come off the wire: watch responses of 32 renewals (one batch transaction, 128 events)
+        // As they come off the wire: watch responses of 32 renewals (one batch transaction, 64 events)
         // as bytes, parsed by jetcd's classes, grouped by revision and applied, as the feed does.
         List<byte[]> wire = new ArrayList<>();
         for (int first = 0; first < renewals; first += 32) {
@@ -143,10 +140,6 @@ class EtcdFeedProbe {
                 response.addEvents(event(io.etcd.jetcd.api.Event.EventType.PUT, keys.agent(agent), renewed.encode(), rev));
                 response.addEvents(event(io.etcd.jetcd.api.Event.EventType.PUT, keys.relayAgent("relay-" + r, incarnations.get(r), agent),
                         renewed.encode(), rev));
-                response.addEvents(event(io.etcd.jetcd.api.Event.EventType.PUT,
-                        keys.relayExpiry("relay-" + r, incarnations.get(r), now + 90_000 + i, agent), io.etcd.jetcd.ByteSequence.EMPTY, rev));
-                response.addEvents(event(io.etcd.jetcd.api.Event.EventType.DELETE,
-                        keys.relayExpiry("relay-" + r, incarnations.get(r), now + 60_000 + i, agent), io.etcd.jetcd.ByteSequence.EMPTY, rev));
             }
             wire.add(response.build().toByteArray());
         }

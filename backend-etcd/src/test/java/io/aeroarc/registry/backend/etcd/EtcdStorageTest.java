@@ -93,7 +93,7 @@ class EtcdStorageTest {
         RegistryBackend backend = backend(Clock.systemUTC(), Map.of());
         backend.registerRelay(relay("relay-a"), Duration.ofSeconds(1));
         backend.registerAgent("agent-1", "relay-a", Duration.ofSeconds(1)).orElseThrow();
-        assertThat(keys("")).hasSize(4);
+        assertThat(keys("")).hasSize(3);
 
         backend.close(); // as when the registry server dies
 
@@ -105,13 +105,11 @@ class EtcdStorageTest {
     void keys_are_laid_out_as_documented_and_a_deregistered_relay_leaves_none_behind() {
         RegistryBackend backend = backend(Clock.systemUTC(), Map.of());
         backend.registerRelay(new RelayRegistration("relay-a", "10.0.0.7", 7443, Map.of("zone", "b")), LONG_TTL);
-        PlacementRecord placed = backend.registerAgent("agent-1", "relay-a", LONG_TTL).orElseThrow();
+        backend.registerAgent("agent-1", "relay-a", LONG_TTL).orElseThrow();
 
         assertThat(keys("")).containsExactlyInAnyOrder(
                 namespace + "agents/agent-1",
                 namespace + "relay-agents/relay-a/" + incarnation("relay-a") + "/agent-1",
-                namespace + "relay-expiries/relay-a/" + incarnation("relay-a") + "/" + String.format("%019d", placed.expiresAtMs())
-                        + "/agent-1",
                 namespace + "relays/relay-a");
         assertThat(value("relays/relay-a")).contains("address=10.0.0.7").contains("label.zone=b");
         assertThat(value("agents/agent-1")).contains("relay=relay-a");
@@ -123,6 +121,20 @@ class EtcdStorageTest {
         assertThat(keys("")).containsExactly(namespace + "agents/agent-1", namespace + "feed/deregistered");
         assertThat(value("feed/deregistered")).startsWith("relay=relay-a&at=");
         assertThat(backend.getPlacement("agent-1")).isEmpty();
+    }
+
+    @Test
+    void a_renewal_writes_the_placement_and_its_copy_and_nothing_else() {
+        RegistryBackend backend = backend(Clock.systemUTC(), Map.of());
+        backend.registerRelay(relay("relay-a"), LONG_TTL);
+        backend.registerAgent("agent-1", "relay-a", LONG_TTL).orElseThrow();
+        backend.registerAgent("agent-2", "relay-a", LONG_TTL).orElseThrow();
+
+        assertThat(backend.heartbeatAgent("agent-1", Fence.NONE, LONG_TTL)).isInstanceOf(AgentHeartbeat.Renewed.class);
+
+        assertThat(keysWrittenLast()).containsExactlyInAnyOrder(namespace + "agents/agent-1",
+                namespace + "relay-agents/relay-a/" + incarnation("relay-a") + "/agent-1");
+        assertThat(backend.getRelay("relay-a").orElseThrow().agentCount()).isEqualTo(2);
     }
 
     @Test
@@ -336,6 +348,19 @@ class EtcdStorageTest {
         try {
             return etcd.getKVClient().get(ByteSequence.from(namespace + key, StandardCharsets.UTF_8)).get(5, TimeUnit.SECONDS).getKvs()
                     .get(0);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The keys of the namespace that the newest write transaction changed. */
+    private List<String> keysWrittenLast() {
+        ByteSequence prefix = ByteSequence.from(namespace, StandardCharsets.UTF_8);
+        try {
+            List<KeyValue> all = etcd.getKVClient().get(prefix, GetOption.builder().isPrefix(true).withKeysOnly(true).build())
+                    .get(5, TimeUnit.SECONDS).getKvs();
+            long newest = all.stream().mapToLong(KeyValue::getModRevision).max().orElseThrow();
+            return all.stream().filter(kv -> kv.getModRevision() == newest).map(kv -> kv.getKey().toString(StandardCharsets.UTF_8)).toList();
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }

@@ -47,17 +47,19 @@ class StoredValuesTest {
     }
 
     @Test
-    void expiry_entries_sort_by_time_and_a_count_from_now_skips_the_expired() {
-        KeyLayout keys = new KeyLayout("/n/");
+    void a_number_field_is_read_alone_wherever_it_stands_and_not_from_a_longer_name() {
+        Map<String, String> fields = new LinkedHashMap<>();
+        fields.put("xexpires", "7");
+        fields.put("relay", "expires=5&");
+        fields.put("expires", "1700000000123");
+        ByteSequence placement = FieldCodec.encode(fields);
 
-        String early = keys.relayExpiry("r", "i", 999, "z").toString(StandardCharsets.UTF_8);
-        String late = keys.relayExpiry("r", "i", 1000, "a").toString(StandardCharsets.UTF_8);
-        KeyLayout.KeyRange fromLate = keys.relayExpiriesFrom("r", "i", 1000);
-
-        assertThat(early).isEqualTo("/n/relay-expiries/r/i/0000000000000000999/z");
-        assertThat(early).isLessThan(late);
-        assertThat(fromLate.start().toString(StandardCharsets.UTF_8)).isGreaterThan(early).isLessThanOrEqualTo(late);
-        assertThat(fromLate.end().toString(StandardCharsets.UTF_8)).isEqualTo("/n/relay-expiries/r/i0");
+        assertThat(FieldCodec.longField(placement, "expires")).isEqualTo(1700000000123L);
+        assertThat(FieldCodec.longField(FieldCodec.encode(Map.of("expires", "42")), "expires")).isEqualTo(42);
+        assertThatThrownBy(() -> FieldCodec.longField(FieldCodec.encode(Map.of("xexpires", "7")), "expires"))
+                .hasMessageContaining("missing field 'expires'");
+        assertThatThrownBy(() -> FieldCodec.longField(FieldCodec.encode(Map.of("expires", "soon")), "expires"))
+                .hasMessageContaining("not a number");
     }
 
     @Test
