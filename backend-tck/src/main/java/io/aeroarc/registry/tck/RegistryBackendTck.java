@@ -1195,6 +1195,62 @@ public abstract class RegistryBackendTck extends BackendTckSupport {
     // ---------------------------------------------------------------- provider
 
     @Test
+    public void shared_racing_registration_batches_through_two_instances_leave_one_placement_per_agent_with_increasing_epochs()
+            throws Exception {
+        List<RegistryBackend> instances = List.of(backend, peerInstance());
+        List<String> relays = List.of("relay-a", "relay-b", "relay-c");
+        relays.forEach(this::registerRelay);
+        int agents = 20;
+        int threads = Math.max(4, concurrencyThreads());
+        int rounds = Math.max(5, concurrencyRoundsPerThread() / 4);
+
+        List<List<PlacementRecord>> observed = runConcurrently(threads, thread -> {
+            RegistryBackend on = instances.get(thread % 2);
+            List<PlacementRecord> mine = new ArrayList<>();
+            Map<String, Long> lastEpoch = new HashMap<>();
+            for (int round = 0; round < rounds; round++) {
+                List<AgentRegistrationRequest> requests = new ArrayList<>();
+                for (int i = 0; i < agents; i++) {
+                    // Threads and rounds name different relays, so moves race whatever the interleaving.
+                    requests.add(new AgentRegistrationRequest(String.format("agent-%02d", i), relays.get((thread + round + i) % relays.size())));
+                }
+                List<Optional<PlacementRecord>> outcomes = on.registerAgentBatch(requests, LONG_TTL);
+                assertThat(outcomes).hasSize(agents);
+                for (int i = 0; i < agents; i++) {
+                    AgentRegistrationRequest request = requests.get(i);
+                    PlacementRecord placed = outcomes.get(i).orElseThrow(() -> new AssertionError(request + ": relay is live"));
+                    assertThat(placed.relayId()).as("%s", request).isEqualTo(request.relayId());
+                    Long earlier = lastEpoch.put(request.agentId(), placed.epoch());
+                    assertThat(placed.epoch()).as("epoch of %s after this thread's earlier registration returned %s", request, earlier)
+                            .isGreaterThanOrEqualTo(earlier == null ? 1 : earlier);
+                    mine.add(placed);
+                }
+            }
+            return mine;
+        });
+
+        Map<String, PlacementRecord> highest = new HashMap<>();
+        Map<String, String> relayOfEpoch = new HashMap<>();
+        for (PlacementRecord placed : observed.stream().flatMap(List::stream).toList()) {
+            String key = placed.agentId() + "@" + placed.epoch();
+            String other = relayOfEpoch.putIfAbsent(key, placed.relayId());
+            assertThat(other == null ? placed.relayId() : other).as("relay of %s's epoch %d", placed.agentId(), placed.epoch())
+                    .isEqualTo(placed.relayId());
+            highest.merge(placed.agentId(), placed, (a, b) -> a.epoch() >= b.epoch() ? a : b);
+        }
+        int listed = 0;
+        for (String relayId : relays) {
+            listed += allAgentIds(backend, Optional.of(relayId), 50).size();
+        }
+        assertThat(listed).as("relay lists holding the agents").isEqualTo(agents);
+        for (PlacementRecord last : highest.values()) {
+            PlacementRecord stored = backend.getPlacement(last.agentId()).orElseThrow().placement();
+            assertThat(stored.epoch()).as("stored epoch of %s: the highest answered", last.agentId()).isEqualTo(last.epoch());
+            assertThat(stored.relayId()).as("stored relay of %s", last.agentId()).isEqualTo(last.relayId());
+        }
+    }
+
+    @Test
     public void provider_name_is_lower_case_and_unique_among_the_loaded_backends() {
         RegistryBackendProvider provider = providerUnderTest();
         String name = provider.name();
