@@ -40,9 +40,10 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Through {@link GatheredCalls} a gathered call holds no thread while it waits for its batch:
  * the batch runs on this backend's runner threads (at most one per round-trip slot, so at most
- * {@code 2 × maxInFlight}, {@code 3 ×} when registrations are gathered), which complete each caller's future. At most {@code maxQueuedCalls}
- * calls of each operation wait; more are refused ({@link CallNotRunException}). The blocking
- * methods wait for the same future on the caller's thread.
+ * {@code 2 × maxInFlight}, {@code 3 ×} when registrations are gathered), which complete each
+ * caller's future. At most {@code maxQueuedCalls} calls of each operation wait; more are refused
+ * ({@link CallNotRunException}). The blocking methods wait for the same future on the caller's
+ * thread.
  *
  * <p>HeartbeatRelay is not gathered: a relay renews itself once per interval, a small share of the
  * calls. RegisterAgent on a backend whose registration batch only loops is not gathered either:
