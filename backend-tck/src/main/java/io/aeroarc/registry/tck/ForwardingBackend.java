@@ -4,6 +4,7 @@ import io.aeroarc.registry.spi.AgentDeregistration;
 import io.aeroarc.registry.spi.BackendContext;
 import io.aeroarc.registry.spi.AgentHeartbeat;
 import io.aeroarc.registry.spi.AgentHeartbeatRequest;
+import io.aeroarc.registry.spi.AgentRegistrationRequest;
 import io.aeroarc.registry.spi.BatchRenewal;
 import io.aeroarc.registry.spi.Fence;
 import io.aeroarc.registry.spi.Page;
@@ -101,6 +102,16 @@ public class ForwardingBackend implements RegistryBackend {
     @Override
     public List<Optional<RelayPlacement>> getPlacementBatch(List<String> agentIds) {
         return delegate.getPlacementBatch(agentIds);
+    }
+
+    @Override
+    public List<Optional<PlacementRecord>> registerAgentBatch(List<AgentRegistrationRequest> requests, Duration ttl) {
+        return delegate.registerAgentBatch(requests, ttl);
+    }
+
+    @Override
+    public boolean batchesRegistrations() {
+        return delegate.batchesRegistrations();
     }
 
     @Override

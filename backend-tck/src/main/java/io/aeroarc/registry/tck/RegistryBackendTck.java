@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import io.aeroarc.registry.spi.AgentDeregistration;
 import io.aeroarc.registry.spi.AgentHeartbeat;
 import io.aeroarc.registry.spi.AgentHeartbeatRequest;
+import io.aeroarc.registry.spi.AgentRegistrationRequest;
 import io.aeroarc.registry.spi.BackendOptions;
 import io.aeroarc.registry.spi.BackendUnavailableException;
 import io.aeroarc.registry.spi.BatchRenewal;
@@ -907,6 +908,137 @@ public abstract class RegistryBackendTck extends BackendTckSupport {
         assertThat(backend.getPlacementBatch(List.of())).isEmpty();
     }
 
+    @Test
+    public void batch_registration_answers_each_item_as_a_single_call_would() throws InterruptedException {
+        registerRelay("relay-a");
+        registerRelay("relay-b");
+        registerRelay("relay-gone");
+        backend.deregisterRelay("relay-gone");
+        long relayExpiresAt = backend.registerRelay(relay("relay-expired"), shortTtl());
+        PlacementRecord staying = registerAgent("agent-stay", "relay-a");
+        PlacementRecord moving = registerAgent("agent-move", "relay-a");
+        awaitExpiry(relayExpiresAt, shortTtl(), "relay relay-expired", () -> backend.getRelay("relay-expired").isEmpty());
+        letTimePass(Duration.ofMillis(30)); // let the clock move, so a renewal is visible
+        List<AgentRegistrationRequest> requests = List.of(
+                new AgentRegistrationRequest("agent-new", "relay-a"),
+                new AgentRegistrationRequest("agent-stay", "relay-a"),
+                new AgentRegistrationRequest("agent-move", "relay-b"),
+                new AgentRegistrationRequest("agent-unknown-relay", "no-such-relay"),
+                new AgentRegistrationRequest("agent-ended-relay", "relay-gone"),
+                new AgentRegistrationRequest("agent-expired-relay", "relay-expired"));
+
+        long before = now();
+        List<Optional<PlacementRecord>> batched = backend.registerAgentBatch(requests, LONG_TTL);
+        long between = now();
+        List<Optional<PlacementRecord>> single = requests.stream()
+                .map(r -> backend.registerAgent(r.agentId(), r.relayId(), LONG_TTL)).toList();
+
+        assertThat(batched).hasSize(requests.size());
+        for (int i = 0; i < requests.size(); i++) {
+            int index = i;
+            AgentRegistrationRequest request = requests.get(i);
+            assertThat(batched.get(i).isPresent()).as("placed: item %d, %s, as the single call after it", i, request)
+                    .isEqualTo(single.get(i).isPresent());
+            batched.get(i).ifPresent(placed -> {
+                assertThat(placed.agentId()).isEqualTo(request.agentId());
+                assertThat(placed.relayId()).isEqualTo(request.relayId());
+                assertThat(placed.epoch()).as("epoch of %s: the single call after it renews and keeps it", request)
+                        .isPositive().isEqualTo(single.get(index).orElseThrow().epoch());
+                assertTimeBetween(placed.lastHeartbeatMs(), before, between, "last heartbeat of " + request.agentId());
+                assertExpiry(placed.expiresAtMs(), before, between, LONG_TTL);
+            });
+        }
+        assertThat(batched.get(0)).as("created").isPresent();
+        assertThat(batched.get(1)).as("same relay: renewed").map(PlacementRecord::epoch).contains(staying.epoch());
+        assertThat(batched.get(1).orElseThrow().expiresAtMs()).isGreaterThan(staying.expiresAtMs());
+        assertThat(batched.get(2)).as("moved").map(PlacementRecord::epoch).hasValueSatisfying(epoch ->
+                assertThat(epoch).isGreaterThan(moving.epoch()));
+        assertThat(batched.subList(3, 6)).as("relays unknown, deregistered, expired").containsOnly(Optional.empty());
+        assertThat(backend.getPlacementBatch(List.of("agent-unknown-relay", "agent-ended-relay", "agent-expired-relay")))
+                .containsOnly(Optional.empty());
+        assertThat(allAgentIds(backend, Optional.of("relay-a"), 10)).containsExactly("agent-new", "agent-stay");
+        assertThat(allAgentIds(backend, Optional.of("relay-b"), 10)).containsExactly("agent-move");
+        assertThat(backend.registerAgentBatch(List.of(), LONG_TTL)).isEmpty();
+    }
+
+    @Test
+    public void batch_registration_of_one_agent_twice_answers_the_later_item_as_seeing_the_earlier() {
+        registerRelay("relay-a");
+        registerRelay("relay-b");
+        registerRelay("relay-gone");
+        backend.deregisterRelay("relay-gone");
+
+        List<Optional<PlacementRecord>> outcomes = backend.registerAgentBatch(List.of(
+                new AgentRegistrationRequest("agent-1", "relay-a"),
+                new AgentRegistrationRequest("agent-1", "relay-a"),
+                new AgentRegistrationRequest("agent-2", "relay-gone"),
+                new AgentRegistrationRequest("agent-1", "relay-b"),
+                new AgentRegistrationRequest("agent-2", "relay-a"),
+                new AgentRegistrationRequest("agent-1", "relay-b"),
+                new AgentRegistrationRequest("agent-1", "relay-a")), LONG_TTL);
+
+        assertThat(outcomes).hasSize(7);
+        long created = outcomes.get(0).orElseThrow(() -> new AssertionError("item 0: created on live relay-a")).epoch();
+        assertThat(outcomes.get(1)).as("same relay after the first: renewed").map(PlacementRecord::epoch).contains(created);
+        assertThat(outcomes.get(2)).as("deregistered relay").isEmpty();
+        long movedToB = outcomes.get(3).orElseThrow(() -> new AssertionError("item 3: moved to live relay-b")).epoch();
+        assertThat(movedToB).as("moved after the first two items").isGreaterThan(created);
+        assertThat(outcomes.get(4)).as("agent-2 on a live relay after a refused item").map(PlacementRecord::relayId).contains("relay-a");
+        assertThat(outcomes.get(5)).as("same relay after the move: renewed").map(PlacementRecord::epoch).contains(movedToB);
+        long backOnA = outcomes.get(6).orElseThrow(() -> new AssertionError("item 6: moved back to relay-a")).epoch();
+        assertThat(backOnA).as("moved back after the move").isGreaterThan(movedToB);
+        PlacementRecord stored = backend.getPlacement("agent-1").orElseThrow().placement();
+        assertThat(stored.relayId()).isEqualTo("relay-a");
+        assertThat(stored.epoch()).as("the last item's placement is the one stored").isEqualTo(backOnA);
+        assertThat(allAgentIds(backend, Optional.of("relay-b"), 10)).isEmpty();
+        assertThat(allAgentIds(backend, Optional.of("relay-a"), 10)).containsExactly("agent-1", "agent-2");
+    }
+
+    @Test
+    public void batch_registration_mixes_creations_renewals_and_moves_across_relays_in_one_batch() {
+        List<String> relayIds = List.of("relay-a", "relay-b", "relay-c");
+        relayIds.forEach(this::registerRelay);
+        int agents = 90;
+        Map<String, PlacementRecord> before = new HashMap<>();
+        for (int i = 0; i < agents; i += 3) {
+            // Every third agent already placed: on its target relay (renewal) or the next one (move).
+            String agentId = String.format("agent-%03d", i);
+            String on = i % 2 == 0 ? relayIds.get(i % 3) : relayIds.get((i + 1) % 3);
+            before.put(agentId, registerAgent(agentId, on));
+        }
+        List<AgentRegistrationRequest> requests = new ArrayList<>();
+        for (int i = 0; i < agents; i++) {
+            requests.add(new AgentRegistrationRequest(String.format("agent-%03d", i), relayIds.get(i % 3)));
+        }
+
+        List<Optional<PlacementRecord>> outcomes = backend.registerAgentBatch(requests, LONG_TTL);
+
+        assertThat(outcomes).hasSize(agents);
+        Map<String, List<String>> expectedOnRelay = new HashMap<>();
+        for (int i = 0; i < agents; i++) {
+            AgentRegistrationRequest request = requests.get(i);
+            PlacementRecord placed = outcomes.get(i).orElseThrow(() -> new AssertionError("item " + request + ": relay is live"));
+            assertThat(placed.agentId()).as("item %d", i).isEqualTo(request.agentId());
+            assertThat(placed.relayId()).as("item %d", i).isEqualTo(request.relayId());
+            PlacementRecord earlier = before.get(request.agentId());
+            if (earlier != null && earlier.relayId().equals(request.relayId())) {
+                assertThat(placed.epoch()).as("renewal of %s keeps its epoch", request.agentId()).isEqualTo(earlier.epoch());
+            } else if (earlier != null) {
+                assertThat(placed.epoch()).as("move of %s raises its epoch", request.agentId()).isGreaterThan(earlier.epoch());
+            } else {
+                assertThat(placed.epoch()).as("creation of %s", request.agentId()).isPositive();
+            }
+            assertThat(backend.getPlacement(request.agentId())).as("stored placement of %s", request.agentId())
+                    .map(RelayPlacement::placement).contains(placed);
+            expectedOnRelay.computeIfAbsent(request.relayId(), relayId -> new ArrayList<>()).add(request.agentId());
+        }
+        for (String relayId : relayIds) {
+            assertThat(allAgentIds(backend, Optional.of(relayId), 200)).as("agents listed on %s", relayId)
+                    .containsExactlyElementsOf(expectedOnRelay.get(relayId));
+            assertThat(liveRelay(relayId).agentCount()).as("agent count of %s", relayId).isEqualTo(agents / 3);
+        }
+    }
+
     // ---------------------------------------------------------------- concurrency
 
     @Test
@@ -1061,6 +1193,62 @@ public abstract class RegistryBackendTck extends BackendTckSupport {
     }
 
     // ---------------------------------------------------------------- provider
+
+    @Test
+    public void shared_racing_registration_batches_through_two_instances_leave_one_placement_per_agent_with_increasing_epochs()
+            throws Exception {
+        List<RegistryBackend> instances = List.of(backend, peerInstance());
+        List<String> relays = List.of("relay-a", "relay-b", "relay-c");
+        relays.forEach(this::registerRelay);
+        int agents = 20;
+        int threads = Math.max(4, concurrencyThreads());
+        int rounds = Math.max(5, concurrencyRoundsPerThread() / 4);
+
+        List<List<PlacementRecord>> observed = runConcurrently(threads, thread -> {
+            RegistryBackend on = instances.get(thread % 2);
+            List<PlacementRecord> mine = new ArrayList<>();
+            Map<String, Long> lastEpoch = new HashMap<>();
+            for (int round = 0; round < rounds; round++) {
+                List<AgentRegistrationRequest> requests = new ArrayList<>();
+                for (int i = 0; i < agents; i++) {
+                    // Threads and rounds name different relays, so moves race whatever the interleaving.
+                    requests.add(new AgentRegistrationRequest(String.format("agent-%02d", i), relays.get((thread + round + i) % relays.size())));
+                }
+                List<Optional<PlacementRecord>> outcomes = on.registerAgentBatch(requests, LONG_TTL);
+                assertThat(outcomes).hasSize(agents);
+                for (int i = 0; i < agents; i++) {
+                    AgentRegistrationRequest request = requests.get(i);
+                    PlacementRecord placed = outcomes.get(i).orElseThrow(() -> new AssertionError(request + ": relay is live"));
+                    assertThat(placed.relayId()).as("%s", request).isEqualTo(request.relayId());
+                    Long earlier = lastEpoch.put(request.agentId(), placed.epoch());
+                    assertThat(placed.epoch()).as("epoch of %s after this thread's earlier registration returned %s", request, earlier)
+                            .isGreaterThanOrEqualTo(earlier == null ? 1 : earlier);
+                    mine.add(placed);
+                }
+            }
+            return mine;
+        });
+
+        Map<String, PlacementRecord> highest = new HashMap<>();
+        Map<String, String> relayOfEpoch = new HashMap<>();
+        for (PlacementRecord placed : observed.stream().flatMap(List::stream).toList()) {
+            String key = placed.agentId() + "@" + placed.epoch();
+            String other = relayOfEpoch.putIfAbsent(key, placed.relayId());
+            assertThat(other == null ? placed.relayId() : other).as("relay of %s's epoch %d", placed.agentId(), placed.epoch())
+                    .isEqualTo(placed.relayId());
+            highest.merge(placed.agentId(), placed, (a, b) -> a.epoch() >= b.epoch() ? a : b);
+        }
+        int listed = 0;
+        for (String relayId : relays) {
+            listed += allAgentIds(backend, Optional.of(relayId), 50).size();
+        }
+        assertThat(listed).as("relay lists holding the agents").isEqualTo(agents);
+        for (PlacementRecord last : highest.values()) {
+            PlacementRecord stored = backend.getPlacement(last.agentId()).orElseThrow().placement();
+            assertThat(stored.epoch()).as("stored epoch of %s: the highest answered", last.agentId()).isEqualTo(last.epoch());
+            assertThat(stored.relayId()).as("stored relay of %s", last.agentId()).isEqualTo(last.relayId());
+        }
+    }
 
     @Test
     public void provider_name_is_lower_case_and_unique_among_the_loaded_backends() {

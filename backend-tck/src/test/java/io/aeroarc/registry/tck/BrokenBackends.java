@@ -2,6 +2,7 @@ package io.aeroarc.registry.tck;
 
 import io.aeroarc.registry.spi.AgentHeartbeat;
 import io.aeroarc.registry.spi.AgentHeartbeatRequest;
+import io.aeroarc.registry.spi.AgentRegistrationRequest;
 import io.aeroarc.registry.spi.BatchRenewal;
 import io.aeroarc.registry.spi.Fence;
 import io.aeroarc.registry.spi.Page;
@@ -132,6 +133,49 @@ final class BrokenBackends {
         public List<AgentHeartbeat> heartbeatAgentBatch(List<AgentHeartbeatRequest> requests, Duration ttl) {
             return delegate.heartbeatAgentBatch(
                     requests.stream().map(request -> new AgentHeartbeatRequest(request.agentId(), Fence.NONE)).toList(), ttl);
+        }
+    }
+
+    /**
+     * Answers a placement for every registration item, also on a relay that is not live, as a
+     * batch that skipped reading the relays would.
+     */
+    static final class BatchRegistrationLivenessIgnoring extends ForwardingBackend {
+
+        BatchRegistrationLivenessIgnoring(RegistryBackend delegate) {
+            super(delegate);
+        }
+
+        @Override
+        public List<Optional<PlacementRecord>> registerAgentBatch(List<AgentRegistrationRequest> requests, Duration ttl) {
+            List<Optional<PlacementRecord>> answers = new ArrayList<>(delegate.registerAgentBatch(requests, ttl));
+            for (int i = 0; i < answers.size(); i++) {
+                if (answers.get(i).isEmpty()) {
+                    AgentRegistrationRequest request = requests.get(i);
+                    answers.set(i, Optional.of(new PlacementRecord(request.agentId(), request.relayId(), 1, 0, ttl.toMillis())));
+                }
+            }
+            return answers;
+        }
+    }
+
+    /** Runs a registration batch's items last to first, as a batch that loses the list order would. */
+    static final class BatchRegistrationReversed extends ForwardingBackend {
+
+        BatchRegistrationReversed(RegistryBackend delegate) {
+            super(delegate);
+        }
+
+        @Override
+        public List<Optional<PlacementRecord>> registerAgentBatch(List<AgentRegistrationRequest> requests, Duration ttl) {
+            List<Optional<PlacementRecord>> answers = new ArrayList<>(requests.size());
+            for (int i = 0; i < requests.size(); i++) {
+                answers.add(Optional.empty());
+            }
+            for (int i = requests.size() - 1; i >= 0; i--) {
+                answers.set(i, delegate.registerAgent(requests.get(i).agentId(), requests.get(i).relayId(), ttl));
+            }
+            return answers;
         }
     }
 

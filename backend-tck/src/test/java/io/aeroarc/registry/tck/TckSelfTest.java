@@ -144,6 +144,18 @@ class TckSelfTest {
         }
     }
 
+    static class BatchRegistrationLivenessIgnoringVerification extends BrokenVerification {
+        BatchRegistrationLivenessIgnoringVerification() {
+            super(BrokenBackends.BatchRegistrationLivenessIgnoring::new);
+        }
+    }
+
+    static class BatchRegistrationReversedVerification extends BrokenVerification {
+        BatchRegistrationReversedVerification() {
+            super(BrokenBackends.BatchRegistrationReversed::new);
+        }
+    }
+
     /** The change-feed rules against the reference backend's polling feed (the SPI default), on a manual clock. */
     static class ReferenceFeedVerification extends ChangeFeedTck {
         static final int KEPT_CHANGES = 50;
@@ -358,6 +370,19 @@ class TckSelfTest {
                 "batch_lookup_answers_each_id_as_get_placement_would",
                 "batch_duplicates_are_answered_once_per_occurrence",
                 "shared_concurrent_batches_through_two_instances_answer_every_item");
+    }
+
+    @Test
+    void a_backend_whose_registration_batches_ignore_relay_liveness_fails_the_batch_registration_rules() {
+        assertFails(BatchRegistrationLivenessIgnoringVerification.class,
+                "batch_registration_answers_each_item_as_a_single_call_would",
+                "batch_registration_of_one_agent_twice_answers_the_later_item_as_seeing_the_earlier");
+    }
+
+    @Test
+    void a_backend_whose_registration_batches_lose_the_list_order_fails_the_repeated_agent_rule() {
+        assertFails(BatchRegistrationReversedVerification.class,
+                "batch_registration_of_one_agent_twice_answers_the_later_item_as_seeing_the_earlier");
     }
 
     private static void assertFails(Class<? extends BackendTckSupport> verification, String... rules) {

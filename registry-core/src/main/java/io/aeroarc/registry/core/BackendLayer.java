@@ -8,9 +8,10 @@ import java.util.OptionalLong;
 
 /**
  * A core layer over a backend (fail-fast, coalescing, measuring). What no layer changes is the
- * wrapped backend's own answer: its cheap counts, its TTL support and its change feed. Without
- * these, the SPI's defaults would answer for the layer: no counts, and a polling feed listing
- * through the layer instead of the backend's native one.
+ * wrapped backend's own answer: its cheap counts, whether it batches registrations, its TTL
+ * support and its change feed. Without these, the SPI's defaults would answer for the layer: no
+ * counts, registrations never gathered, and a polling feed listing through the layer instead of
+ * the backend's native one.
  */
 abstract class BackendLayer implements RegistryBackend {
 
@@ -29,6 +30,12 @@ abstract class BackendLayer implements RegistryBackend {
     @Override
     public OptionalLong visiblePlacementCount() {
         return delegate.visiblePlacementCount();
+    }
+
+    /** Whether the storage batches registrations natively: a layer never makes a looping batch native. */
+    @Override
+    public boolean batchesRegistrations() {
+        return delegate.batchesRegistrations();
     }
 
     @Override

@@ -3,6 +3,7 @@ package io.aeroarc.registry.core;
 import io.aeroarc.registry.spi.AgentDeregistration;
 import io.aeroarc.registry.spi.AgentHeartbeat;
 import io.aeroarc.registry.spi.AgentHeartbeatRequest;
+import io.aeroarc.registry.spi.AgentRegistrationRequest;
 import io.aeroarc.registry.spi.BatchRenewal;
 import io.aeroarc.registry.spi.CallDeadline;
 import io.aeroarc.registry.spi.Fence;
@@ -32,16 +33,21 @@ import java.util.concurrent.TimeUnit;
  * A backend that gathers concurrent single-agent {@code heartbeatAgent} and {@code getPlacement}
  * calls into the backend's batch methods ({@link RegistryBackend#heartbeatAgentBatch},
  * {@link RegistryBackend#getPlacementBatch}), one {@link CallBatcher} per operation, so a busy
- * server makes one storage round trip for many calls. Every other method is forwarded as it is.
+ * server makes one storage round trip for many calls. {@code registerAgent} calls are gathered
+ * into {@link RegistryBackend#registerAgentBatch} too, but only when the backend
+ * {@link RegistryBackend#batchesRegistrations batches them natively}: a fleet coming up registers
+ * thousands of agents a second. Every other method is forwarded as it is.
  *
  * <p>Through {@link GatheredCalls} a gathered call holds no thread while it waits for its batch:
  * the batch runs on this backend's runner threads (at most one per round-trip slot, so at most
- * {@code 2 × maxInFlight}), which complete each caller's future. At most {@code maxQueuedCalls}
- * calls of each operation wait; more are refused ({@link CallNotRunException}). The blocking
- * methods wait for the same future on the caller's thread.
+ * {@code 2 × maxInFlight}, {@code 3 ×} when registrations are gathered), which complete each
+ * caller's future. At most {@code maxQueuedCalls} calls of each operation wait; more are refused
+ * ({@link CallNotRunException}). The blocking methods wait for the same future on the caller's
+ * thread.
  *
- * <p>RegisterAgent and HeartbeatRelay are not gathered: in the fleets this registry serves they are
- * a small share of the calls (a relay renews itself once per interval, agents register once).
+ * <p>HeartbeatRelay is not gathered: a relay renews itself once per interval, a small share of the
+ * calls. RegisterAgent on a backend whose registration batch only loops is not gathered either:
+ * the looping batch would serialise registrations that now run in parallel.
  */
 public final class CoalescingBackend extends BackendLayer implements GatheredCalls {
 
@@ -71,10 +77,16 @@ public final class CoalescingBackend extends BackendLayer implements GatheredCal
     /** One gathered heartbeat; the TTL travels with it because the SPI takes it per call. */
     private record HeartbeatCall(AgentHeartbeatRequest request, Duration ttl) {}
 
+    /** One gathered registration; the TTL travels with it as with heartbeats. */
+    private record RegistrationCall(AgentRegistrationRequest request, Duration ttl) {}
+
     /** Where gathered round trips go: the backend itself, bounded only by its own timeout. */
     private final RegistryBackend batchTarget;
     private final CallBatcher<HeartbeatCall, AgentHeartbeat> heartbeats;
     private final CallBatcher<String, Optional<RelayPlacement>> lookups;
+    private final CallBatcher<RegistrationCall, Optional<PlacementRecord>> registrations;
+    /** Whether registrations go through {@link #registrations}: only when the backend batches them natively. */
+    private final boolean gathersRegistrations;
     /** Runs batches of queued calls: one thread per round-trip slot at most, idle ones end. */
     private final ThreadPoolExecutor runner;
     /** The call's deadline in a per-call view, else null: a queued call is not run once it passed. */
@@ -90,7 +102,9 @@ public final class CoalescingBackend extends BackendLayer implements GatheredCal
         this.batchTarget = delegate;
         this.deadline = null;
         int inFlight = Math.max(1, Math.min(options.maxInFlight(), delegate.batchConcurrency()));
-        this.runner = new ThreadPoolExecutor(2 * inFlight, 2 * inFlight, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
+        this.gathersRegistrations = delegate.batchesRegistrations();
+        int threads = (gathersRegistrations ? 3 : 2) * inFlight;
+        this.runner = new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
                 DaemonThreads.numbered("registry-batch-"));
         runner.allowCoreThreadTimeOut(true);
         this.heartbeats = new CallBatcher<>("heartbeatAgent",
@@ -98,6 +112,9 @@ public final class CoalescingBackend extends BackendLayer implements GatheredCal
                 this::heartbeatBatch, options.maxBatchSize(), inFlight, maxQueuedCalls, runner);
         this.lookups = new CallBatcher<>("getPlacement", delegate::getPlacement, delegate::getPlacementBatch,
                 options.maxBatchSize(), inFlight, maxQueuedCalls, runner);
+        this.registrations = new CallBatcher<>("registerAgent",
+                call -> delegate.registerAgent(call.request().agentId(), call.request().relayId(), call.ttl()),
+                this::registrationBatch, options.maxBatchSize(), inFlight, maxQueuedCalls, runner);
     }
 
     private CoalescingBackend(CoalescingBackend base, RegistryBackend boundedDelegate, CallDeadline deadline) {
@@ -105,6 +122,8 @@ public final class CoalescingBackend extends BackendLayer implements GatheredCal
         this.batchTarget = base.batchTarget;
         this.heartbeats = base.heartbeats;
         this.lookups = base.lookups;
+        this.registrations = base.registrations;
+        this.gathersRegistrations = base.gathersRegistrations;
         this.runner = base.runner;
         this.deadline = deadline;
     }
@@ -120,19 +139,19 @@ public final class CoalescingBackend extends BackendLayer implements GatheredCal
         return new CoalescingBackend(this, batchTarget.boundedBy(callDeadline), callDeadline);
     }
 
-    /** Storage round trips made for heartbeatAgent and getPlacement calls so far. */
+    /** Storage round trips made for gathered calls (heartbeatAgent, getPlacement, registerAgent when gathered) so far. */
     public long coalescedRoundTrips() {
-        return heartbeats.roundTrips() + lookups.roundTrips();
+        return heartbeats.roundTrips() + lookups.roundTrips() + registrations.roundTrips();
     }
 
     /** Calls waiting to be gathered right now. */
     public int queuedCalls() {
-        return heartbeats.queuedCalls() + lookups.queuedCalls();
+        return heartbeats.queuedCalls() + lookups.queuedCalls() + registrations.queuedCalls();
     }
 
     /** Calls refused because too many of their kind were waiting for a round trip, since start. */
     public long refusedCalls() {
-        return heartbeats.refusedCalls() + lookups.refusedCalls();
+        return heartbeats.refusedCalls() + lookups.refusedCalls() + registrations.refusedCalls();
     }
 
     @Override
@@ -153,6 +172,18 @@ public final class CoalescingBackend extends BackendLayer implements GatheredCal
     @Override
     public CompletableFuture<Optional<RelayPlacement>> getPlacementAsync(String agentId) {
         return lookups.submit(agentId, deadline);
+    }
+
+    @Override
+    public CompletableFuture<Optional<PlacementRecord>> registerAgentAsync(String agentId, String relayId, Duration ttl) {
+        if (!gathersRegistrations) {
+            try {
+                return CompletableFuture.completedFuture(delegate.registerAgent(agentId, relayId, ttl));
+            } catch (RuntimeException e) {
+                return CompletableFuture.failedFuture(e);
+            }
+        }
+        return registrations.submit(new RegistrationCall(new AgentRegistrationRequest(agentId, relayId), ttl), deadline);
     }
 
     /** Calls with the same TTL (all of them, with one configured agent TTL) share one batch call. */
@@ -176,6 +207,32 @@ public final class CoalescingBackend extends BackendLayer implements GatheredCal
             }
         });
         return List.of(results);
+    }
+
+    /** As {@link #heartbeatBatch}: one batch call per TTL, each caller answered from its own item. */
+    private List<Optional<PlacementRecord>> registrationBatch(List<RegistrationCall> calls) {
+        Map<Duration, List<Integer>> byTtl = new LinkedHashMap<>();
+        for (int i = 0; i < calls.size(); i++) {
+            byTtl.computeIfAbsent(calls.get(i).ttl(), ttl -> new ArrayList<>()).add(i);
+        }
+        List<Optional<PlacementRecord>> results = new ArrayList<>(calls.size());
+        for (int i = 0; i < calls.size(); i++) {
+            results.add(null);
+        }
+        byTtl.forEach((ttl, indexes) -> {
+            List<AgentRegistrationRequest> requests = new ArrayList<>(indexes.size());
+            for (int index : indexes) {
+                requests.add(calls.get(index).request());
+            }
+            List<Optional<PlacementRecord>> answered = batchTarget.registerAgentBatch(requests, ttl);
+            if (answered.size() != requests.size()) {
+                throw new IllegalStateException("registerAgentBatch of " + requests.size() + " answered " + answered.size());
+            }
+            for (int i = 0; i < indexes.size(); i++) {
+                results.set(indexes.get(i), answered.get(i));
+            }
+        });
+        return results;
     }
 
     // ---- forwarded as they are ----
@@ -207,7 +264,10 @@ public final class CoalescingBackend extends BackendLayer implements GatheredCal
 
     @Override
     public Optional<PlacementRecord> registerAgent(String agentId, String relayId, Duration ttl) {
-        return delegate.registerAgent(agentId, relayId, ttl);
+        if (!gathersRegistrations) {
+            return delegate.registerAgent(agentId, relayId, ttl);
+        }
+        return registrations.call(new RegistrationCall(new AgentRegistrationRequest(agentId, relayId), ttl));
     }
 
     @Override
@@ -241,6 +301,11 @@ public final class CoalescingBackend extends BackendLayer implements GatheredCal
     }
 
     @Override
+    public List<Optional<PlacementRecord>> registerAgentBatch(List<AgentRegistrationRequest> requests, Duration ttl) {
+        return delegate.registerAgentBatch(requests, ttl);
+    }
+
+    @Override
     public int batchConcurrency() {
         return delegate.batchConcurrency();
     }
@@ -264,6 +329,7 @@ public final class CoalescingBackend extends BackendLayer implements GatheredCal
     public void close() {
         heartbeats.close();
         lookups.close();
+        registrations.close();
         runner.shutdown();
         delegate.close();
     }

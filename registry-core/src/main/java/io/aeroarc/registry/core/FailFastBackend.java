@@ -2,6 +2,7 @@ package io.aeroarc.registry.core;
 
 import io.aeroarc.registry.spi.AgentDeregistration;
 import io.aeroarc.registry.spi.AgentHeartbeat;
+import io.aeroarc.registry.spi.AgentRegistrationRequest;
 import io.aeroarc.registry.spi.BackendMisconfiguredException;
 import io.aeroarc.registry.spi.BackendUnavailableException;
 import io.aeroarc.registry.spi.BatchRenewal;
@@ -118,6 +119,16 @@ public final class FailFastBackend extends BackendLayer implements GatheredCalls
     @Override
     public CompletableFuture<Optional<RelayPlacement>> getPlacementAsync(String agentId) {
         return guardedAsync(() -> GatheredCalls.of(delegate).getPlacementAsync(agentId));
+    }
+
+    @Override
+    public CompletableFuture<Optional<PlacementRecord>> registerAgentAsync(String agentId, String relayId, Duration ttl) {
+        return guardedAsync(() -> GatheredCalls.of(delegate).registerAgentAsync(agentId, relayId, ttl));
+    }
+
+    @Override
+    public List<Optional<PlacementRecord>> registerAgentBatch(List<AgentRegistrationRequest> requests, Duration ttl) {
+        return guarded(() -> delegate.registerAgentBatch(requests, ttl));
     }
 
     @Override

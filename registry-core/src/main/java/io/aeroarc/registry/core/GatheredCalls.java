@@ -2,6 +2,7 @@ package io.aeroarc.registry.core;
 
 import io.aeroarc.registry.spi.AgentHeartbeat;
 import io.aeroarc.registry.spi.Fence;
+import io.aeroarc.registry.spi.PlacementRecord;
 import io.aeroarc.registry.spi.RegistryBackend;
 import io.aeroarc.registry.spi.RelayPlacement;
 import java.time.Duration;
@@ -9,7 +10,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * The two single-agent calls that are gathered into batch round trips, answered through a future
+ * The single-agent calls that are gathered into batch round trips, answered through a future
  * so a call waiting for its batch holds no thread. A call that runs at once (a free round-trip
  * slot, or a backend that does not gather) returns a completed future, on the caller's thread.
  * Failures are the same exceptions the blocking methods throw, carried by the future.
@@ -19,6 +20,9 @@ public interface GatheredCalls {
     CompletableFuture<AgentHeartbeat> heartbeatAgentAsync(String agentId, Fence fence, Duration ttl);
 
     CompletableFuture<Optional<RelayPlacement>> getPlacementAsync(String agentId);
+
+    /** {@link RegistryBackend#registerAgent}, gathered only when the backend {@link RegistryBackend#batchesRegistrations batches registrations}. */
+    CompletableFuture<Optional<PlacementRecord>> registerAgentAsync(String agentId, String relayId, Duration ttl);
 
     /** {@code backend}'s own gathered calls when it has them; else its blocking calls, answered at once. */
     static GatheredCalls of(RegistryBackend backend) {
@@ -47,6 +51,15 @@ public interface GatheredCalls {
         public CompletableFuture<Optional<RelayPlacement>> getPlacementAsync(String agentId) {
             try {
                 return CompletableFuture.completedFuture(backend.getPlacement(agentId));
+            } catch (RuntimeException e) {
+                return CompletableFuture.failedFuture(e);
+            }
+        }
+
+        @Override
+        public CompletableFuture<Optional<PlacementRecord>> registerAgentAsync(String agentId, String relayId, Duration ttl) {
+            try {
+                return CompletableFuture.completedFuture(backend.registerAgent(agentId, relayId, ttl));
             } catch (RuntimeException e) {
                 return CompletableFuture.failedFuture(e);
             }

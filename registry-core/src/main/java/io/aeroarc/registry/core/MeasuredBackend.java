@@ -4,6 +4,7 @@ import io.aeroarc.registry.core.RegistryMetrics.StorageOperation;
 import io.aeroarc.registry.spi.AgentDeregistration;
 import io.aeroarc.registry.spi.AgentHeartbeat;
 import io.aeroarc.registry.spi.AgentHeartbeatRequest;
+import io.aeroarc.registry.spi.AgentRegistrationRequest;
 import io.aeroarc.registry.spi.BatchRenewal;
 import io.aeroarc.registry.spi.CallDeadline;
 import io.aeroarc.registry.spi.Fence;
@@ -116,6 +117,11 @@ public final class MeasuredBackend extends BackendLayer {
     @Override
     public List<Optional<RelayPlacement>> getPlacementBatch(List<String> agentIds) {
         return timed(StorageOperation.GET_PLACEMENT_BATCH, agentIds.size(), () -> delegate.getPlacementBatch(agentIds));
+    }
+
+    @Override
+    public List<Optional<PlacementRecord>> registerAgentBatch(List<AgentRegistrationRequest> requests, Duration ttl) {
+        return timed(StorageOperation.REGISTER_AGENT_BATCH, requests.size(), () -> delegate.registerAgentBatch(requests, ttl));
     }
 
     @Override

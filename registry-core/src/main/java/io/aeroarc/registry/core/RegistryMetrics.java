@@ -16,7 +16,7 @@ public interface RegistryMetrics {
     enum StorageOperation {
         REGISTER_RELAY, HEARTBEAT_RELAY, GET_RELAY, DEREGISTER_RELAY, LIST_RELAYS, REGISTER_AGENT, HEARTBEAT_AGENT,
         HEARTBEAT_AGENTS, DEREGISTER_AGENT, GET_PLACEMENT, GET_PLACEMENTS, LIST_AGENTS, HEARTBEAT_AGENT_BATCH,
-        GET_PLACEMENT_BATCH, PROBE;
+        GET_PLACEMENT_BATCH, REGISTER_AGENT_BATCH, PROBE;
 
         private final String label = name().toLowerCase(java.util.Locale.ROOT);
 
@@ -26,7 +26,8 @@ public interface RegistryMetrics {
 
         /** Whether a call carries several items, so its size is worth recording. */
         public boolean isBatch() {
-            return this == HEARTBEAT_AGENTS || this == GET_PLACEMENTS || this == HEARTBEAT_AGENT_BATCH || this == GET_PLACEMENT_BATCH;
+            return this == HEARTBEAT_AGENTS || this == GET_PLACEMENTS || this == HEARTBEAT_AGENT_BATCH || this == GET_PLACEMENT_BATCH
+                    || this == REGISTER_AGENT_BATCH;
         }
     }
 

@@ -132,6 +132,36 @@ public final class RegistryService {
     }
 
     /**
+     * {@link #registerAgent} without holding this thread while the registration waits to be
+     * gathered into a storage round trip (see {@link GatheredCalls}); every failure, an invalid
+     * request too, comes through the future. When the metrics count moves, the placement before is
+     * read through the gathered lookup, also without holding a thread, so the kind is kept.
+     */
+    public CompletableFuture<PlacementRecord> registerAgentAsync(String agentId, String relayId) {
+        try {
+            requireId("agent.agent_id", agentId);
+            requireId("relay_id", relayId);
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        GatheredCalls gathered = GatheredCalls.of(backend);
+        if (!metrics.countsMoves()) {
+            return gathered.registerAgentAsync(agentId, relayId, settings.agentTtl())
+                    .thenApply(placed -> registered(placed, relayId, RegistryMetrics.AgentRegistration.UNKNOWN));
+        }
+        return gathered.getPlacementAsync(agentId)
+                .handle((before, failure) -> failure == null ? placementChange(before, relayId) : RegistryMetrics.AgentRegistration.UNKNOWN)
+                .thenCompose(kind -> gathered.registerAgentAsync(agentId, relayId, settings.agentTtl())
+                        .thenApply(placed -> registered(placed, relayId, kind)));
+    }
+
+    private PlacementRecord registered(Optional<PlacementRecord> placed, String relayId, RegistryMetrics.AgentRegistration kind) {
+        PlacementRecord placement = placed.orElseThrow(() -> relayNotLive(relayId));
+        metrics.agentRegistered(kind);
+        return placement;
+    }
+
+    /**
      * What registering the agent on {@code relayId} will do, from its placement now. Another
      * registration may come between the read and the write; the metric is a count, not a fence.
      */
@@ -143,6 +173,10 @@ public final class RegistryService {
             // The registration itself decides the call's outcome; the metric only loses its kind.
             return RegistryMetrics.AgentRegistration.UNKNOWN;
         }
+        return placementChange(before, relayId);
+    }
+
+    private static RegistryMetrics.AgentRegistration placementChange(Optional<RelayPlacement> before, String relayId) {
         if (before.isEmpty()) {
             return RegistryMetrics.AgentRegistration.CREATED;
         }

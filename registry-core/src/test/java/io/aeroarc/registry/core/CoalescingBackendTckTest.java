@@ -13,7 +13,8 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The whole contract through {@link CoalescingBackend}, over a memory store made to gather (one
- * round trip of a kind at a time, small batches), so the concurrency rules run real batches. The
+ * round trip of a kind at a time, small batches, registrations too), so the concurrency rules run
+ * real batches. The
  * instances of one namespace share one store, as registry servers share one database.
  */
 class CoalescingBackendTckTest extends RegistryBackendTck {
@@ -27,6 +28,12 @@ class CoalescingBackendTckTest extends RegistryBackendTck {
             @Override
             public int batchConcurrency() {
                 return 1;
+            }
+
+            /** Registrations gathered too, as on etcd: the memory store's batch loops, which is enough for the contract. */
+            @Override
+            public boolean batchesRegistrations() {
+                return true;
             }
 
             @Override

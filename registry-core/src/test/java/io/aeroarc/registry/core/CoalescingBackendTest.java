@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 import io.aeroarc.registry.backend.memory.MemoryBackend;
 import io.aeroarc.registry.spi.AgentHeartbeat;
 import io.aeroarc.registry.spi.AgentHeartbeatRequest;
+import io.aeroarc.registry.spi.AgentRegistrationRequest;
 import io.aeroarc.registry.spi.BackendMisconfiguredException;
 import io.aeroarc.registry.spi.BackendUnavailableException;
 import io.aeroarc.registry.spi.CallDeadline;
@@ -550,6 +551,124 @@ class CoalescingBackendTest {
         assertThat(coalescing.getPlacementAsync("agent-2")).isCompletedExceptionally();
     }
 
+    // ---- registrations: gathered only when the backend batches them natively
+
+    @Test
+    void registrations_on_a_backend_without_a_native_batch_run_in_parallel_and_are_never_queued() throws Exception {
+        CoalescingBackend coalescing = new CoalescingBackend(counting, new CoalescingBackend.Options(1000, 1));
+        placeAgents(0);
+        counting.holdNextCall();
+
+        List<Future<Optional<PlacementRecord>>> calls = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            String agentId = "agent-" + i;
+            calls.add(callers.submit(() -> coalescing.registerAgentAsync(agentId, "relay-a", TTL).join()));
+        }
+        counting.awaitHeld(10);
+        assertThat(coalescing.queuedCalls()).as("none waits for a slot").isZero();
+        counting.release();
+
+        for (Future<Optional<PlacementRecord>> call : calls) {
+            assertThat(call.get(10, TimeUnit.SECONDS)).isPresent();
+        }
+        assertThat(counting.singleCalls.get()).isEqualTo(10);
+        assertThat(counting.batchCalls.get()).isZero();
+        assertThat(counting.mostAtOnce.get()).as("a looping batch would serialise them; singles run side by side").isEqualTo(10);
+    }
+
+    @Test
+    void registrations_on_a_backend_with_a_native_batch_are_gathered_and_each_caller_gets_its_own_answer() throws Exception {
+        counting.nativeRegistrations = true;
+        CoalescingBackend coalescing = new CoalescingBackend(counting, new CoalescingBackend.Options(1000, 1));
+        memory.registerRelay(new RelayRegistration("relay-a", "10.0.0.1", 7000, Map.of()), Duration.ofMinutes(5));
+        memory.registerRelay(new RelayRegistration("relay-b", "10.0.0.2", 7000, Map.of()), Duration.ofMinutes(5));
+        PlacementRecord staying = memory.registerAgent("agent-stay", "relay-a", TTL).orElseThrow();
+        PlacementRecord moving = memory.registerAgent("agent-move", "relay-a", TTL).orElseThrow();
+        counting.holdNextCall();
+        Future<Optional<PlacementRecord>> holder = callers.submit(() -> coalescing.registerAgent("agent-0", "relay-a", TTL));
+        counting.awaitHeld();
+
+        // All on this one thread: each call returns at once while the round trip ahead is held.
+        CompletableFuture<Optional<PlacementRecord>> created = coalescing.registerAgentAsync("agent-new", "relay-b", TTL);
+        CompletableFuture<Optional<PlacementRecord>> renewed = coalescing.registerAgentAsync("agent-stay", "relay-a", TTL);
+        CompletableFuture<Optional<PlacementRecord>> moved = coalescing.registerAgentAsync("agent-move", "relay-b", TTL);
+        CompletableFuture<Optional<PlacementRecord>> refused = coalescing.registerAgentAsync("agent-x", "relay-unknown", TTL);
+        CompletableFuture<Optional<PlacementRecord>> movedBack = coalescing.registerAgentAsync("agent-move", "relay-a", TTL);
+        assertThat(List.of(created, renewed, moved, refused, movedBack)).noneMatch(CompletableFuture::isDone);
+        assertThat(coalescing.queuedCalls()).isEqualTo(5);
+        counting.release();
+
+        assertThat(holder.get(10, TimeUnit.SECONDS)).isPresent();
+        assertThat(created.get(10, TimeUnit.SECONDS)).map(PlacementRecord::relayId).contains("relay-b");
+        assertThat(renewed.get(10, TimeUnit.SECONDS)).map(PlacementRecord::epoch).contains(staying.epoch());
+        long movedEpoch = moved.get(10, TimeUnit.SECONDS).orElseThrow().epoch();
+        assertThat(movedEpoch).isGreaterThan(moving.epoch());
+        assertThat(refused.get(10, TimeUnit.SECONDS)).as("relay not live").isEmpty();
+        assertThat(movedBack.get(10, TimeUnit.SECONDS).orElseThrow().epoch()).as("sees the move before it in the batch")
+                .isGreaterThan(movedEpoch);
+        assertThat(counting.batchSizes).containsExactly(5);
+        assertThat(counting.batchedIds).containsExactly(List.of("agent-new", "agent-stay", "agent-move", "agent-x", "agent-move"));
+        assertThat(counting.callingThreads).as("the batch ran on a runner thread").doesNotContain(Thread.currentThread());
+    }
+
+    @Test
+    void a_failed_registration_round_trip_fails_each_of_its_callers_and_one_bad_item_fails_only_itself() throws Exception {
+        placeAgents(0);
+        RegistryBackend failing = new ForwardingBackend(counting) {
+            @Override
+            public Optional<PlacementRecord> registerAgent(String agentId, String relayId, Duration ttl) {
+                if (agentId.equals("agent-bad")) {
+                    throw new IllegalArgumentException("cannot encode agent-bad");
+                }
+                return delegate.registerAgent(agentId, relayId, ttl);
+            }
+
+            @Override
+            public List<Optional<PlacementRecord>> registerAgentBatch(List<AgentRegistrationRequest> requests, Duration ttl) {
+                if (requests.stream().anyMatch(request -> request.agentId().equals("agent-bad"))) {
+                    throw new IllegalArgumentException("cannot encode agent-bad");
+                }
+                if (requests.stream().anyMatch(request -> request.agentId().equals("agent-outage"))) {
+                    throw new BackendUnavailableException("storage timed out");
+                }
+                return delegate.registerAgentBatch(requests, ttl);
+            }
+
+            @Override
+            public boolean batchesRegistrations() {
+                return true;
+            }
+        };
+        CoalescingBackend coalescing = new CoalescingBackend(failing, new CoalescingBackend.Options(1000, 1));
+
+        counting.holdNextCall();
+        callers.submit(() -> coalescing.registerAgent("agent-0", "relay-a", TTL));
+        counting.awaitHeld();
+        List<CompletableFuture<Optional<PlacementRecord>>> good = new ArrayList<>();
+        for (int i = 1; i < 5; i++) {
+            good.add(coalescing.registerAgentAsync("agent-" + i, "relay-a", TTL));
+        }
+        CompletableFuture<Optional<PlacementRecord>> bad = coalescing.registerAgentAsync("agent-bad", "relay-a", TTL);
+        counting.release();
+        for (CompletableFuture<Optional<PlacementRecord>> call : good) {
+            assertThat(call.get(10, TimeUnit.SECONDS)).as("run again alone after the batch choked").isPresent();
+        }
+        assertThatThrownBy(() -> bad.get(10, TimeUnit.SECONDS)).cause().isInstanceOf(IllegalArgumentException.class);
+
+        counting.holdNextCall();
+        callers.submit(() -> coalescing.registerAgent("agent-0", "relay-a", TTL));
+        counting.awaitHeld(2); // the count of held round trips includes the first phase's
+        List<CompletableFuture<Optional<PlacementRecord>>> outage = new ArrayList<>();
+        outage.add(coalescing.registerAgentAsync("agent-outage", "relay-a", TTL));
+        outage.add(coalescing.registerAgentAsync("agent-5", "relay-a", TTL));
+        counting.release();
+        for (CompletableFuture<Optional<PlacementRecord>> call : outage) {
+            assertThatThrownBy(() -> call.get(10, TimeUnit.SECONDS)).cause()
+                    .isExactlyInstanceOf(BackendUnavailableException.class).hasMessageContaining("storage timed out");
+        }
+        assertThat(coalescing.registerAgent("agent-6", "relay-a", TTL)).as("the next lone call works").isPresent();
+    }
+
     private void placeAgents(int count) {
         memory.registerRelay(new RelayRegistration("relay-a", "10.0.0.1", 7000, Map.of()), Duration.ofMinutes(5));
         for (int i = 0; i < count; i++) {
@@ -569,6 +688,8 @@ class CoalescingBackendTest {
         final AtomicInteger mostAtOnce = new AtomicInteger();
         final AtomicInteger held = new AtomicInteger();
         private volatile CountDownLatch gate;
+        /** What {@link #batchesRegistrations()} says; set before the coalescing backend is made. */
+        volatile boolean nativeRegistrations;
 
         CountingBackend(RegistryBackend delegate) {
             super(delegate);
@@ -599,6 +720,22 @@ class CoalescingBackendTest {
         @Override
         public Optional<RelayPlacement> getPlacement(String agentId) {
             return single(() -> delegate.getPlacement(agentId));
+        }
+
+        @Override
+        public Optional<PlacementRecord> registerAgent(String agentId, String relayId, Duration ttl) {
+            return single(() -> delegate.registerAgent(agentId, relayId, ttl));
+        }
+
+        @Override
+        public List<Optional<PlacementRecord>> registerAgentBatch(List<AgentRegistrationRequest> requests, Duration ttl) {
+            batchedIds.add(requests.stream().map(AgentRegistrationRequest::agentId).toList());
+            return batch(requests.size(), () -> delegate.registerAgentBatch(requests, ttl));
+        }
+
+        @Override
+        public boolean batchesRegistrations() {
+            return nativeRegistrations;
         }
 
         @Override

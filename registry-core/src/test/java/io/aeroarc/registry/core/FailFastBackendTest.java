@@ -9,6 +9,7 @@ import io.aeroarc.registry.spi.BackendUnavailableException;
 import io.aeroarc.registry.spi.AgentHeartbeat;
 import io.aeroarc.registry.spi.CallDeadline;
 import io.aeroarc.registry.spi.Fence;
+import io.aeroarc.registry.spi.PlacementRecord;
 import io.aeroarc.registry.spi.RegistryBackend;
 import io.aeroarc.registry.spi.RelayPlacement;
 import io.aeroarc.registry.spi.RelayRecord;
@@ -128,7 +129,9 @@ class FailFastBackendTest {
 
         CompletableFuture<AgentHeartbeat> heartbeat = guarded.heartbeatAgentAsync("agent-1", Fence.NONE, Duration.ofSeconds(30));
         CompletableFuture<Optional<RelayPlacement>> lookup = guarded.boundedBy(CallDeadline.after(Duration.ofSeconds(5))).getPlacementAsync("agent-1");
+        CompletableFuture<Optional<PlacementRecord>> registration = guarded.registerAgentAsync("agent-1", "relay-a", Duration.ofSeconds(30));
 
+        assertThatThrownBy(registration::join).cause().isInstanceOf(BackendUnavailableException.class).hasMessageContaining("not tried");
         assertThatThrownBy(heartbeat::join).cause().isInstanceOf(BackendUnavailableException.class).hasMessageContaining("not tried");
         assertThatThrownBy(lookup::join).cause().isInstanceOf(BackendUnavailableException.class).hasMessageContaining("not tried");
         assertThat(gathering.pending).as("no round trip").isEmpty();
@@ -171,6 +174,11 @@ class FailFastBackendTest {
 
         @Override
         public CompletableFuture<AgentHeartbeat> heartbeatAgentAsync(String agentId, Fence fence, Duration ttl) {
+            throw new AssertionError("not used");
+        }
+
+        @Override
+        public CompletableFuture<Optional<PlacementRecord>> registerAgentAsync(String agentId, String relayId, Duration ttl) {
             throw new AssertionError("not used");
         }
 

@@ -7,6 +7,7 @@ import io.aeroarc.registry.backend.memory.MemoryBackend;
 import io.aeroarc.registry.core.RegistryMetrics.AgentRegistration;
 import io.aeroarc.registry.core.RegistryMetrics.StorageOperation;
 import io.aeroarc.registry.spi.AgentHeartbeatRequest;
+import io.aeroarc.registry.spi.AgentRegistrationRequest;
 import io.aeroarc.registry.spi.BackendUnavailableException;
 import io.aeroarc.registry.spi.Fence;
 import io.aeroarc.registry.tck.ForwardingBackend;
@@ -58,6 +59,24 @@ class RegistryMetricsTest {
         assertThat(recorded.events).containsExactly("relay-registered", "relay-registered", "relay-renewed", "agent-created", "agent-moved",
                 "agent-same_relay", "agent-created", "agents-renewed 1", "agents-renewed 1", "agents-expired 1", "agent-deregistered",
                 "agents-expired 1", "relay-expired");
+    }
+
+    @Test
+    void an_async_registration_counts_the_same_kinds_as_a_blocking_one() {
+        registry.registerRelay("r1", "10.0.0.1", 7000, Map.of());
+        registry.registerRelay("r2", "10.0.0.2", 7000, Map.of());
+        registry.registerAgentAsync("a1", "r1").join();
+        registry.registerAgentAsync("a1", "r2").join();
+        registry.registerAgentAsync("a1", "r2").join();
+        assertThatThrownBy(() -> registry.registerAgentAsync("a1", "r3").join()).hasCauseInstanceOf(RegistryException.class);
+
+        assertThat(recorded.events).containsExactly("relay-registered", "relay-registered", "agent-created", "agent-moved",
+                "agent-same_relay");
+        MeasuredBackend measured = new MeasuredBackend(memory, recorded);
+        assertThat(measured.registerAgentBatch(List.of(new AgentRegistrationRequest("a2", "r1"), new AgentRegistrationRequest("a3", "r9")),
+                Duration.ofSeconds(5))).hasSize(2);
+        assertThat(recorded.storageCalls).containsEntry(StorageOperation.REGISTER_AGENT_BATCH, List.of(2));
+        assertThat(StorageOperation.REGISTER_AGENT_BATCH.isBatch()).isTrue();
     }
 
     @Test

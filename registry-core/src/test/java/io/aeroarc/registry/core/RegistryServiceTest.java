@@ -50,6 +50,8 @@ class RegistryServiceTest {
                 "relay.labels key 'bad key': must not contain whitespace");
         assertError(() -> registry.registerAgent("", "relay-a"), ErrorKind.INVALID_ARGUMENT, "agent.agent_id: required");
         assertError(() -> registry.registerAgent("agent-1", ""), ErrorKind.INVALID_ARGUMENT, "relay_id: required");
+        assertError(() -> registry.registerAgentAsync("", "relay-a").join(), ErrorKind.INVALID_ARGUMENT, "agent.agent_id: required");
+        assertError(() -> registry.registerAgentAsync("agent-1", "").join(), ErrorKind.INVALID_ARGUMENT, "relay_id: required");
         assertError(() -> registry.heartbeatAgent("agent-1", "a b", 0), ErrorKind.INVALID_ARGUMENT, "relay_id: must not contain whitespace");
         assertError(() -> registry.heartbeatAgent("agent-1", "", -1), ErrorKind.INVALID_ARGUMENT, "epoch: out of range");
         assertError(() -> registry.listAgents("", -5, ""), ErrorKind.INVALID_ARGUMENT, "page_size: must not be negative, was -5");
@@ -194,8 +196,26 @@ class RegistryServiceTest {
         assertThat(registry.heartbeatAgents("relay-a", List.of("agent-2", "agent-1", "agent-2")).lostAgentIds()).containsExactly("agent-2");
     }
 
+    @Test
+    void an_async_registration_answers_as_the_blocking_one() {
+        registry.registerRelay("relay-a", "10.0.0.1", 7000, Map.of());
+        PlacementRecord placed = registry.registerAgentAsync("agent-1", "relay-a").join();
+        assertThat(placed.expiresAtMs()).isEqualTo(START + 20_000);
+        assertThat(registry.registerAgentAsync("agent-1", "relay-a").join().epoch()).isEqualTo(placed.epoch());
+        assertError(() -> registry.registerAgentAsync("agent-1", "relay-b").join(), ErrorKind.NOT_FOUND,
+                "relay relay-b is not live; register it");
+    }
+
+    /** Runs {@code call}; a failure carried by a future counts as the exception it carries. */
     private static void assertError(ThrowingCallable call, ErrorKind kind, String message) {
-        assertThatThrownBy(call).isInstanceOfSatisfying(RegistryException.class, e -> {
+        ThrowingCallable unwrapped = () -> {
+            try {
+                call.call();
+            } catch (java.util.concurrent.CompletionException e) {
+                throw e.getCause();
+            }
+        };
+        assertThatThrownBy(unwrapped).isInstanceOfSatisfying(RegistryException.class, e -> {
             assertThat(e.kind()).isEqualTo(kind);
             assertThat(e.getMessage()).isEqualTo(message);
         });

@@ -124,10 +124,10 @@ final class AeroRegistryService extends AeroRegistryGrpc.AeroRegistryImplBase {
 
     @Override
     public void registerAgent(RegisterAgentRequest request, StreamObserver<RegisterAgentResponse> responses) {
-        respond(responses, () -> {
-            PlacementRecord placement = registry().registerAgent(request.getAgent().getAgentId(), request.getRelayId());
-            return RegisterAgentResponse.newBuilder().setExpiresAtUnixMs(placement.expiresAtMs()).setEpoch(placement.epoch()).build();
-        });
+        // RegisterAgent waits for threads in CallAdmission's liveness lane, so a shed one counts there too.
+        respondWhenDone(responses, true, () -> registry().registerAgentAsync(request.getAgent().getAgentId(), request.getRelayId())
+                .thenApply(placement -> RegisterAgentResponse.newBuilder()
+                        .setExpiresAtUnixMs(placement.expiresAtMs()).setEpoch(placement.epoch()).build()));
     }
 
     @Override

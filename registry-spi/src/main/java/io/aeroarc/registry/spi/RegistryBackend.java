@@ -164,7 +164,40 @@ public interface RegistryBackend extends AutoCloseable {
     }
 
     /**
-     * How many batch round trips ({@link #heartbeatAgentBatch}, {@link #getPlacementBatch}) the
+     * Independent {@link #registerAgent} calls in one round trip, as the core's coalescing gathers
+     * them from concurrent callers when {@link #batchesRegistrations()} says so. Item {@code i} of
+     * the result is exactly what {@code registerAgent(requests[i].agentId(), requests[i].relayId(), ttl)}
+     * would have answered had the items run one after the other in list order: an agent may appear
+     * more than once, and a later occurrence sees what the earlier one did (a second registration
+     * on the same relay renews and keeps the epoch; one on another relay moves it with a higher
+     * epoch). Items need not be atomic together.
+     *
+     * <p>The default calls {@link #registerAgent} per item, so a backend without a native batch
+     * keeps working unchanged.
+     *
+     * @throws BackendUnavailableException when the storage fails; the whole batch fails then
+     */
+    default List<Optional<PlacementRecord>> registerAgentBatch(List<AgentRegistrationRequest> requests, Duration ttl) {
+        List<Optional<PlacementRecord>> results = new ArrayList<>(requests.size());
+        for (AgentRegistrationRequest request : requests) {
+            results.add(registerAgent(request.agentId(), request.relayId(), ttl));
+        }
+        return results;
+    }
+
+    /**
+     * True when {@link #registerAgentBatch} is a native batch worth gathering concurrent
+     * registrations into: one round trip for many items. The default, false, keeps registrations
+     * as parallel single calls: with the looping default batch, gathering them would only
+     * serialise them through the few round-trip slots the core keeps per operation.
+     */
+    default boolean batchesRegistrations() {
+        return false;
+    }
+
+    /**
+     * How many batch round trips ({@link #heartbeatAgentBatch}, {@link #getPlacementBatch},
+     * {@link #registerAgentBatch}) the
      * storage serves usefully at the same time, such as the size of the connection pool. The core's
      * coalescing never runs more batches of one kind at once, and gathers the calls that arrive
      * meanwhile into the next batch.

@@ -3,6 +3,7 @@ package io.aeroarc.registry.backend.etcd;
 import io.aeroarc.registry.spi.AgentDeregistration;
 import io.aeroarc.registry.spi.AgentHeartbeat;
 import io.aeroarc.registry.spi.AgentHeartbeatRequest;
+import io.aeroarc.registry.spi.AgentRegistrationRequest;
 import io.aeroarc.registry.spi.BackendContext;
 import io.aeroarc.registry.spi.BackendUnavailableException;
 import io.aeroarc.registry.spi.BatchRenewal;
@@ -72,6 +73,7 @@ public final class EtcdBackend implements RegistryBackend {
     private final LeaseBuckets leases;
     private final WriteTurns writeTurns;
     private final EtcdBatches batches;
+    private final EtcdRegistrations registrations;
     private final Clock clock;
     private final Duration timeout;
     /** The call's deadline in a per-call view (see {@link #boundedBy}); null in the backend itself. */
@@ -87,6 +89,7 @@ public final class EtcdBackend implements RegistryBackend {
         this.clock = clock;
         this.timeout = settings.timeout();
         this.batches = new EtcdBatches(calls, keys, placements, leases, clock, timeout);
+        this.registrations = new EtcdRegistrations(calls, keys, placements, leases, clock, timeout);
         this.callDeadline = null;
     }
 
@@ -99,6 +102,7 @@ public final class EtcdBackend implements RegistryBackend {
         this.leases = base.leases;
         this.writeTurns = base.writeTurns;
         this.batches = base.batches;
+        this.registrations = base.registrations;
         this.clock = base.clock;
         this.timeout = base.timeout;
         this.callDeadline = callDeadline;
@@ -284,6 +288,17 @@ public final class EtcdBackend implements RegistryBackend {
     @Override
     public List<Optional<RelayPlacement>> getPlacementBatch(List<String> agentIds) {
         return batches.lookup(agentIds);
+    }
+
+    @Override
+    public List<Optional<PlacementRecord>> registerAgentBatch(List<AgentRegistrationRequest> requests, Duration ttl) {
+        return registrations.register(requests, ttl);
+    }
+
+    /** Registrations in a batch share a few transactions: one raft proposal for many agents. */
+    @Override
+    public boolean batchesRegistrations() {
+        return true;
     }
 
     /**

@@ -57,7 +57,7 @@ final class EtcdBatches {
         Deadline deadline = Deadline.after(timeout);
         // Round k holds the k-th occurrence of each agent, so no transaction writes one key twice
         // and later occurrences see what earlier ones wrote.
-        for (List<Integer> round : distinctRounds(requests)) {
+        for (List<Integer> round : distinctRounds(requests.stream().map(AgentHeartbeatRequest::agentId).toList())) {
             List<Integer> pending = round;
             while (!pending.isEmpty()) {
                 try {
@@ -193,12 +193,12 @@ final class EtcdBatches {
         return results;
     }
 
-    /** Indexes of {@code requests} in rounds in which no agent appears twice. */
-    private static List<List<Integer>> distinctRounds(List<AgentHeartbeatRequest> requests) {
+    /** Indexes of a batch's items, by their agent ids, in rounds in which no agent appears twice. */
+    static List<List<Integer>> distinctRounds(List<String> agentIds) {
         List<List<Integer>> rounds = new ArrayList<>();
         Map<String, Integer> seen = new HashMap<>();
-        for (int i = 0; i < requests.size(); i++) {
-            int round = seen.merge(requests.get(i).agentId(), 0, (before, zero) -> before + 1);
+        for (int i = 0; i < agentIds.size(); i++) {
+            int round = seen.merge(agentIds.get(i), 0, (before, zero) -> before + 1);
             if (round == rounds.size()) {
                 rounds.add(new ArrayList<>());
             }

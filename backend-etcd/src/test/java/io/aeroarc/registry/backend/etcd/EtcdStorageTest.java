@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.aeroarc.registry.spi.AgentHeartbeat;
 import io.aeroarc.registry.spi.AgentHeartbeatRequest;
+import io.aeroarc.registry.spi.AgentRegistrationRequest;
 import io.aeroarc.registry.spi.BackendContext;
 import io.aeroarc.registry.spi.BackendOptions;
 import io.aeroarc.registry.spi.BatchRenewal;
@@ -216,6 +217,48 @@ class EtcdStorageTest {
             }
             assertThat(found.get(i).orElseThrow().relay().agentCount()).isEqualTo(20);
         }
+    }
+
+    @Test
+    void registration_batches_are_split_to_the_servers_max_txn_ops_and_share_revisions() {
+        RegistryBackend backend = backend(Clock.systemUTC(), Map.of("max-txn-ops", "8"));
+        List<String> relays = List.of("relay-a", "relay-b", "relay-c");
+        relays.forEach(relayId -> backend.registerRelay(relay(relayId), LONG_TTL));
+        List<String> agentIds = IntStream.range(0, 60).mapToObj(i -> "agent-" + i).toList();
+        Map<String, PlacementRecord> placed = new HashMap<>();
+        for (int i = 0; i < agentIds.size(); i += 2) {
+            placed.put(agentIds.get(i), backend.registerAgent(agentIds.get(i), relays.get(i % 3), Duration.ofSeconds(30)).orElseThrow());
+        }
+        // Even agents: half renew on their relay, half move to the next one; odd agents are created.
+        List<AgentRegistrationRequest> requests = new ArrayList<>();
+        for (int i = 0; i < agentIds.size(); i++) {
+            String relayId = i % 4 == 0 ? relays.get(i % 3) : relays.get((i + 1) % 3);
+            requests.add(new AgentRegistrationRequest(agentIds.get(i), relayId));
+        }
+
+        List<Optional<PlacementRecord>> outcomes = backend.registerAgentBatch(requests, LONG_TTL);
+
+        java.util.Set<Long> createdEpochs = new java.util.HashSet<>();
+        for (int i = 0; i < agentIds.size(); i++) {
+            PlacementRecord answer = outcomes.get(i).orElseThrow();
+            PlacementRecord before = placed.get(agentIds.get(i));
+            assertThat(answer.relayId()).as("item %d", i).isEqualTo(requests.get(i).relayId());
+            if (before != null && before.relayId().equals(answer.relayId())) {
+                assertThat(answer.epoch()).as("renewal of item %d", i).isEqualTo(before.epoch());
+            } else {
+                assertThat(answer.epoch()).as("creation or move of item %d", i).isGreaterThan(before == null ? 0 : before.epoch());
+                createdEpochs.add(answer.epoch());
+            }
+            assertThat(backend.getPlacement(agentIds.get(i)).orElseThrow().placement()).as("stored item %d", i).isEqualTo(answer);
+        }
+        // 45 creations and moves in transactions of at most 8 operations (3 to 5 per item): one
+        // revision, one raft proposal, per transaction rather than per agent.
+        assertThat(createdEpochs.size()).as("revisions of 45 creations and moves").isBetween(10, 44);
+        int listed = 0;
+        for (String relayId : relays) {
+            listed += backend.listAgents(Optional.of(relayId), PageRequest.first(100)).items().size();
+        }
+        assertThat(listed).isEqualTo(60);
     }
 
     @Test
