@@ -19,6 +19,7 @@ import io.aeroarc.registry.spi.RelayRegistration;
 import io.aeroarc.registry.spi.support.DaemonThreads;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -28,6 +29,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiFunction;
+import java.util.function.Function;
 
 /**
  * A backend that gathers concurrent single-agent {@code heartbeatAgent} and {@code getPlacement}
@@ -186,47 +189,33 @@ public final class CoalescingBackend extends BackendLayer implements GatheredCal
         return registrations.submit(new RegistrationCall(new AgentRegistrationRequest(agentId, relayId), ttl), deadline);
     }
 
-    /** Calls with the same TTL (all of them, with one configured agent TTL) share one batch call. */
     private List<AgentHeartbeat> heartbeatBatch(List<HeartbeatCall> calls) {
-        Map<Duration, List<Integer>> byTtl = new LinkedHashMap<>();
-        for (int i = 0; i < calls.size(); i++) {
-            byTtl.computeIfAbsent(calls.get(i).ttl(), ttl -> new ArrayList<>()).add(i);
-        }
-        AgentHeartbeat[] results = new AgentHeartbeat[calls.size()];
-        byTtl.forEach((ttl, indexes) -> {
-            List<AgentHeartbeatRequest> requests = new ArrayList<>(indexes.size());
-            for (int index : indexes) {
-                requests.add(calls.get(index).request());
-            }
-            List<AgentHeartbeat> answered = batchTarget.heartbeatAgentBatch(requests, ttl);
-            if (answered.size() != requests.size()) {
-                throw new IllegalStateException("heartbeatAgentBatch of " + requests.size() + " answered " + answered.size());
-            }
-            for (int i = 0; i < indexes.size(); i++) {
-                results[indexes.get(i)] = answered.get(i);
-            }
-        });
-        return List.of(results);
+        return perTtl("heartbeatAgentBatch", calls, HeartbeatCall::ttl, HeartbeatCall::request, batchTarget::heartbeatAgentBatch);
     }
 
-    /** As {@link #heartbeatBatch}: one batch call per TTL, each caller answered from its own item. */
     private List<Optional<PlacementRecord>> registrationBatch(List<RegistrationCall> calls) {
+        return perTtl("registerAgentBatch", calls, RegistrationCall::ttl, RegistrationCall::request, batchTarget::registerAgentBatch);
+    }
+
+    /**
+     * Calls with the same TTL (all of them, with one configured agent TTL) share one batch call;
+     * each caller is answered from its own item.
+     */
+    private static <C, Q, R> List<R> perTtl(String batchName, List<C> calls, Function<C, Duration> ttlOf, Function<C, Q> requestOf,
+            BiFunction<List<Q>, Duration, List<R>> batch) {
         Map<Duration, List<Integer>> byTtl = new LinkedHashMap<>();
         for (int i = 0; i < calls.size(); i++) {
-            byTtl.computeIfAbsent(calls.get(i).ttl(), ttl -> new ArrayList<>()).add(i);
+            byTtl.computeIfAbsent(ttlOf.apply(calls.get(i)), ttl -> new ArrayList<>()).add(i);
         }
-        List<Optional<PlacementRecord>> results = new ArrayList<>(calls.size());
-        for (int i = 0; i < calls.size(); i++) {
-            results.add(null);
-        }
+        List<R> results = new ArrayList<>(Collections.nCopies(calls.size(), null));
         byTtl.forEach((ttl, indexes) -> {
-            List<AgentRegistrationRequest> requests = new ArrayList<>(indexes.size());
+            List<Q> requests = new ArrayList<>(indexes.size());
             for (int index : indexes) {
-                requests.add(calls.get(index).request());
+                requests.add(requestOf.apply(calls.get(index)));
             }
-            List<Optional<PlacementRecord>> answered = batchTarget.registerAgentBatch(requests, ttl);
+            List<R> answered = batch.apply(requests, ttl);
             if (answered.size() != requests.size()) {
-                throw new IllegalStateException("registerAgentBatch of " + requests.size() + " answered " + answered.size());
+                throw new IllegalStateException(batchName + " of " + requests.size() + " answered " + answered.size());
             }
             for (int i = 0; i < indexes.size(); i++) {
                 results.set(indexes.get(i), answered.get(i));

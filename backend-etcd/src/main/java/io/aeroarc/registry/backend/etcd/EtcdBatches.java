@@ -55,24 +55,39 @@ final class EtcdBatches {
     List<AgentHeartbeat> heartbeat(List<AgentHeartbeatRequest> requests, Duration ttl) {
         AgentHeartbeat[] results = new AgentHeartbeat[requests.size()];
         Deadline deadline = Deadline.after(timeout);
-        // Round k holds the k-th occurrence of each agent, so no transaction writes one key twice
-        // and later occurrences see what earlier ones wrote.
-        for (List<Integer> round : distinctRounds(requests.stream().map(AgentHeartbeatRequest::agentId).toList())) {
+        inRounds(requests.stream().map(AgentHeartbeatRequest::agentId).toList(), deadline, leases, "renew",
+                items -> heartbeatOnce(requests, items, ttl, results, deadline));
+        return List.of(results);
+    }
+
+    /** One read and one set of transactions for some items of a batch; returns the items overtaken. */
+    @FunctionalInterface
+    interface BatchStep {
+        List<Integer> run(List<Integer> items);
+    }
+
+    /**
+     * Runs {@code step} over the items of a batch until none is overtaken, within {@code deadline}.
+     * Round k holds the k-th occurrence of each agent, so no transaction writes one key twice and
+     * later occurrences see what earlier ones wrote. A lease etcd no longer knows is forgotten and
+     * the step run again.
+     */
+    static void inRounds(List<String> agentIds, Deadline deadline, LeaseBuckets leases, String verb, BatchStep step) {
+        for (List<Integer> round : distinctRounds(agentIds)) {
             List<Integer> pending = round;
             while (!pending.isEmpty()) {
                 try {
-                    pending = heartbeatOnce(requests, pending, ttl, results, deadline);
+                    pending = step.run(pending);
                 } catch (StaleLeaseException e) {
                     leases.forgetAll();
                 }
                 if (!pending.isEmpty() && deadline.isExpired()) {
-                    throw new BackendUnavailableException("etcd: could not renew a batch of " + requests.size()
-                            + " agents within the timeout of " + DurationText.format(timeout)
+                    throw new BackendUnavailableException("etcd: could not " + verb + " a batch of " + agentIds.size()
+                            + " agents within the timeout of " + DurationText.format(deadline.timeout())
                             + ": every attempt was overtaken by a concurrent write");
                 }
             }
         }
-        return List.of(results);
     }
 
     /** One read and one set of transactions for distinct agents; returns the items overtaken. */
@@ -194,7 +209,7 @@ final class EtcdBatches {
     }
 
     /** Indexes of a batch's items, by their agent ids, in rounds in which no agent appears twice. */
-    static List<List<Integer>> distinctRounds(List<String> agentIds) {
+    private static List<List<Integer>> distinctRounds(List<String> agentIds) {
         List<List<Integer>> rounds = new ArrayList<>();
         Map<String, Integer> seen = new HashMap<>();
         for (int i = 0; i < agentIds.size(); i++) {

@@ -1,9 +1,7 @@
 package io.aeroarc.registry.backend.etcd;
 
 import io.aeroarc.registry.spi.AgentRegistrationRequest;
-import io.aeroarc.registry.spi.BackendUnavailableException;
 import io.aeroarc.registry.spi.PlacementRecord;
-import io.aeroarc.registry.spi.support.DurationText;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.KeyValue;
 import io.etcd.jetcd.kv.TxnResponse;
@@ -56,21 +54,8 @@ final class EtcdRegistrations {
         @SuppressWarnings("unchecked")
         Optional<PlacementRecord>[] results = new Optional[requests.size()];
         Deadline deadline = Deadline.after(timeout);
-        for (List<Integer> round : EtcdBatches.distinctRounds(requests.stream().map(AgentRegistrationRequest::agentId).toList())) {
-            List<Integer> pending = round;
-            while (!pending.isEmpty()) {
-                try {
-                    pending = registerOnce(requests, pending, ttl, results, deadline);
-                } catch (StaleLeaseException e) {
-                    leases.forgetAll();
-                }
-                if (!pending.isEmpty() && deadline.isExpired()) {
-                    throw new BackendUnavailableException("etcd: could not register a batch of " + requests.size()
-                            + " agents within the timeout of " + DurationText.format(timeout)
-                            + ": every attempt was overtaken by a concurrent write");
-                }
-            }
-        }
+        EtcdBatches.inRounds(requests.stream().map(AgentRegistrationRequest::agentId).toList(), deadline, leases, "register",
+                items -> registerOnce(requests, items, ttl, results, deadline));
         return List.of(results);
     }
 
