@@ -73,7 +73,6 @@ public final class EtcdBackend implements RegistryBackend {
     private final LeaseBuckets leases;
     private final WriteTurns writeTurns;
     private final EtcdBatches batches;
-    private final EtcdRegistrations registrations;
     private final Clock clock;
     private final Duration timeout;
     /** The call's deadline in a per-call view (see {@link #boundedBy}); null in the backend itself. */
@@ -89,7 +88,6 @@ public final class EtcdBackend implements RegistryBackend {
         this.clock = clock;
         this.timeout = settings.timeout();
         this.batches = new EtcdBatches(calls, keys, placements, leases, clock, timeout);
-        this.registrations = new EtcdRegistrations(calls, keys, placements, leases, clock, timeout);
         this.callDeadline = null;
     }
 
@@ -102,7 +100,6 @@ public final class EtcdBackend implements RegistryBackend {
         this.leases = base.leases;
         this.writeTurns = base.writeTurns;
         this.batches = base.batches;
-        this.registrations = base.registrations;
         this.clock = base.clock;
         this.timeout = base.timeout;
         this.callDeadline = callDeadline;
@@ -138,7 +135,7 @@ public final class EtcdBackend implements RegistryBackend {
                 // The ended incarnation's entries are invisible already; free them now rather than at their leases' end.
                 ops.add(deleteRange(keys.allRelayAgents(relayId, previous.get().incarnation())));
             }
-            return Step.write(List.of(unchanged(relayKey, stored.get(0))), ops, written -> expiresAt);
+            return Step.write(List.of(EtcdCalls.unchanged(relayKey, stored.get(0))), ops, written -> expiresAt);
         });
     }
 
@@ -153,7 +150,7 @@ public final class EtcdBackend implements RegistryBackend {
             }
             long expiresAt = now + ttl.toMillis();
             Op put = Op.put(relayKey, relay.get().renewed(now, expiresAt).encode(), withLeaseFor(expiresAt, deadline));
-            return Step.write(List.of(unchanged(relayKey, stored.get(0))), List.of(put), written -> OptionalLong.of(expiresAt));
+            return Step.write(List.of(EtcdCalls.unchanged(relayKey, stored.get(0))), List.of(put), written -> OptionalLong.of(expiresAt));
         });
     }
 
@@ -185,7 +182,7 @@ public final class EtcdBackend implements RegistryBackend {
                     deregisteredMarker("relay", relayId, now),
                     Op.delete(relayKey, DeleteOption.DEFAULT),
                     deleteRange(keys.allRelayAgents(relayId, relay.get().incarnation())));
-            return Step.write(List.of(unchanged(relayKey, stored.get(0))), ops, written -> true);
+            return Step.write(List.of(EtcdCalls.unchanged(relayKey, stored.get(0))), ops, written -> true);
         });
     }
 
@@ -238,7 +235,7 @@ public final class EtcdBackend implements RegistryBackend {
                     : PlacementValue.created(relayId, relay.get().incarnation(), now, expiresAt);
             List<Op> ops = placements.write(agentId, current, next, leases.leaseFor(expiresAt, deadline));
             // Comparing the relay too keeps a placement off an incarnation that ended meanwhile.
-            List<Cmp> unchanged = List.of(unchanged(relayKey, stored.get(0)), unchanged(agentKey, stored.get(1)));
+            List<Cmp> unchanged = List.of(EtcdCalls.unchanged(relayKey, stored.get(0)), EtcdCalls.unchanged(agentKey, stored.get(1)));
             return Step.write(unchanged, ops, written -> {
                 long epoch = staysOnRelay ? next.epoch() : written.getHeader().getRevision();
                 return Optional.of(new PlacementRecord(agentId, relayId, epoch, now, expiresAt));
@@ -266,7 +263,7 @@ public final class EtcdBackend implements RegistryBackend {
                     leases.leaseFor(expiresAt, deadline)));
             // Read the relay in the same transaction instead of a round trip before it.
             ops.add(EtcdCalls.getOp(keys.relay(placement.relayId())));
-            return Step.write(List.of(unchanged(agentKey, stored.get(0))), ops, written -> {
+            return Step.write(List.of(EtcdCalls.unchanged(agentKey, stored.get(0))), ops, written -> {
                 Optional<RelayValue> relay = firstValue(written.getGetResponses().get(0)).map(RelayValue::decode);
                 // When the relay incarnation ended, the renewal wrote to a placement that stays ended.
                 boolean visible = relay.isPresent() && relay.get().isLive(now) && placement.isOnIncarnationOf(relay.get());
@@ -292,7 +289,7 @@ public final class EtcdBackend implements RegistryBackend {
 
     @Override
     public List<Optional<PlacementRecord>> registerAgentBatch(List<AgentRegistrationRequest> requests, Duration ttl) {
-        return registrations.register(requests, ttl);
+        return batches.register(requests, ttl);
     }
 
     /** Registrations in a batch share a few transactions: one raft proposal for many agents. */
@@ -332,7 +329,7 @@ public final class EtcdBackend implements RegistryBackend {
             }
             List<Op> ops = new ArrayList<>(placements.remove(agentId, placement));
             ops.add(0, deregisteredMarker("agent", agentId, now));
-            return Step.write(List.of(unchanged(agentKey, stored.get(0))), ops, written -> new AgentDeregistration.Removed());
+            return Step.write(List.of(EtcdCalls.unchanged(agentKey, stored.get(0))), ops, written -> new AgentDeregistration.Removed());
         });
     }
 
@@ -542,7 +539,7 @@ public final class EtcdBackend implements RegistryBackend {
                     lease = leases.leaseFor(expiresAt, deadline);
                 }
                 renewing.add(agentId);
-                comparisons.add(unchanged(keys.agent(agentId), kv));
+                comparisons.add(EtcdCalls.unchanged(keys.agent(agentId), kv));
                 ops.addAll(placements.write(agentId, placement, placement.get().renewed(now, expiresAt), lease));
                 if (comparisons.size() == perTransaction) {
                     transactions.add(new EtcdCalls.Transaction(comparisons, ops));
@@ -675,10 +672,6 @@ public final class EtcdBackend implements RegistryBackend {
         return response.getKvs().stream().findFirst();
     }
 
-    /** Holds when the key was not written since it was read (absent keys compare as revision 0). */
-    private static Cmp unchanged(ByteSequence key, Optional<KeyValue> read) {
-        return new Cmp(key, Cmp.Op.EQUAL, CmpTarget.modRevision(read.map(KeyValue::getModRevision).orElse(0L)));
-    }
 
     private static Op deleteRange(KeyLayout.KeyRange range) {
         return Op.delete(range.start(), DeleteOption.builder().withRange(range.end()).build());

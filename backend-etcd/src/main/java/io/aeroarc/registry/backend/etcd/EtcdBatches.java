@@ -2,7 +2,9 @@ package io.aeroarc.registry.backend.etcd;
 
 import io.aeroarc.registry.spi.AgentHeartbeat;
 import io.aeroarc.registry.spi.AgentHeartbeatRequest;
+import io.aeroarc.registry.spi.AgentRegistrationRequest;
 import io.aeroarc.registry.spi.BackendUnavailableException;
+import io.aeroarc.registry.spi.PlacementRecord;
 import io.aeroarc.registry.spi.RelayPlacement;
 import io.aeroarc.registry.spi.RelayRecord;
 import io.aeroarc.registry.spi.support.DurationText;
@@ -11,21 +13,22 @@ import io.etcd.jetcd.KeyValue;
 import io.etcd.jetcd.kv.GetResponse;
 import io.etcd.jetcd.kv.TxnResponse;
 import io.etcd.jetcd.op.Cmp;
-import io.etcd.jetcd.op.CmpTarget;
 import io.etcd.jetcd.op.Op;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * The batches of independent single-agent calls ({@code heartbeatAgentBatch},
- * {@code getPlacementBatch}) of {@link EtcdBackend}: each item decided exactly as the single call
+ * {@code registerAgentBatch}, {@code getPlacementBatch}) of {@link EtcdBackend}: each item decided exactly as the single call
  * decides it, with the reads and writes of all items sent together.
  *
  * <p>A heartbeat batch reads every placement (one range of transactions sent at once), then
@@ -98,8 +101,8 @@ final class EtcdBatches {
         long now = clock.millis();
         long expiresAt = now + ttl.toMillis();
         int maxOps = calls.maxTxnOps();
-        List<Batch> batches = new ArrayList<>();
-        Batch open = null;
+        List<HeartbeatTxn> batches = new ArrayList<>();
+        HeartbeatTxn open = null;
         long lease = -1;
         for (int i = 0; i < items.size(); i++) {
             int index = items.get(i);
@@ -121,7 +124,7 @@ final class EtcdBatches {
                     : List.of();
             boolean newRelay = open == null || !open.relays.containsKey(placement.relayId());
             if (open == null || open.ops.size() + writes.size() + (newRelay ? 1 : 0) > maxOps || open.comparisons.size() + 1 > maxOps) {
-                open = new Batch();
+                open = new HeartbeatTxn();
                 batches.add(open);
             }
             open.add(index, placement, admitted, kv.get(), writes, keys);
@@ -130,7 +133,7 @@ final class EtcdBatches {
                 batches.stream().map(b -> new EtcdCalls.Transaction(b.comparisons, b.ops)).toList(), deadline, "renew agents");
         List<Integer> overtaken = new ArrayList<>();
         for (int t = 0; t < batches.size(); t++) {
-            Batch batch = batches.get(t);
+            HeartbeatTxn batch = batches.get(t);
             if (!written.get(t).isSucceeded()) {
                 overtaken.addAll(batch.items);
                 continue;
@@ -149,6 +152,96 @@ final class EtcdBatches {
                 } else {
                     results[batch.items.get(k)] = new AgentHeartbeat.Fenced(placement.relayId(), placement.epoch());
                 }
+            }
+        }
+        return overtaken;
+    }
+
+    /**
+     * {@link EtcdBackend}'s {@code registerAgentBatch}: each item decided exactly as
+     * {@code registerAgent} decides it, so a fleet coming up costs etcd a few raft proposals per
+     * batch instead of one per agent. One read of every item's relay and placement; then the items
+     * whose relay is live are written in as few transactions as {@code max-txn-ops} allows, all
+     * sent at once, each comparing the revisions it read of its agents' and relays' keys (so no
+     * placement lands on a relay incarnation that ended meanwhile). A created or moved placement
+     * takes its transaction's revision as its epoch, as a single registration does.
+     */
+    List<Optional<PlacementRecord>> register(List<AgentRegistrationRequest> requests, Duration ttl) {
+        @SuppressWarnings("unchecked")
+        Optional<PlacementRecord>[] results = new Optional[requests.size()];
+        Deadline deadline = Deadline.after(timeout);
+        EtcdBatches.inRounds(requests.stream().map(AgentRegistrationRequest::agentId).toList(), deadline, leases, "register",
+                items -> registerOnce(requests, items, ttl, results, deadline));
+        return List.of(results);
+    }
+
+    /** One read and one set of transactions for distinct agents; returns the items overtaken. */
+    private List<Integer> registerOnce(List<AgentRegistrationRequest> requests, List<Integer> items, Duration ttl,
+            Optional<PlacementRecord>[] results, Deadline deadline) {
+        List<String> relayIds = new ArrayList<>(new LinkedHashSet<>(items.stream().map(i -> requests.get(i).relayId()).toList()));
+        List<ByteSequence> toRead = new ArrayList<>(relayIds.size() + items.size());
+        relayIds.forEach(relayId -> toRead.add(keys.relay(relayId)));
+        items.forEach(index -> toRead.add(keys.agent(requests.get(index).agentId())));
+        List<Optional<KeyValue>> stored = calls.getAll(toRead, deadline, "read relays and placements");
+        Map<String, Optional<KeyValue>> relayReads = new HashMap<>();
+        for (int r = 0; r < relayIds.size(); r++) {
+            relayReads.put(relayIds.get(r), stored.get(r));
+        }
+        long now = clock.millis();
+        long expiresAt = now + ttl.toMillis();
+        int maxOps = calls.maxTxnOps();
+        List<RegistrationTxn> batches = new ArrayList<>();
+        RegistrationTxn open = null;
+        long lease = -1;
+        for (int i = 0; i < items.size(); i++) {
+            int index = items.get(i);
+            AgentRegistrationRequest request = requests.get(index);
+            Optional<KeyValue> relayRead = relayReads.get(request.relayId());
+            Optional<RelayValue> relay = relayRead.map(RelayValue::decode).filter(r -> r.isLive(now));
+            if (relay.isEmpty()) {
+                results[index] = Optional.empty();
+                continue;
+            }
+            Optional<KeyValue> agentRead = stored.get(relayIds.size() + i);
+            Optional<PlacementValue> current = agentRead.map(PlacementValue::decode);
+            boolean staysOnRelay = current.isPresent() && current.get().isOn(request.relayId(), relay.get()) && current.get().isLive(now);
+            PlacementValue next = staysOnRelay
+                    ? current.get().renewed(now, expiresAt)
+                    : PlacementValue.created(request.relayId(), relay.get().incarnation(), now, expiresAt);
+            if (lease < 0) {
+                lease = leases.leaseFor(expiresAt, deadline);
+            }
+            List<Op> writes = placements.write(request.agentId(), current, next, lease);
+            boolean newRelay = open == null || !open.comparedRelays.contains(request.relayId());
+            if (open == null || open.ops.size() + writes.size() > maxOps || open.comparisons.size() + (newRelay ? 2 : 1) > maxOps) {
+                open = new RegistrationTxn();
+                batches.add(open);
+            }
+            if (open.comparedRelays.add(request.relayId())) {
+                // Comparing the relay too keeps a placement off an incarnation that ended meanwhile.
+                open.comparisons.add(EtcdCalls.unchanged(keys.relay(request.relayId()), relayRead));
+            }
+            open.comparisons.add(EtcdCalls.unchanged(keys.agent(request.agentId()), agentRead));
+            open.ops.addAll(writes);
+            open.items.add(index);
+            open.keptEpochs.add(staysOnRelay ? next.epoch() : PlacementValue.EPOCH_OF_THIS_WRITE);
+        }
+        List<TxnResponse> written = calls.txnAll(
+                batches.stream().map(b -> new EtcdCalls.Transaction(b.comparisons, b.ops)).toList(), deadline, "register agents");
+        List<Integer> overtaken = new ArrayList<>();
+        for (int t = 0; t < batches.size(); t++) {
+            RegistrationTxn batch = batches.get(t);
+            if (!written.get(t).isSucceeded()) {
+                overtaken.addAll(batch.items);
+                continue;
+            }
+            long revision = written.get(t).getHeader().getRevision();
+            for (int k = 0; k < batch.items.size(); k++) {
+                int index = batch.items.get(k);
+                AgentRegistrationRequest request = requests.get(index);
+                long kept = batch.keptEpochs.get(k);
+                long epoch = kept == PlacementValue.EPOCH_OF_THIS_WRITE ? revision : kept;
+                results[index] = Optional.of(new PlacementRecord(request.agentId(), request.relayId(), epoch, now, expiresAt));
             }
         }
         return overtaken;
@@ -227,7 +320,7 @@ final class EtcdBatches {
     }
 
     /** One transaction of a heartbeat batch: its items' comparisons and writes, and a read of each of their relays. */
-    private static final class Batch {
+    private static final class HeartbeatTxn {
 
         final List<Integer> items = new ArrayList<>();
         final List<PlacementValue> placements = new ArrayList<>();
@@ -241,12 +334,23 @@ final class EtcdBatches {
             placements.add(placement);
             this.admitted.add(admitted);
             // Fenced items compare too: their answer rests on what was read.
-            comparisons.add(new Cmp(read.getKey(), Cmp.Op.EQUAL, CmpTarget.modRevision(read.getModRevision())));
+            comparisons.add(EtcdCalls.unchanged(read.getKey(), Optional.of(read)));
             ops.addAll(writes);
             if (!relays.containsKey(placement.relayId())) {
                 relays.put(placement.relayId(), relays.size());
                 ops.add(EtcdCalls.getOp(keys.relay(placement.relayId())));
             }
         }
+    }
+
+    /** One transaction of a registration batch: its items, the epochs they keep, and what it compares and writes. */
+    private static final class RegistrationTxn {
+
+        final List<Integer> items = new ArrayList<>();
+        /** Per item: the epoch a renewal keeps, or {@link PlacementValue#EPOCH_OF_THIS_WRITE} for a created or moved one. */
+        final List<Long> keptEpochs = new ArrayList<>();
+        final List<Cmp> comparisons = new ArrayList<>();
+        final List<Op> ops = new ArrayList<>();
+        final Set<String> comparedRelays = new HashSet<>();
     }
 }

@@ -11,6 +11,7 @@ import io.etcd.jetcd.common.exception.EtcdException;
 import io.etcd.jetcd.kv.GetResponse;
 import io.etcd.jetcd.kv.TxnResponse;
 import io.etcd.jetcd.op.Cmp;
+import io.etcd.jetcd.op.CmpTarget;
 import io.etcd.jetcd.op.Op;
 import io.etcd.jetcd.options.GetOption;
 import io.grpc.Status;
@@ -107,6 +108,11 @@ final class EtcdCalls {
     /** The read of a key inside a transaction. */
     static Op getOp(ByteSequence key) {
         return Op.get(key, GetOption.DEFAULT);
+    }
+
+    /** Holds when the key was not written since it was read (absent keys compare as revision 0). */
+    static Cmp unchanged(ByteSequence key, Optional<KeyValue> read) {
+        return new Cmp(key, Cmp.Op.EQUAL, CmpTarget.modRevision(read.map(KeyValue::getModRevision).orElse(0L)));
     }
 
     /** Runs the operations when every comparison holds; the response says whether they did. */
