@@ -65,7 +65,7 @@ final class EtcdBatches {
 
     /** One read and one set of transactions for some items of a batch; returns the items overtaken. */
     @FunctionalInterface
-    interface BatchStep {
+    private interface BatchStep {
         List<Integer> run(List<Integer> items);
     }
 
@@ -75,7 +75,7 @@ final class EtcdBatches {
      * later occurrences see what earlier ones wrote. A lease etcd no longer knows is forgotten and
      * the step run again.
      */
-    static void inRounds(List<String> agentIds, Deadline deadline, LeaseBuckets leases, String verb, BatchStep step) {
+    private static void inRounds(List<String> agentIds, Deadline deadline, LeaseBuckets leases, String verb, BatchStep step) {
         for (List<Integer> round : distinctRounds(agentIds)) {
             List<Integer> pending = round;
             while (!pending.isEmpty()) {
@@ -170,7 +170,7 @@ final class EtcdBatches {
         @SuppressWarnings("unchecked")
         Optional<PlacementRecord>[] results = new Optional[requests.size()];
         Deadline deadline = Deadline.after(timeout);
-        EtcdBatches.inRounds(requests.stream().map(AgentRegistrationRequest::agentId).toList(), deadline, leases, "register",
+        inRounds(requests.stream().map(AgentRegistrationRequest::agentId).toList(), deadline, leases, "register",
                 items -> registerOnce(requests, items, ttl, results, deadline));
         return List.of(results);
     }
