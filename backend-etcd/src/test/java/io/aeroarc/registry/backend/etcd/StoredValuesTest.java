@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.etcd.jetcd.ByteSequence;
+import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -23,6 +24,23 @@ class StoredValuesTest {
 
         assertThat(FieldCodec.decode(encoded)).containsExactlyEntriesOf(fields);
         assertThat(encoded.toString(StandardCharsets.UTF_8)).startsWith("address=10.0.0.7&");
+    }
+
+    @Test
+    void values_are_encoded_exactly_as_url_encoding_does_so_older_and_newer_registries_read_each_other() {
+        Map<String, String> fields = new LinkedHashMap<>();
+        for (String text : new String[] {"relay-0007", "a.b_c*D-9", "1764540000123", "with space", "plus+sign", "per%cent",
+                "tilde~", "slash/", "ü", "", "=&"}) {
+            fields.put("f" + fields.size(), text);
+        }
+        StringBuilder expected = new StringBuilder();
+        fields.forEach((name, value) -> expected.append(expected.length() == 0 ? "" : "&")
+                .append(URLEncoder.encode(name, StandardCharsets.UTF_8)).append('=').append(URLEncoder.encode(value, StandardCharsets.UTF_8)));
+
+        ByteSequence encoded = FieldCodec.encode(fields);
+
+        assertThat(encoded.toString(StandardCharsets.UTF_8)).isEqualTo(expected.toString());
+        assertThat(FieldCodec.decode(encoded)).containsExactlyEntriesOf(fields);
     }
 
     @Test
