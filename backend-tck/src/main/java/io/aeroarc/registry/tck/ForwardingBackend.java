@@ -120,6 +120,11 @@ public class ForwardingBackend implements RegistryBackend {
     }
 
     @Override
+    public int callConcurrency() {
+        return delegate.callConcurrency();
+    }
+
+    @Override
     public void probe() {
         delegate.probe();
     }

@@ -39,6 +39,11 @@ abstract class BackendLayer implements RegistryBackend {
     }
 
     @Override
+    public int callConcurrency() {
+        return delegate.callConcurrency();
+    }
+
+    @Override
     public TtlSupport ttlSupport() {
         return delegate.ttlSupport();
     }

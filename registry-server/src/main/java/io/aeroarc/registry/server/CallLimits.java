@@ -39,9 +39,16 @@ record CallLimits(Duration defaultDeadline, int maxQueuedCalls, Duration maxQueu
      * than connections, calls wait for a connection inside the backend, where the threads kept for
      * liveness calls no longer protect anything (a list flood on 64 threads over 16 connections left
      * heartbeats waiting for a connection until relays expired). More threads let coalescing gather
-     * larger batches on shared storage; raise it together with the backend's pool.
+     * larger batches on shared storage; raise it together with the backend's pool. A backend may
+     * ask for another count ({@code RegistryBackend.callConcurrency()}), which the server then uses
+     * unless {@code --call-threads} is set.
      */
     static final int DEFAULT_THREADS = 16;
+
+    /** These bounds on {@code threads} threads instead, a quarter of them kept for liveness calls. */
+    CallLimits withThreads(int threads) {
+        return of(defaultDeadline, maxQueuedCalls, maxQueueWait, threads);
+    }
 
     /** The given bounds on {@code threads} threads, a quarter of them kept for liveness calls. */
     static CallLimits of(Duration defaultDeadline, int maxQueuedCalls, Duration maxQueueWait, int threads) {

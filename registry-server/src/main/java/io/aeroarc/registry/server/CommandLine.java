@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.TreeMap;
 
 /**
@@ -147,9 +148,12 @@ final class CommandLine {
         if (address.isBlank()) {
             throw new IllegalArgumentException("--grpc-listen-address must not be empty");
         }
+        OptionalInt callThreads = text(settings, Flag.CALL_THREADS).isBlank()
+                ? OptionalInt.empty()
+                : OptionalInt.of(parseInt(settings, Flag.CALL_THREADS, 4, 4096));
         CallLimits callLimits = CallLimits.of(parsePositiveDuration(settings, Flag.DEFAULT_CALL_DEADLINE),
                 parseInt(settings, Flag.MAX_QUEUED_CALLS, 1, 1_000_000), parsePositiveDuration(settings, Flag.MAX_QUEUE_WAIT),
-                parseInt(settings, Flag.CALL_THREADS, 4, 4096));
+                callThreads.orElse(CallLimits.DEFAULT_THREADS));
         int coalesceBatchSize = parseInt(settings, Flag.COALESCE_BATCH_SIZE, 0, 100_000);
         int coalesceInFlight = parseInt(settings, Flag.COALESCE_MAX_IN_FLIGHT, 1, 1024);
         Optional<CoalescingBackend.Options> coalescing = coalesceBatchSize == 0
@@ -160,7 +164,7 @@ final class CommandLine {
                 LogSetup.parseFormat(text(settings, Flag.LOG_FORMAT), source(settings, Flag.LOG_FORMAT)),
                 LogSetup.parseLevel(text(settings, Flag.LOG_LEVEL), source(settings, Flag.LOG_LEVEL)));
         return new Run(new ServerConfig(backend, backendOptions, address, parseInt(settings, Flag.GRPC_LISTEN_PORT, 0, 65535), registry,
-                parseDuration(settings, Flag.SHUTDOWN_TIMEOUT), certPath, keyPath, coalescing, limits, warnings, callLimits, security,
+                parseDuration(settings, Flag.SHUTDOWN_TIMEOUT), certPath, keyPath, coalescing, limits, warnings, callLimits, callThreads, security,
                 new WatchLimits(parseInt(settings, Flag.MAX_WATCHERS, 0, 1_000_000), parseInt(settings, Flag.WATCH_HISTORY, 1, 10_000_000))),
                 operations);
     }

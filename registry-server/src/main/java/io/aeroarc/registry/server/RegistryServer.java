@@ -200,8 +200,13 @@ public final class RegistryServer {
         }
         NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(config.listenAddress(), config.listenPort()), credentials);
         TransportGuards guards = TransportGuards.apply(config.transportLimits(), builder);
-        return new RegistryServer(builder, config.backend(), backend, settings, config.shutdownTimeout(), config.callLimits(), Optional.of(guards),
-                security, telemetry, config.watchLimits());
+        return new RegistryServer(builder, config.backend(), backend, settings, config.shutdownTimeout(), callLimits(config, backend),
+                Optional.of(guards), security, telemetry, config.watchLimits());
+    }
+
+    /** The configured call limits on the backend's {@link RegistryBackend#callConcurrency()} threads, unless {@code --call-threads} set them. */
+    static CallLimits callLimits(ServerConfig config, RegistryBackend backend) {
+        return config.callThreads().isPresent() ? config.callLimits() : config.callLimits().withThreads(backend.callConcurrency());
     }
 
     /** The agent's placement now, for the security rules and audit lines that depend on it. */

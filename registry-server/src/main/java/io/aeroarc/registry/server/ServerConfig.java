@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 
 /**
  * Everything the server is started with, from flags and environment variables.
@@ -18,7 +19,10 @@ import java.util.Optional;
  * @param coalescing how concurrent single-agent calls are gathered into batch round trips; empty for not at all
  * @param transportLimits what one client may hold of the server
  * @param warnings settings that were accepted but have no effect, logged at start
- * @param callLimits deadlines and admission bounds of registry calls
+ * @param callLimits deadlines and admission bounds of registry calls; its thread count is the
+ *     backend's {@link io.aeroarc.registry.spi.RegistryBackend#callConcurrency()} unless
+ *     {@code callThreads} is given
+ * @param callThreads {@code --call-threads} when it was set
  * @param security client authentication, authorization, rate limits, audit
  * @param watchLimits how many watch streams, and how much history for them
  */
@@ -35,6 +39,7 @@ public record ServerConfig(
         TransportLimits transportLimits,
         List<String> warnings,
         CallLimits callLimits,
+        OptionalInt callThreads,
         SecurityConfig security,
         WatchLimits watchLimits) {
 

@@ -3,9 +3,13 @@ package io.aeroarc.registry.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.aeroarc.registry.backend.memory.MemoryBackend;
 import io.aeroarc.registry.core.CoalescingBackend;
+import io.aeroarc.registry.spi.RegistryBackend;
+import io.aeroarc.registry.tck.ForwardingBackend;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -47,12 +51,31 @@ class CommandLineTest {
     }
 
     @Test
-    void call_threads_default_to_the_pools_16_with_a_quarter_kept_for_liveness_and_take_a_flag() {
-        assertThat(run().callLimits().threads()).isEqualTo(16);
-        assertThat(run().callLimits().reservedForLiveness()).isEqualTo(4);
+    void call_threads_are_left_to_the_backend_unless_a_flag_sets_them_with_a_quarter_kept_for_liveness() {
+        assertThat(run().callThreads()).isEmpty();
+        assertThat(run().callLimits().threads()).as("until the backend says").isEqualTo(16);
+        assertThat(run().callLimits().withThreads(64).reservedForLiveness()).isEqualTo(16);
+        assertThat(run("--call-threads", "128").callThreads()).hasValue(128);
         assertThat(run("--call-threads", "128").callLimits().threads()).isEqualTo(128);
+        assertThat(run("--call-threads", "128").callLimits().reservedForLiveness()).isEqualTo(32);
         assertThatThrownBy(() -> run("--call-threads", "1")).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("--call-threads");
+    }
+
+    @Test
+    void the_server_runs_the_backends_call_threads_unless_the_flag_sets_them() {
+        MemoryBackend pooled = new MemoryBackend(Clock.systemUTC(), Duration.ZERO);
+        RegistryBackend multiplexed = new ForwardingBackend(pooled) {
+            @Override
+            public int callConcurrency() {
+                return 64;
+            }
+        };
+
+        assertThat(RegistryServer.callLimits(run(), pooled).threads()).isEqualTo(16);
+        assertThat(RegistryServer.callLimits(run(), multiplexed).threads()).isEqualTo(64);
+        assertThat(RegistryServer.callLimits(run(), multiplexed).reservedForLiveness()).isEqualTo(16);
+        assertThat(RegistryServer.callLimits(run("--call-threads", "24"), multiplexed).threads()).isEqualTo(24);
     }
 
     @Test

@@ -61,7 +61,7 @@ class TlsTest {
         CommandLine.Run run = (CommandLine.Run) CommandLine.parse(List.of("--backend", "memory", "--grpc-listen-port", "0",
                 "--tls-enabled", "--tls-cert-path", cert.toString(), "--tls-key-path", key.toString()), Map.of(), Map.of("memory", "relay-registry.jar"));
         ServerConfig missingBackend = new ServerConfig("no-such-backend", Map.of(), "127.0.0.1", 0, run.config().settings(),
-                run.config().shutdownTimeout(), run.config().tlsCertPath(), run.config().tlsKeyPath(), run.config().coalescing(), run.config().transportLimits(), List.of(), run.config().callLimits(),
+                run.config().shutdownTimeout(), run.config().tlsCertPath(), run.config().tlsKeyPath(), run.config().coalescing(), run.config().transportLimits(), List.of(), run.config().callLimits(), run.config().callThreads(),
                 run.config().security(), run.config().watchLimits());
         assertThatThrownBy(() -> RegistryServer.create(missingBackend, BackendLoader.discover(getClass().getClassLoader())))
                 .isInstanceOf(IllegalArgumentException.class)

@@ -210,6 +210,20 @@ public interface RegistryBackend extends AutoCloseable {
     }
 
     /**
+     * How many blocking calls (every call but the gathered batches) the storage serves usefully at
+     * the same time: the server runs this many call threads unless {@code --call-threads} says
+     * otherwise. The default, 16, suits a pool of about 20 connections beside the coalescing's batch
+     * round trips: with more threads than connections, calls would wait for a connection inside the
+     * backend, where the threads the server keeps for liveness calls protect nothing.
+     *
+     * <p>A backend whose client multiplexes every call over one connection (no pool to exhaust) may
+     * allow more, so that calls waiting for slow round trips do not hold every thread.
+     */
+    default int callConcurrency() {
+        return 16;
+    }
+
+    /**
      * About how many relays are live, when the backend can tell without reading every entry (a
      * count or an index it keeps); empty otherwise. The server reads it for its metrics, at most
      * once per refresh interval, never per call. It may count entries that expired moments ago
