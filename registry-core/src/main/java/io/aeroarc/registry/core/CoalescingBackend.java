@@ -20,7 +20,9 @@ import io.aeroarc.registry.spi.support.DaemonThreads;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -36,14 +38,16 @@ import java.util.function.Function;
  * A backend that gathers concurrent single-agent {@code heartbeatAgent} and {@code getPlacement}
  * calls into the backend's batch methods ({@link RegistryBackend#heartbeatAgentBatch},
  * {@link RegistryBackend#getPlacementBatch}), one {@link CallBatcher} per operation, so a busy
- * server makes one storage round trip for many calls. {@code registerAgent} calls are gathered
+ * server makes one storage round trip for many calls. Placement-only reads
+ * ({@link #currentPlacementAsync}, the owner before each RegisterAgent) are gathered into
+ * {@link RegistryBackend#getPlacements}. {@code registerAgent} calls are gathered
  * into {@link RegistryBackend#registerAgentBatch} too, but only when the backend
  * {@link RegistryBackend#batchesRegistrations batches them natively}: a fleet coming up registers
  * thousands of agents a second. Every other method is forwarded as it is.
  *
  * <p>Through {@link GatheredCalls} a gathered call holds no thread while it waits for its batch:
  * the batch runs on this backend's runner threads (at most one per round-trip slot, so at most
- * {@code 2 × maxInFlight}, {@code 3 ×} when registrations are gathered), which complete each
+ * {@code 3 × maxInFlight}, {@code 4 ×} when registrations are gathered), which complete each
  * caller's future. At most {@code maxQueuedCalls} calls of each operation wait; more are refused
  * ({@link CallNotRunException}). The blocking methods wait for the same future on the caller's
  * thread.
@@ -87,6 +91,8 @@ public final class CoalescingBackend extends BackendLayer implements GatheredCal
     private final RegistryBackend batchTarget;
     private final CallBatcher<HeartbeatCall, AgentHeartbeat> heartbeats;
     private final CallBatcher<String, Optional<RelayPlacement>> lookups;
+    /** Placement-only reads: no relay record, no count, so far cheaper than {@link #lookups}. */
+    private final CallBatcher<String, Optional<PlacementRecord>> currentPlacements;
     private final CallBatcher<RegistrationCall, Optional<PlacementRecord>> registrations;
     /** Whether registrations go through {@link #registrations}: only when the backend batches them natively. */
     private final boolean gathersRegistrations;
@@ -106,7 +112,7 @@ public final class CoalescingBackend extends BackendLayer implements GatheredCal
         this.deadline = null;
         int inFlight = Math.max(1, Math.min(options.maxInFlight(), delegate.batchConcurrency()));
         this.gathersRegistrations = delegate.batchesRegistrations();
-        int threads = (gathersRegistrations ? 3 : 2) * inFlight;
+        int threads = (gathersRegistrations ? 4 : 3) * inFlight;
         this.runner = new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
                 DaemonThreads.numbered("registry-batch-"));
         runner.allowCoreThreadTimeOut(true);
@@ -115,6 +121,8 @@ public final class CoalescingBackend extends BackendLayer implements GatheredCal
                 this::heartbeatBatch, options.maxBatchSize(), inFlight, maxQueuedCalls, runner);
         this.lookups = new CallBatcher<>("getPlacement", delegate::getPlacement, delegate::getPlacementBatch,
                 options.maxBatchSize(), inFlight, maxQueuedCalls, runner);
+        this.currentPlacements = new CallBatcher<>("getPlacements", agentId -> placementOf(agentId, delegate.getPlacements(List.of(agentId))),
+                this::currentPlacementBatch, options.maxBatchSize(), inFlight, maxQueuedCalls, runner);
         this.registrations = new CallBatcher<>("registerAgent",
                 call -> delegate.registerAgent(call.request().agentId(), call.request().relayId(), call.ttl()),
                 this::registrationBatch, options.maxBatchSize(), inFlight, maxQueuedCalls, runner);
@@ -125,6 +133,7 @@ public final class CoalescingBackend extends BackendLayer implements GatheredCal
         this.batchTarget = base.batchTarget;
         this.heartbeats = base.heartbeats;
         this.lookups = base.lookups;
+        this.currentPlacements = base.currentPlacements;
         this.registrations = base.registrations;
         this.gathersRegistrations = base.gathersRegistrations;
         this.runner = base.runner;
@@ -142,19 +151,19 @@ public final class CoalescingBackend extends BackendLayer implements GatheredCal
         return new CoalescingBackend(this, batchTarget.boundedBy(callDeadline), callDeadline);
     }
 
-    /** Storage round trips made for gathered calls (heartbeatAgent, getPlacement, registerAgent when gathered) so far. */
+    /** Storage round trips made for gathered calls (heartbeatAgent, getPlacement, placement-only reads, registerAgent when gathered) so far. */
     public long coalescedRoundTrips() {
-        return heartbeats.roundTrips() + lookups.roundTrips() + registrations.roundTrips();
+        return heartbeats.roundTrips() + lookups.roundTrips() + currentPlacements.roundTrips() + registrations.roundTrips();
     }
 
     /** Calls waiting to be gathered right now. */
     public int queuedCalls() {
-        return heartbeats.queuedCalls() + lookups.queuedCalls() + registrations.queuedCalls();
+        return heartbeats.queuedCalls() + lookups.queuedCalls() + currentPlacements.queuedCalls() + registrations.queuedCalls();
     }
 
     /** Calls refused because too many of their kind were waiting for a round trip, since start. */
     public long refusedCalls() {
-        return heartbeats.refusedCalls() + lookups.refusedCalls() + registrations.refusedCalls();
+        return heartbeats.refusedCalls() + lookups.refusedCalls() + currentPlacements.refusedCalls() + registrations.refusedCalls();
     }
 
     @Override
@@ -178,6 +187,11 @@ public final class CoalescingBackend extends BackendLayer implements GatheredCal
     }
 
     @Override
+    public CompletableFuture<Optional<PlacementRecord>> currentPlacementAsync(String agentId) {
+        return currentPlacements.submit(agentId, deadline);
+    }
+
+    @Override
     public CompletableFuture<Optional<PlacementRecord>> registerAgentAsync(String agentId, String relayId, Duration ttl) {
         if (!gathersRegistrations) {
             try {
@@ -191,6 +205,26 @@ public final class CoalescingBackend extends BackendLayer implements GatheredCal
 
     private List<AgentHeartbeat> heartbeatBatch(List<HeartbeatCall> calls) {
         return perTtl("heartbeatAgentBatch", calls, HeartbeatCall::ttl, HeartbeatCall::request, batchTarget::heartbeatAgentBatch);
+    }
+
+    /**
+     * One {@link RegistryBackend#getPlacements} for the batch: it takes distinct ids and answers
+     * only the visible placements, in any order, so each caller's answer is found by agent id.
+     */
+    private List<Optional<PlacementRecord>> currentPlacementBatch(List<String> agentIds) {
+        Map<String, PlacementRecord> found = new HashMap<>();
+        for (PlacementRecord placement : batchTarget.getPlacements(new ArrayList<>(new LinkedHashSet<>(agentIds)))) {
+            found.put(placement.agentId(), placement);
+        }
+        List<Optional<PlacementRecord>> results = new ArrayList<>(agentIds.size());
+        for (String agentId : agentIds) {
+            results.add(Optional.ofNullable(found.get(agentId)));
+        }
+        return results;
+    }
+
+    private static Optional<PlacementRecord> placementOf(String agentId, List<PlacementRecord> found) {
+        return found.stream().filter(placement -> placement.agentId().equals(agentId)).findFirst();
     }
 
     private List<Optional<PlacementRecord>> registrationBatch(List<RegistrationCall> calls) {
@@ -318,6 +352,7 @@ public final class CoalescingBackend extends BackendLayer implements GatheredCal
     public void close() {
         heartbeats.close();
         lookups.close();
+        currentPlacements.close();
         registrations.close();
         runner.shutdown();
         delegate.close();

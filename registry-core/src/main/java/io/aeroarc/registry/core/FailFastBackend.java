@@ -122,6 +122,11 @@ public final class FailFastBackend extends BackendLayer implements GatheredCalls
     }
 
     @Override
+    public CompletableFuture<Optional<PlacementRecord>> currentPlacementAsync(String agentId) {
+        return guardedAsync(() -> GatheredCalls.of(delegate).currentPlacementAsync(agentId));
+    }
+
+    @Override
     public CompletableFuture<Optional<PlacementRecord>> registerAgentAsync(String agentId, String relayId, Duration ttl) {
         return guardedAsync(() -> GatheredCalls.of(delegate).registerAgentAsync(agentId, relayId, ttl));
     }

@@ -6,6 +6,7 @@ import io.aeroarc.registry.spi.PlacementRecord;
 import io.aeroarc.registry.spi.RegistryBackend;
 import io.aeroarc.registry.spi.RelayPlacement;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
@@ -20,6 +21,13 @@ public interface GatheredCalls {
     CompletableFuture<AgentHeartbeat> heartbeatAgentAsync(String agentId, Fence fence, Duration ttl);
 
     CompletableFuture<Optional<RelayPlacement>> getPlacementAsync(String agentId);
+
+    /**
+     * The agent's visible placement alone, without its relay record or the relay's agent count:
+     * {@link RegistryBackend#getPlacements} for one id, a much cheaper read than
+     * {@link #getPlacementAsync} on backends that count a relay's placements per lookup.
+     */
+    CompletableFuture<Optional<PlacementRecord>> currentPlacementAsync(String agentId);
 
     /** {@link RegistryBackend#registerAgent}, gathered only when the backend {@link RegistryBackend#batchesRegistrations batches registrations}. */
     CompletableFuture<Optional<PlacementRecord>> registerAgentAsync(String agentId, String relayId, Duration ttl);
@@ -51,6 +59,16 @@ public interface GatheredCalls {
         public CompletableFuture<Optional<RelayPlacement>> getPlacementAsync(String agentId) {
             try {
                 return CompletableFuture.completedFuture(backend.getPlacement(agentId));
+            } catch (RuntimeException e) {
+                return CompletableFuture.failedFuture(e);
+            }
+        }
+
+        @Override
+        public CompletableFuture<Optional<PlacementRecord>> currentPlacementAsync(String agentId) {
+            try {
+                return CompletableFuture.completedFuture(backend.getPlacements(List.of(agentId)).stream()
+                        .filter(placement -> placement.agentId().equals(agentId)).findFirst());
             } catch (RuntimeException e) {
                 return CompletableFuture.failedFuture(e);
             }

@@ -43,7 +43,11 @@ public interface RegistryMetrics {
         UNKNOWN
     }
 
-    /** Whether RegisterAgent should find out whether it {@link AgentRegistration#MOVED moved} the agent (one extra read). */
+    /**
+     * Whether the blocking {@link RegistryService#registerAgent} should find out whether it
+     * {@link AgentRegistration#MOVED moved} the agent (one extra read). The asynchronous one, the
+     * server's, always reads the placement before: the audit log needs it too.
+     */
     default boolean countsMoves() {
         return false;
     }

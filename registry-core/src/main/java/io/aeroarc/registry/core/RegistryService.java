@@ -27,6 +27,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.function.Function;
 import java.util.function.ToIntFunction;
 
@@ -134,10 +135,11 @@ public final class RegistryService {
     /**
      * {@link #registerAgent} without holding this thread while the registration waits to be
      * gathered into a storage round trip (see {@link GatheredCalls}); every failure, an invalid
-     * request too, comes through the future. When the metrics count moves, the placement before is
-     * read through the gathered lookup, also without holding a thread, so the kind is kept.
+     * request too, comes through the future. The placement before is always read first, through
+     * the gathered placement-only read (no relay record, no count), also without holding a
+     * thread: the audit line of a move names the old owner, and the metrics count the kind.
      */
-    public CompletableFuture<PlacementRecord> registerAgentAsync(String agentId, String relayId) {
+    public CompletableFuture<AgentRegistered> registerAgentAsync(String agentId, String relayId) {
         try {
             requireId("agent.agent_id", agentId);
             requireId("relay_id", relayId);
@@ -145,20 +147,25 @@ public final class RegistryService {
             return CompletableFuture.failedFuture(e);
         }
         GatheredCalls gathered = GatheredCalls.of(backend);
-        if (!metrics.countsMoves()) {
-            return gathered.registerAgentAsync(agentId, relayId, settings.agentTtl())
-                    .thenApply(placed -> registered(placed, relayId, RegistryMetrics.AgentRegistration.UNKNOWN));
-        }
-        return gathered.getPlacementAsync(agentId)
-                .handle((before, failure) -> failure == null ? placementChange(before, relayId) : RegistryMetrics.AgentRegistration.UNKNOWN)
-                .thenCompose(kind -> gathered.registerAgentAsync(agentId, relayId, settings.agentTtl())
-                        .thenApply(placed -> registered(placed, relayId, kind)));
+        // The owner as read just before the registration: another registration may come between
+        // the read and the write, so it names the previous owner for the record, never a fence.
+        return gathered.currentPlacementAsync(agentId)
+                .handle((before, failure) -> failure == null ? new PlacementBefore(before, placementChange(before, relayId))
+                        // The registration itself decides the call's outcome; only the previous owner is lost.
+                        : PlacementBefore.UNKNOWN)
+                .thenCompose(before -> gathered.registerAgentAsync(agentId, relayId, settings.agentTtl())
+                        .thenApply(placed -> registered(placed, relayId, before)));
     }
 
-    private PlacementRecord registered(Optional<PlacementRecord> placed, String relayId, RegistryMetrics.AgentRegistration kind) {
+    /** The agent's placement as read before a registration, and what the registration does to it. */
+    private record PlacementBefore(Optional<PlacementRecord> placement, RegistryMetrics.AgentRegistration kind) {
+        static final PlacementBefore UNKNOWN = new PlacementBefore(Optional.empty(), RegistryMetrics.AgentRegistration.UNKNOWN);
+    }
+
+    private AgentRegistered registered(Optional<PlacementRecord> placed, String relayId, PlacementBefore before) {
         PlacementRecord placement = placed.orElseThrow(() -> relayNotLive(relayId));
-        metrics.agentRegistered(kind);
-        return placement;
+        metrics.agentRegistered(before.kind());
+        return new AgentRegistered(placement, before.placement());
     }
 
     /**
@@ -166,9 +173,9 @@ public final class RegistryService {
      * registration may come between the read and the write; the metric is a count, not a fence.
      */
     private RegistryMetrics.AgentRegistration placementChange(String agentId, String relayId) {
-        Optional<RelayPlacement> before;
+        Optional<PlacementRecord> before;
         try {
-            before = backend.getPlacement(agentId);
+            before = backend.getPlacements(List.of(agentId)).stream().filter(placement -> placement.agentId().equals(agentId)).findFirst();
         } catch (RuntimeException e) {
             // The registration itself decides the call's outcome; the metric only loses its kind.
             return RegistryMetrics.AgentRegistration.UNKNOWN;
@@ -176,11 +183,11 @@ public final class RegistryService {
         return placementChange(before, relayId);
     }
 
-    private static RegistryMetrics.AgentRegistration placementChange(Optional<RelayPlacement> before, String relayId) {
+    private static RegistryMetrics.AgentRegistration placementChange(Optional<PlacementRecord> before, String relayId) {
         if (before.isEmpty()) {
             return RegistryMetrics.AgentRegistration.CREATED;
         }
-        return before.get().placement().relayId().equals(relayId)
+        return before.get().relayId().equals(relayId)
                 ? RegistryMetrics.AgentRegistration.SAME_RELAY
                 : RegistryMetrics.AgentRegistration.MOVED;
     }
@@ -279,6 +286,23 @@ public final class RegistryService {
             return CompletableFuture.failedFuture(e);
         }
         return GatheredCalls.of(backend).getPlacementAsync(agentId).thenApply(found -> found.orElseThrow(() -> agentNotPlaced(agentId)));
+    }
+
+    /**
+     * The agent's visible placement alone, without its relay record or the relay's agent count
+     * (see {@link GatheredCalls#currentPlacementAsync}), waiting on this thread: for rules that
+     * depend on the agent's owner.
+     */
+    public Optional<PlacementRecord> currentPlacement(String agentId) {
+        requireId("agent_id", agentId);
+        try {
+            return GatheredCalls.of(backend).currentPlacementAsync(agentId).join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof RuntimeException cause) {
+                throw cause;
+            }
+            throw e;
+        }
     }
 
     public PlacementLookup getAgentPlacements(List<String> agentIds) {

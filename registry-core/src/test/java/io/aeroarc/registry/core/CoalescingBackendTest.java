@@ -437,6 +437,54 @@ class CoalescingBackendTest {
     }
 
     @Test
+    void placement_only_reads_are_gathered_into_one_get_placements_round_trip_and_each_caller_gets_its_own_agent() {
+        CoalescingBackend coalescing = new CoalescingBackend(counting, new CoalescingBackend.Options(1000, 1));
+        placeAgents(5);
+        PlacementRecord agent1 = memory.getPlacement("agent-1").orElseThrow().placement();
+        PlacementRecord agent3 = memory.getPlacement("agent-3").orElseThrow().placement();
+        counting.holdNextCall();
+        callers.submit(() -> coalescing.currentPlacementAsync("agent-0").join());
+        counting.awaitHeld();
+
+        // All on this one thread: each read returns at once, queued behind the held round trip.
+        List<String> asked = List.of("agent-3", "agent-1", "agent-unknown", "agent-3", "agent-1");
+        List<CompletableFuture<Optional<PlacementRecord>>> answers = new ArrayList<>();
+        for (String agentId : asked) {
+            answers.add(coalescing.currentPlacementAsync(agentId));
+        }
+        assertThat(answers).noneMatch(CompletableFuture::isDone);
+        assertThat(coalescing.queuedCalls()).isEqualTo(asked.size());
+        counting.release();
+
+        assertThat(answers.get(0).orTimeout(10, TimeUnit.SECONDS).join()).contains(agent3);
+        assertThat(answers.get(1).orTimeout(10, TimeUnit.SECONDS).join()).contains(agent1);
+        assertThat(answers.get(2).orTimeout(10, TimeUnit.SECONDS).join()).as("an agent without a placement").isEmpty();
+        assertThat(answers.get(3).orTimeout(10, TimeUnit.SECONDS).join()).as("a duplicate gets the same answer").contains(agent3);
+        assertThat(answers.get(4).orTimeout(10, TimeUnit.SECONDS).join()).as("a duplicate gets the same answer").contains(agent1);
+        assertThat(counting.placementReads).as("the held single read, then one batch with each id once")
+                .containsExactly(List.of("agent-0"), List.of("agent-3", "agent-1", "agent-unknown"));
+        assertThat(counting.singleCalls.get() + counting.batchCalls.get()).as("never the full lookup with relay and count").isZero();
+        assertThat(coalescing.coalescedRoundTrips()).isEqualTo(2);
+    }
+
+    @Test
+    void a_lone_placement_only_read_is_answered_when_it_returns_and_a_backend_that_does_not_gather_answers_it_at_once() {
+        CoalescingBackend coalescing = new CoalescingBackend(counting, new CoalescingBackend.Options(1000, 1));
+        placeAgents(3);
+
+        CompletableFuture<Optional<PlacementRecord>> alone = coalescing.currentPlacementAsync("agent-1");
+        assertThat(alone).isDone();
+        assertThat(alone.join()).contains(memory.getPlacement("agent-1").orElseThrow().placement());
+        CompletableFuture<Optional<PlacementRecord>> atOnce = GatheredCalls.of(counting).currentPlacementAsync("agent-2");
+        assertThat(atOnce).isDone();
+        assertThat(atOnce.join()).contains(memory.getPlacement("agent-2").orElseThrow().placement());
+        assertThat(GatheredCalls.of(counting).currentPlacementAsync("agent-unknown").join()).isEmpty();
+
+        assertThat(counting.placementReads).containsExactly(List.of("agent-1"), List.of("agent-2"), List.of("agent-unknown"));
+        assertThat(counting.singleCalls.get() + counting.batchCalls.get()).isZero();
+    }
+
+    @Test
     void code_chained_on_one_callers_answer_cannot_fail_the_others() {
         CoalescingBackend coalescing = new CoalescingBackend(counting, new CoalescingBackend.Options(1000, 1));
         placeAgents(5);
@@ -683,6 +731,8 @@ class CoalescingBackendTest {
         final AtomicInteger batchCalls = new AtomicInteger();
         final List<Integer> batchSizes = new CopyOnWriteArrayList<>();
         final List<List<String>> batchedIds = new CopyOnWriteArrayList<>();
+        /** The ids of each {@code getPlacements} round trip (placement-only reads), apart from the other counts. */
+        final List<List<String>> placementReads = new CopyOnWriteArrayList<>();
         final List<Thread> callingThreads = new CopyOnWriteArrayList<>();
         final AtomicInteger atOnce = new AtomicInteger();
         final AtomicInteger mostAtOnce = new AtomicInteger();
@@ -742,6 +792,12 @@ class CoalescingBackendTest {
         public List<AgentHeartbeat> heartbeatAgentBatch(List<AgentHeartbeatRequest> requests, Duration ttl) {
             batchedIds.add(requests.stream().map(AgentHeartbeatRequest::agentId).toList());
             return batch(requests.size(), () -> delegate.heartbeatAgentBatch(requests, ttl));
+        }
+
+        @Override
+        public List<PlacementRecord> getPlacements(List<String> agentIds) {
+            placementReads.add(List.copyOf(agentIds));
+            return roundTrip(() -> delegate.getPlacements(agentIds));
         }
 
         @Override

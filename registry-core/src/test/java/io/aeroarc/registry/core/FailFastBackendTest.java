@@ -130,11 +130,27 @@ class FailFastBackendTest {
         CompletableFuture<AgentHeartbeat> heartbeat = guarded.heartbeatAgentAsync("agent-1", Fence.NONE, Duration.ofSeconds(30));
         CompletableFuture<Optional<RelayPlacement>> lookup = guarded.boundedBy(CallDeadline.after(Duration.ofSeconds(5))).getPlacementAsync("agent-1");
         CompletableFuture<Optional<PlacementRecord>> registration = guarded.registerAgentAsync("agent-1", "relay-a", Duration.ofSeconds(30));
+        CompletableFuture<Optional<PlacementRecord>> owner = guarded.currentPlacementAsync("agent-1");
 
         assertThatThrownBy(registration::join).cause().isInstanceOf(BackendUnavailableException.class).hasMessageContaining("not tried");
         assertThatThrownBy(heartbeat::join).cause().isInstanceOf(BackendUnavailableException.class).hasMessageContaining("not tried");
         assertThatThrownBy(lookup::join).cause().isInstanceOf(BackendUnavailableException.class).hasMessageContaining("not tried");
+        assertThatThrownBy(owner::join).cause().isInstanceOf(BackendUnavailableException.class).hasMessageContaining("not tried");
         assertThat(gathering.pending).as("no round trip").isEmpty();
+        assertThat(gathering.pendingOwners).as("no round trip").isEmpty();
+    }
+
+    @Test
+    void a_placement_only_reads_failure_moves_the_state_when_its_future_completes() {
+        Gathering gathering = new Gathering(storage);
+        FailFastBackend guarded = new FailFastBackend(gathering, availability);
+        CompletableFuture<Optional<PlacementRecord>> owner = guarded.currentPlacementAsync("agent-1");
+        assertThat(availability.state()).isEqualTo(StorageAvailability.State.UP);
+
+        gathering.pendingOwners.get(0).completeExceptionally(new BackendUnavailableException("batch timed out"));
+
+        assertThatThrownBy(owner::join).cause().isInstanceOf(BackendUnavailableException.class).hasMessage("batch timed out");
+        assertThat(availability.state()).isEqualTo(StorageAvailability.State.DOWN);
     }
 
     @Test
@@ -167,6 +183,7 @@ class FailFastBackendTest {
     /** A gathering backend whose answers the test gives, one future per call. */
     private static final class Gathering extends ForwardingBackend implements GatheredCalls {
         final List<CompletableFuture<Optional<RelayPlacement>>> pending = new CopyOnWriteArrayList<>();
+        final List<CompletableFuture<Optional<PlacementRecord>>> pendingOwners = new CopyOnWriteArrayList<>();
 
         Gathering(RegistryBackend delegate) {
             super(delegate);
@@ -186,6 +203,13 @@ class FailFastBackendTest {
         public CompletableFuture<Optional<RelayPlacement>> getPlacementAsync(String agentId) {
             CompletableFuture<Optional<RelayPlacement>> answer = new CompletableFuture<>();
             pending.add(answer);
+            return answer;
+        }
+
+        @Override
+        public CompletableFuture<Optional<PlacementRecord>> currentPlacementAsync(String agentId) {
+            CompletableFuture<Optional<PlacementRecord>> answer = new CompletableFuture<>();
+            pendingOwners.add(answer);
             return answer;
         }
 

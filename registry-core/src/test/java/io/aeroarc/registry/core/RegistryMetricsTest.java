@@ -72,6 +72,8 @@ class RegistryMetricsTest {
 
         assertThat(recorded.events).containsExactly("relay-registered", "relay-registered", "agent-created", "agent-moved",
                 "agent-same_relay");
+        assertThat(recorded.storageCalls).as("the placement before is read alone, without its relay")
+                .containsEntry(StorageOperation.GET_PLACEMENTS, List.of(1, 1, 1, 1)).doesNotContainKey(StorageOperation.GET_PLACEMENT);
         MeasuredBackend measured = new MeasuredBackend(memory, recorded);
         assertThat(measured.registerAgentBatch(List.of(new AgentRegistrationRequest("a2", "r1"), new AgentRegistrationRequest("a3", "r9")),
                 Duration.ofSeconds(5))).hasSize(2);
@@ -89,7 +91,7 @@ class RegistryMetricsTest {
                 new AgentHeartbeatRequest("a2", new Fence(Optional.empty(), 0))), Duration.ofSeconds(5));
 
         assertThat(recorded.storageCalls).containsEntry(StorageOperation.REGISTER_RELAY, List.of(1))
-                .containsEntry(StorageOperation.GET_PLACEMENT, List.of(1)) // the read that tells a move from a creation
+                .containsEntry(StorageOperation.GET_PLACEMENTS, List.of(1)) // the placement-only read that tells a move from a creation
                 .containsEntry(StorageOperation.REGISTER_AGENT, List.of(1))
                 .containsEntry(StorageOperation.HEARTBEAT_AGENTS, List.of(3))
                 .containsEntry(StorageOperation.HEARTBEAT_AGENT_BATCH, List.of(2));
@@ -117,7 +119,7 @@ class RegistryMetricsTest {
                 Duration.ofSeconds(5), 100), quiet);
         plain.registerRelay("r1", "10.0.0.1", 7000, Map.of());
         plain.registerAgent("a1", "r1");
-        assertThat(quiet.storageCalls).doesNotContainKey(StorageOperation.GET_PLACEMENT);
+        assertThat(quiet.storageCalls).doesNotContainKey(StorageOperation.GET_PLACEMENTS);
         assertThat(quiet.events).contains("agent-unknown");
     }
 

@@ -4,8 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.aeroarc.registry.backend.memory.MemoryBackend;
+import io.aeroarc.registry.spi.BackendUnavailableException;
 import io.aeroarc.registry.spi.PlacementRecord;
+import io.aeroarc.registry.spi.RegistryBackend;
 import io.aeroarc.registry.spi.RelayRecord;
+import io.aeroarc.registry.tck.ForwardingBackend;
 import io.aeroarc.registry.tck.ManualClock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -199,11 +202,73 @@ class RegistryServiceTest {
     @Test
     void an_async_registration_answers_as_the_blocking_one() {
         registry.registerRelay("relay-a", "10.0.0.1", 7000, Map.of());
-        PlacementRecord placed = registry.registerAgentAsync("agent-1", "relay-a").join();
+        PlacementRecord placed = registry.registerAgentAsync("agent-1", "relay-a").join().placement();
         assertThat(placed.expiresAtMs()).isEqualTo(START + 20_000);
-        assertThat(registry.registerAgentAsync("agent-1", "relay-a").join().epoch()).isEqualTo(placed.epoch());
+        assertThat(registry.registerAgentAsync("agent-1", "relay-a").join().placement().epoch()).isEqualTo(placed.epoch());
         assertError(() -> registry.registerAgentAsync("agent-1", "relay-b").join(), ErrorKind.NOT_FOUND,
                 "relay relay-b is not live; register it");
+    }
+
+    @Test
+    void an_async_registration_reports_the_placement_it_found_before_a_move_and_none_for_a_creation() {
+        registry.registerRelay("relay-a", "10.0.0.1", 7000, Map.of());
+        registry.registerRelay("relay-b", "10.0.0.2", 7000, Map.of());
+
+        AgentRegistered created = registry.registerAgentAsync("agent-1", "relay-a").join();
+        assertThat(created.previous()).isEmpty();
+        assertThat(created.movedFrom()).isEmpty();
+
+        AgentRegistered renewed = registry.registerAgentAsync("agent-1", "relay-a").join();
+        assertThat(renewed.previous()).contains(created.placement());
+        assertThat(renewed.movedFrom()).as("staying on the same relay is no move").isEmpty();
+
+        clock.advance(Duration.ofSeconds(1));
+        AgentRegistered moved = registry.registerAgentAsync("agent-1", "relay-b").join();
+        assertThat(moved.placement().relayId()).isEqualTo("relay-b");
+        assertThat(moved.placement().epoch()).isGreaterThan(created.placement().epoch());
+        assertThat(moved.movedFrom()).hasValueSatisfying(before -> {
+            assertThat(before.relayId()).isEqualTo("relay-a");
+            assertThat(before.epoch()).isEqualTo(created.placement().epoch());
+        });
+    }
+
+    @Test
+    void a_failing_read_of_the_placement_before_still_registers_and_reports_no_previous_owner() {
+        List<String> kinds = new ArrayList<>();
+        RegistryMetrics counting = new RegistryMetrics() {
+            @Override
+            public void agentRegistered(AgentRegistration kind) {
+                kinds.add(kind.name());
+            }
+        };
+        RegistryBackend unreadable = new ForwardingBackend(backend) {
+            @Override
+            public List<PlacementRecord> getPlacements(List<String> agentIds) {
+                throw new BackendUnavailableException("placement read timed out");
+            }
+        };
+        RegistryService service = new RegistryService(unreadable, new RegistrySettings(Duration.ofSeconds(10), Duration.ofSeconds(20), 3), counting);
+        service.registerRelay("relay-a", "10.0.0.1", 7000, Map.of());
+        service.registerRelay("relay-b", "10.0.0.2", 7000, Map.of());
+        backend.registerAgent("agent-1", "relay-a", Duration.ofSeconds(20)).orElseThrow();
+
+        AgentRegistered moved = service.registerAgentAsync("agent-1", "relay-b").join();
+
+        assertThat(moved.placement().relayId()).isEqualTo("relay-b");
+        assertThat(moved.previous()).isEmpty();
+        assertThat(moved.movedFrom()).isEmpty();
+        assertThat(backend.getPlacement("agent-1").orElseThrow().placement().relayId()).isEqualTo("relay-b");
+        assertThat(kinds).containsExactly("UNKNOWN");
+    }
+
+    @Test
+    void the_current_placement_is_the_placement_alone_and_empty_when_the_agent_is_not_placed() {
+        registry.registerRelay("relay-a", "10.0.0.1", 7000, Map.of());
+        PlacementRecord placed = registry.registerAgent("agent-1", "relay-a");
+
+        assertThat(registry.currentPlacement("agent-1")).contains(placed);
+        assertThat(registry.currentPlacement("agent-unknown")).isEmpty();
+        assertError(() -> registry.currentPlacement(""), ErrorKind.INVALID_ARGUMENT, "agent_id: required");
     }
 
     /** Runs {@code call}; a failure carried by a future counts as the exception it carries. */

@@ -126,8 +126,12 @@ final class AeroRegistryService extends AeroRegistryGrpc.AeroRegistryImplBase {
     public void registerAgent(RegisterAgentRequest request, StreamObserver<RegisterAgentResponse> responses) {
         // RegisterAgent waits for threads in CallAdmission's liveness lane, so a shed one counts there too.
         respondWhenDone(responses, true, () -> registry().registerAgentAsync(request.getAgent().getAgentId(), request.getRelayId())
-                .thenApply(placement -> RegisterAgentResponse.newBuilder()
-                        .setExpiresAtUnixMs(placement.expiresAtMs()).setEpoch(placement.epoch()).build()));
+                .thenApply(registered -> {
+                    RegisterAgentResponse.Builder response = RegisterAgentResponse.newBuilder()
+                            .setExpiresAtUnixMs(registered.placement().expiresAtMs()).setEpoch(registered.placement().epoch());
+                    registered.movedFrom().ifPresent(before -> response.setPreviousRelayId(before.relayId()).setPreviousEpoch(before.epoch()));
+                    return response.build();
+                }));
     }
 
     @Override

@@ -209,10 +209,10 @@ public final class RegistryServer {
         return config.callThreads().isPresent() ? config.callLimits() : config.callLimits().withThreads(backend.callConcurrency());
     }
 
-    /** The agent's placement now, for the security rules and audit lines that depend on it. */
+    /** The agent's placement now (the placement alone: no relay record, no count), for the security rules that depend on it. */
     private static Optional<PlacementRecord> currentPlacement(RegistryService registry, String agentId) {
         try {
-            return Optional.of(registry.getAgentPlacement(agentId).placement());
+            return registry.currentPlacement(agentId);
         } catch (RegistryException e) {
             // Not placed, or an invalid id that the call itself will report.
             return Optional.empty();

@@ -112,6 +112,13 @@ class GoWireCompatibilityTest {
         Decoded batch = call("HeartbeatAgents", new Wire().string(1, "relay-go").string(2, "drone-7").string(2, "drone-9").bytes());
         assertThat(batch.varint(1)).isEqualTo(NOW + 30_000);
         assertThat(batch.strings(2)).containsExactly("drone-9");
+
+        // RegisterAgentResponse{previous_relay_id=3, previous_epoch=4} when the registration moves the agent
+        call("RegisterRelay", new Wire().message(1, new Wire().string(1, "relay-go-2").string(2, "10.9.8.6").varint(3, 7443).bytes()).bytes());
+        Decoded moved = call("RegisterAgent", new Wire().message(1, new Wire().string(1, "drone-7").bytes()).string(2, "relay-go-2").bytes());
+        assertThat(moved.varint(2)).isGreaterThan(epoch);
+        assertThat(moved.string(3)).isEqualTo("relay-go");
+        assertThat(moved.varint(4)).isEqualTo(epoch);
     }
 
     private Decoded call(String method, byte[] request) {

@@ -63,7 +63,7 @@ public final class Security implements AutoCloseable {
      * The interceptor to run outermost, so calls it refuses cost nothing further; none when there is
      * nothing to do (no authentication, no policy, audit off).
      *
-     * @param placements for rules and audit lines that depend on an agent's current relay
+     * @param placements for rules that depend on an agent's current relay (audit lines read the old owner from the response)
      * @param toStatus how a storage failure during such a look-up is answered
      */
     public List<ServerInterceptor> interceptors(CurrentPlacement placements, Function<Throwable, Status> toStatus) {

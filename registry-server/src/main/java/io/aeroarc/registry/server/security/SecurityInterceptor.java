@@ -5,7 +5,6 @@ import io.aeroarc.registry.api.v1.DeregisterAgentRequest;
 import io.aeroarc.registry.api.v1.DeregisterRelayRequest;
 import io.aeroarc.registry.api.v1.RegisterAgentRequest;
 import io.aeroarc.registry.api.v1.RegisterAgentResponse;
-import io.aeroarc.registry.spi.PlacementRecord;
 import io.grpc.ForwardingServerCall;
 import io.grpc.ForwardingServerCallListener;
 import io.grpc.Grpc;
@@ -47,7 +46,6 @@ final class SecurityInterceptor implements ServerInterceptor {
     private final Policy policy;
     private final Optional<RateLimiter> rateLimiter;
     private final Authorizer authorizer;
-    private final CurrentPlacement placements;
     private final AuditLog audit;
     private final Function<Throwable, Status> toStatus;
 
@@ -58,7 +56,6 @@ final class SecurityInterceptor implements ServerInterceptor {
         this.policy = policy;
         this.rateLimiter = rateLimiter;
         this.authorizer = new Authorizer(policy.relaysMayRead(), policy.relaysMayTakeOverAgents(), placements);
-        this.placements = placements;
         this.audit = audit;
         this.toStatus = toStatus;
     }
@@ -185,7 +182,6 @@ final class SecurityInterceptor implements ServerInterceptor {
         final String auth;
         final String method;
         volatile Object request;
-        volatile Optional<PlacementRecord> previous = Optional.empty();
 
         CallRecord(String who, String auth, String method) {
             this.who = who;
@@ -236,10 +232,6 @@ final class SecurityInterceptor implements ServerInterceptor {
                     request = ((Authorizer.Allow) decision).request();
                 }
                 record.request = request;
-                if (audit.enabled() && request instanceof RegisterAgentRequest register && !register.getAgent().getAgentId().isEmpty()) {
-                    // The owner before the move; the audit line is written when the answer shows the new epoch.
-                    record.previous = placements.of(register.getAgent().getAgentId());
-                }
             } catch (RuntimeException e) {
                 call.close(toStatus.apply(e), new Metadata());
                 return;
@@ -249,10 +241,14 @@ final class SecurityInterceptor implements ServerInterceptor {
         }
     }
 
-    /** Writes the audit lines of ownership changes and deregistrations once their outcome is known. */
+    /**
+     * Writes the audit lines of ownership changes and deregistrations once their outcome is known.
+     * A move's old owner comes from the RegisterAgentResponse (the registry reads it just before
+     * registering), so auditing costs no read of its own and holds no call thread.
+     */
     private final class AuditingCall<Q, R> extends ForwardingServerCall.SimpleForwardingServerCall<Q, R> {
         private final CallRecord record;
-        private volatile long newEpoch;
+        private volatile RegisterAgentResponse registered;
 
         AuditingCall(ServerCall<Q, R> delegate, CallRecord record) {
             super(delegate);
@@ -262,7 +258,7 @@ final class SecurityInterceptor implements ServerInterceptor {
         @Override
         public void sendMessage(R message) {
             if (message instanceof RegisterAgentResponse response) {
-                newEpoch = response.getEpoch();
+                registered = response;
             }
             super.sendMessage(message);
         }
@@ -275,12 +271,11 @@ final class SecurityInterceptor implements ServerInterceptor {
             } else if (request instanceof DeregisterAgentRequest r) {
                 audit.record("agent-deregistered", record.who, record.auth, record.method, "agent", r.getAgentId(), "relay", r.getRelayId(),
                         "outcome", outcome(status));
-            } else if (request instanceof RegisterAgentRequest r && status.isOk() && record.previous.isPresent()
-                    && !record.previous.get().relayId().equals(r.getRelayId())) {
-                PlacementRecord previous = record.previous.get();
+            } else if (request instanceof RegisterAgentRequest r && status.isOk() && registered != null
+                    && !registered.getPreviousRelayId().isEmpty()) {
                 audit.record("agent-moved", record.who, record.auth, record.method, "agent", r.getAgent().getAgentId(),
-                        "old_relay", previous.relayId(), "old_epoch", Long.toUnsignedString(previous.epoch()),
-                        "new_relay", r.getRelayId(), "new_epoch", Long.toUnsignedString(newEpoch), "outcome", "OK");
+                        "old_relay", registered.getPreviousRelayId(), "old_epoch", Long.toUnsignedString(registered.getPreviousEpoch()),
+                        "new_relay", r.getRelayId(), "new_epoch", Long.toUnsignedString(registered.getEpoch()), "outcome", "OK");
             }
             super.close(status, trailers);
         }
