@@ -176,11 +176,28 @@ final class RedisBackend implements RegistryBackend {
                 args.add(request.fence().relayId().orElse(""));
                 args.add(Long.toString(request.fence().epoch()));
             }
-            for (Object reply : toList(scripts.run(RegistryScript.HEARTBEAT_AGENT_BATCH, args))) {
-                results.add(heartbeat(toList(reply)));
-            }
+            addBatchHeartbeats(toList(scripts.run(RegistryScript.HEARTBEAT_AGENT_BATCH, args)), results);
         }
         return results;
+    }
+
+    /**
+     * Decodes heartbeat_agent_batch.lua's flat reply: the renewed items' expiry, then per item
+     * {@code 0} not found, {@code 2} renewed, or {@code 1, relay id, epoch} fenced.
+     */
+    private static void addBatchHeartbeats(List<Object> reply, List<AgentHeartbeat> results) {
+        long expiresAt = toLong(reply.get(0));
+        int i = 1;
+        while (i < reply.size()) {
+            switch ((int) toLong(reply.get(i++))) {
+                case 0 -> results.add(new AgentHeartbeat.NotFound());
+                case 1 -> {
+                    results.add(new AgentHeartbeat.Fenced(toText(reply.get(i)), toLong(reply.get(i + 1))));
+                    i += 2;
+                }
+                default -> results.add(new AgentHeartbeat.Renewed(expiresAt));
+            }
+        }
     }
 
     @Override
