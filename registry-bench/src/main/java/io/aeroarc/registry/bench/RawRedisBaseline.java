@@ -33,6 +33,8 @@ final class RawRedisBaseline implements RawLoops {
 
     static final String HEARTBEAT = "raw Redis heartbeat";
     private static final String PREFIX = "bench-raw:";
+    /** Every renewal rewrites the agent's score here too, as the scripts keep the expiry reporter's index exact. */
+    private static final String AGENT_EXPIRIES = PREFIX + "agent-expiries";
     /** backend-redis' scripts, read from its jar: the prelude (key layout, helpers) and the operation. */
     private static final String SCRIPTS = "/io/aeroarc/registry/backend/redis/";
     private static final long TTL_MS = 3_600_000;
@@ -76,11 +78,11 @@ final class RawRedisBaseline implements RawLoops {
         String version = version();
         return List.of(
                 new RawLoop(HEARTBEAT, MaxScenario.HEARTBEAT_AGENT, version + ": MULTI TIME, HMGET agent, HMGET relay, "
-                        + "HSET agent, PEXPIREAT agent, ZADD XX relay expiries EXEC", 1, this::heartbeatOne),
+                        + "HSET agent, PEXPIREAT agent, ZADD XX relay expiries, ZADD XX agent expiries EXEC", 1, this::heartbeatOne),
                 new RawLoop("Redis heartbeat script", MaxScenario.HEARTBEAT_AGENT, version + ": EVALSHA of backend-redis' "
                         + "heartbeat_agent.lua, the same commands in a script", 1, this::heartbeatScript),
                 new RawLoop("raw Redis batch heartbeat", MaxScenario.HEARTBEAT_AGENTS, version + ": MULTI TIME, HMGET relay, ZMSCORE of "
-                        + agentsPerRelay + " ids, per id HSET + PEXPIREAT, one ZADD XX of " + agentsPerRelay + " EXEC", agentsPerRelay,
+                        + agentsPerRelay + " ids, per id HSET + PEXPIREAT, a ZADD XX of " + agentsPerRelay + " to each expiry index EXEC", agentsPerRelay,
                         this::heartbeatBatch));
     }
 
@@ -108,6 +110,7 @@ final class RawRedisBaseline implements RawLoops {
                 fields.put("expires", Long.toString(expires));
                 pipeline.hset(agentKey(Ids.agent(i)), fields);
                 pipeline.zadd(relayExpiriesKey(relay), expires, Ids.agent(i));
+                pipeline.zadd(AGENT_EXPIRIES, expires, Ids.agent(i));
                 if (i % 10_000 == 9_999) {
                     pipeline.sync();
                 }
@@ -129,7 +132,8 @@ final class RawRedisBaseline implements RawLoops {
             tx.hset(agentKey(agent), Map.of("heartbeat", Long.toString(now), "expires", expires));
             tx.pexpireAt(agentKey(agent), now + TTL_MS);
             tx.zadd(relayExpiriesKey(relay), now + TTL_MS, agent, ZAddParams.zAddParams().xx());
-            requireComplete(tx.exec(), 6);
+            tx.zadd(AGENT_EXPIRIES, now + TTL_MS, agent, ZAddParams.zAddParams().xx());
+            requireComplete(tx.exec(), 7);
         }
     }
 
@@ -164,7 +168,8 @@ final class RawRedisBaseline implements RawLoops {
                 scores.put(id, (double) (now + TTL_MS));
             }
             tx.zadd(relayExpiriesKey(relay), scores, ZAddParams.zAddParams().xx());
-            requireComplete(tx.exec(), 4 + 2 * batch);
+            tx.zadd(AGENT_EXPIRIES, scores, ZAddParams.zAddParams().xx());
+            requireComplete(tx.exec(), 5 + 2 * batch);
         }
     }
 

@@ -28,7 +28,6 @@ final class ScriptRunner implements AutoCloseable {
     private final RedisClient client;
     private final RedisSettings settings;
     private final String description;
-    private final int poolSize;
 
     ScriptRunner(RedisSettings settings) {
         DefaultJedisClientConfig clientConfig = clientConfig(settings).build();
@@ -45,7 +44,6 @@ final class ScriptRunner implements AutoCloseable {
                 .build();
         this.settings = settings;
         this.description = settings.describe();
-        this.poolSize = settings.poolSize();
     }
 
     /** Runs {@code script} with {@code args} as ARGV (the key prefix first) and returns its reply. */
@@ -87,11 +85,6 @@ final class ScriptRunner implements AutoCloseable {
     /** The Redis address without credentials, for messages. */
     String description() {
         return description;
-    }
-
-    /** The most connections, so the most scripts this client runs at once. */
-    int poolSize() {
-        return poolSize;
     }
 
     /** A real round trip. */

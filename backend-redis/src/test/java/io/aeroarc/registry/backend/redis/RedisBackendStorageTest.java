@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.aeroarc.registry.spi.AgentHeartbeat;
+import io.aeroarc.registry.spi.AgentHeartbeatRequest;
 import io.aeroarc.registry.spi.BackendContext;
 import io.aeroarc.registry.spi.BackendOptions;
 import io.aeroarc.registry.spi.BackendUnavailableException;
@@ -155,6 +156,59 @@ class RedisBackendStorageTest {
 
         assertThat(renewal.lostAgentIds()).isEmpty();
         assertThat(raw.calls("evalsha") - evalshaBefore).isEqualTo(1);
+    }
+
+    /**
+     * Redis' time goes per command a script runs: a gathered batch reads each relay once and
+     * writes each expiry index with one ZADD per relay plus one for all, whatever the batch size,
+     * and still leaves both indexes exact.
+     */
+    @Test
+    void a_gathered_heartbeat_batch_reads_each_relay_once_and_writes_the_expiry_indexes_per_relay() {
+        assumeOwnedServer();
+        backend.registerRelay(relay("relay-a"), LONG_TTL);
+        backend.registerRelay(relay("relay-b"), LONG_TTL);
+        backend.registerRelay(relay("relay-gone"), LONG_TTL);
+        List<String> onA = registerAgents("relay-a", 20, LONG_TTL);
+        List<String> onB = registerAgents("relay-b", 10, LONG_TTL);
+        List<String> onGone = registerAgents("relay-gone", 5, LONG_TTL);
+        PlacementRecord fencedOne = backend.registerAgent("relay-a-agent-0000", "relay-a", LONG_TTL).orElseThrow();
+        assertThat(backend.deregisterRelay("relay-gone")).isTrue();
+        List<AgentHeartbeatRequest> requests = new ArrayList<>();
+        requests.add(new AgentHeartbeatRequest(onA.get(0), new Fence(Optional.of("relay-b"), 0)));
+        for (String agentId : onA.subList(1, onA.size())) {
+            requests.add(new AgentHeartbeatRequest(agentId, new Fence(Optional.of("relay-a"), 0)));
+        }
+        onB.forEach(agentId -> requests.add(new AgentHeartbeatRequest(agentId, Fence.NONE)));
+        onGone.forEach(agentId -> requests.add(new AgentHeartbeatRequest(agentId, Fence.NONE)));
+        requests.add(new AgentHeartbeatRequest("agent-unknown", Fence.NONE));
+        backend.heartbeatAgentBatch(List.of(new AgentHeartbeatRequest("warm-up", Fence.NONE)), LONG_TTL); // loads the script
+        long evalshaBefore = raw.calls("evalsha");
+        long hmgetBefore = raw.calls("hmget");
+        long zaddBefore = raw.calls("zadd");
+
+        List<AgentHeartbeat> outcomes = backend.heartbeatAgentBatch(requests, LONG_TTL);
+
+        assertThat(raw.calls("evalsha") - evalshaBefore).isEqualTo(1);
+        assertThat(raw.calls("hmget") - hmgetBefore).as("one per agent, one per relay").isEqualTo(requests.size() + 3);
+        assertThat(raw.calls("zadd") - zaddBefore).as("one per relay with renewals, one for the agent index").isEqualTo(3);
+        assertThat(outcomes.get(0)).isEqualTo(new AgentHeartbeat.Fenced("relay-a", fencedOne.epoch()));
+        long expiresAt = ((AgentHeartbeat.Renewed) outcomes.get(1)).expiresAtMs();
+        assertThat(outcomes.subList(1, onA.size() + onB.size())).containsOnly(new AgentHeartbeat.Renewed(expiresAt));
+        assertThat(outcomes.subList(onA.size() + onB.size(), outcomes.size())).containsOnly(new AgentHeartbeat.NotFound());
+        for (String agentId : onA.subList(1, onA.size())) {
+            assertThat(raw.client.zscore(prefix + "relay-agent-expiries:relay-a", agentId)).isEqualTo((double) expiresAt);
+            assertThat(raw.client.zscore(prefix + "agent-expiries", agentId)).isEqualTo((double) expiresAt);
+        }
+        for (String agentId : onB) {
+            assertThat(raw.client.zscore(prefix + "relay-agent-expiries:relay-b", agentId)).isEqualTo((double) expiresAt);
+            assertThat(raw.client.zscore(prefix + "agent-expiries", agentId)).isEqualTo((double) expiresAt);
+        }
+        assertThat(raw.client.zscore(prefix + "agent-expiries", onA.get(0))).as("fenced: left alone")
+                .isEqualTo((double) fencedOne.expiresAtMs());
+        assertThat(raw.client.zscore(prefix + "relay-agent-expiries:relay-a", onA.get(0))).isEqualTo((double) fencedOne.expiresAtMs());
+        assertThat(raw.client.zscore(prefix + "agent-expiries", "agent-unknown")).isNull();
+        assertThat(backend.getPlacement(onB.get(0)).orElseThrow().placement().expiresAtMs()).isEqualTo(expiresAt);
     }
 
     @Test
