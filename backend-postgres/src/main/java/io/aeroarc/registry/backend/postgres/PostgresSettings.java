@@ -24,10 +24,10 @@ record PostgresSettings(String url, Optional<String> user, Optional<String> pass
 
     /**
      * The server's 16 call threads plus its gathered round trips (2 per kind, on threads of their
-     * own), so a flood of other calls holding every call thread never holds the connections the
-     * heartbeat batches need.
+     * own: heartbeats, lookups, and the placement read before each registration), so a flood of
+     * other calls holding every call thread never holds the connections the heartbeat batches need.
      */
-    static final int DEFAULT_POOL_SIZE = 20;
+    static final int DEFAULT_POOL_SIZE = 22;
     static final String DEFAULT_SCHEMA = "aeroarc_registry";
     static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(2);
     /** HikariCP refuses a shorter connection timeout. */

@@ -27,7 +27,7 @@ class PostgresSettingsTest {
         assertThat(settings.url()).isEqualTo(URL);
         assertThat(settings.user()).isEmpty();
         assertThat(settings.password()).isEmpty();
-        assertThat(settings.poolSize()).isEqualTo(20);
+        assertThat(settings.poolSize()).isEqualTo(22);
         assertThat(settings.schema()).isEqualTo("aeroarc_registry");
         assertThat(settings.timeout()).isEqualTo(Duration.ofSeconds(2));
     }
