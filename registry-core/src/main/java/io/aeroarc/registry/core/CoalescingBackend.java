@@ -59,8 +59,7 @@ import java.util.function.Function;
 public final class CoalescingBackend extends BackendLayer implements GatheredCalls {
 
     /** Calls of one operation that may wait for a round trip unless told otherwise: the server's default queue bound. */
-    public static final int DEFAULT_MAX_QUEUED_CALLS = 2000;
-
+    public static final int DEFAULT_MAX_QUEUED_CALLS = 10_000;
 
     /**
      * @param maxBatchSize the most calls one round trip carries

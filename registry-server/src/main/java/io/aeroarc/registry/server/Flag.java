@@ -50,7 +50,7 @@ enum Flag {
     DEFAULT_CALL_DEADLINE("default-call-deadline", "5s", "deadline of a call whose client sent none"),
     CALL_THREADS("call-threads", "",
             "registry calls running at once; when unset the backend's (16, etcd 64); keep it at or below the backend's connection pool (pool-size)"),
-    MAX_QUEUED_CALLS("max-queued-calls", "2000", "calls waiting for a thread, per lane; more get UNAVAILABLE with a retry pushback"),
+    MAX_QUEUED_CALLS("max-queued-calls", "10000", "calls waiting for a thread, per lane; more get UNAVAILABLE with a retry pushback"),
     MAX_QUEUE_WAIT("max-queue-wait", "250ms", "a call that waited longer for a thread gets UNAVAILABLE with a retry pushback"),
     MAX_WATCHERS("max-watchers", "10000", "watch streams served at once; more get RESOURCE_EXHAUSTED"),
     WATCH_HISTORY("watch-history", "65536",

@@ -5,10 +5,10 @@ import io.aeroarc.registry.spi.RelayRegistration;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.KeyValue;
 import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.UUID;
 
 /**
  * What {@code relays/{relayId}} holds: one incarnation of a relay.
@@ -26,13 +26,16 @@ record RelayValue(
         long expiresAtMs) {
 
     private static final String LABEL_PREFIX = "label.";
+    private static final SecureRandom INCARNATIONS = new SecureRandom();
 
     RelayValue {
         labels = Map.copyOf(labels);
     }
 
     static RelayValue newIncarnation(RelayRegistration registration, long nowMs, long expiresAtMs) {
-        String incarnation = UUID.randomUUID().toString().replace("-", "");
+        // 64 random bits: ample to tell one relay's lifetimes apart, and every placement value and
+        // copy key carries it, so its length is paid on every renewal and every counted copy.
+        String incarnation = String.format("%016x", INCARNATIONS.nextLong());
         return new RelayValue(incarnation, registration.address(), registration.grpcPort(), registration.labels(), nowMs, nowMs,
                 expiresAtMs);
     }
