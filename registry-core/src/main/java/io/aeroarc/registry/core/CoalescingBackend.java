@@ -120,7 +120,7 @@ public final class CoalescingBackend extends BackendLayer implements GatheredCal
                 this::heartbeatBatch, options.maxBatchSize(), inFlight, maxQueuedCalls, runner);
         this.lookups = new CallBatcher<>("getPlacement", delegate::getPlacement, delegate::getPlacementBatch,
                 options.maxBatchSize(), inFlight, maxQueuedCalls, runner);
-        this.currentPlacements = new CallBatcher<>("getPlacements", agentId -> placementOf(agentId, delegate.getPlacements(List.of(agentId))),
+        this.currentPlacements = new CallBatcher<>("getPlacements", agentId -> GatheredCalls.placementOf(agentId, delegate.getPlacements(List.of(agentId))),
                 this::currentPlacementBatch, options.maxBatchSize(), inFlight, maxQueuedCalls, runner);
         this.registrations = new CallBatcher<>("registerAgent",
                 call -> delegate.registerAgent(call.request().agentId(), call.request().relayId(), call.ttl()),
@@ -220,10 +220,6 @@ public final class CoalescingBackend extends BackendLayer implements GatheredCal
             results.add(Optional.ofNullable(found.get(agentId)));
         }
         return results;
-    }
-
-    private static Optional<PlacementRecord> placementOf(String agentId, List<PlacementRecord> found) {
-        return found.stream().filter(placement -> placement.agentId().equals(agentId)).findFirst();
     }
 
     private List<Optional<PlacementRecord>> registrationBatch(List<RegistrationCall> calls) {

@@ -32,6 +32,11 @@ public interface GatheredCalls {
     /** {@link RegistryBackend#registerAgent}, gathered only when the backend {@link RegistryBackend#batchesRegistrations batches registrations}. */
     CompletableFuture<Optional<PlacementRecord>> registerAgentAsync(String agentId, String relayId, Duration ttl);
 
+    /** The placement of {@code agentId} among what {@link RegistryBackend#getPlacements} answered (only visible ones, in any order). */
+    static Optional<PlacementRecord> placementOf(String agentId, List<PlacementRecord> found) {
+        return found.stream().filter(placement -> placement.agentId().equals(agentId)).findFirst();
+    }
+
     /** {@code backend}'s own gathered calls when it has them; else its blocking calls, answered at once. */
     static GatheredCalls of(RegistryBackend backend) {
         return backend instanceof GatheredCalls gathered ? gathered : new AtOnce(backend);
@@ -67,8 +72,7 @@ public interface GatheredCalls {
         @Override
         public CompletableFuture<Optional<PlacementRecord>> currentPlacementAsync(String agentId) {
             try {
-                return CompletableFuture.completedFuture(backend.getPlacements(List.of(agentId)).stream()
-                        .filter(placement -> placement.agentId().equals(agentId)).findFirst());
+                return CompletableFuture.completedFuture(placementOf(agentId, backend.getPlacements(List.of(agentId))));
             } catch (RuntimeException e) {
                 return CompletableFuture.failedFuture(e);
             }

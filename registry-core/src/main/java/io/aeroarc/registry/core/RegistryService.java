@@ -175,7 +175,7 @@ public final class RegistryService {
     private RegistryMetrics.AgentRegistration placementChange(String agentId, String relayId) {
         Optional<PlacementRecord> before;
         try {
-            before = backend.getPlacements(List.of(agentId)).stream().filter(placement -> placement.agentId().equals(agentId)).findFirst();
+            before = currentPlacement(agentId);
         } catch (RuntimeException e) {
             // The registration itself decides the call's outcome; the metric only loses its kind.
             return RegistryMetrics.AgentRegistration.UNKNOWN;
