@@ -4,9 +4,12 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 /** Thread count and live heap of another JVM on this machine, from /proc and jcmd. */
 record ServerVitals(int threads, long heapUsedKb) {
@@ -28,6 +31,18 @@ record ServerVitals(int threads, long heapUsedKb) {
             throw new AssertionError("cannot read the threads of process " + pid, e);
         }
         throw new AssertionError("no Threads line for process " + pid);
+    }
+
+    /** The JVM's threads by name, digits folded ("registry-batch-N"), most numerous first: what a leak would show. */
+    static String threadNames(long pid) {
+        Map<String, Integer> counts = new TreeMap<>();
+        for (String line : jcmd(pid, "Thread.print").split("\\R")) {
+            if (line.startsWith("\"")) {
+                counts.merge(line.substring(1, Math.max(1, line.indexOf('"', 1))).replaceAll("\\d+", "N"), 1, Integer::sum);
+            }
+        }
+        return counts.entrySet().stream().sorted(Map.Entry.<String, Integer>comparingByValue().reversed())
+                .map(entry -> entry.getValue() + " " + entry.getKey()).collect(Collectors.joining(", "));
     }
 
     /** Live heap: a full GC first, so garbage not yet collected does not count. */
