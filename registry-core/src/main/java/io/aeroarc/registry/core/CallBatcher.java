@@ -7,7 +7,6 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.LongAdder;
@@ -109,15 +108,7 @@ final class CallBatcher<I, R> {
 
     /** {@link #submit} without a deadline, waiting on this thread for the answer. */
     R call(I item) {
-        CompletableFuture<R> answer = submit(item, null);
-        try {
-            return answer.join();
-        } catch (CompletionException e) {
-            if (e.getCause() instanceof RuntimeException cause) {
-                throw cause;
-            }
-            throw e;
-        }
+        return GatheredCalls.await(submit(item, null));
     }
 
     /** Round trips started so far, single or batched. */

@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 
 /**
  * The single-agent calls that are gathered into batch round trips, answered through a future
@@ -35,6 +36,18 @@ public interface GatheredCalls {
     /** The placement of {@code agentId} among what {@link RegistryBackend#getPlacements} answered (only visible ones, in any order). */
     static Optional<PlacementRecord> placementOf(String agentId, List<PlacementRecord> found) {
         return found.stream().filter(placement -> placement.agentId().equals(agentId)).findFirst();
+    }
+
+    /** Waits on this thread for a gathered call's answer; its failure leaves as the exception it is, not wrapped. */
+    static <T> T await(CompletableFuture<T> answer) {
+        try {
+            return answer.join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof RuntimeException cause) {
+                throw cause;
+            }
+            throw e;
+        }
     }
 
     /** {@code backend}'s own gathered calls when it has them; else its blocking calls, answered at once. */

@@ -27,7 +27,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.function.Function;
 import java.util.function.ToIntFunction;
 
@@ -295,14 +294,7 @@ public final class RegistryService {
      */
     public Optional<PlacementRecord> currentPlacement(String agentId) {
         requireId("agent_id", agentId);
-        try {
-            return GatheredCalls.of(backend).currentPlacementAsync(agentId).join();
-        } catch (CompletionException e) {
-            if (e.getCause() instanceof RuntimeException cause) {
-                throw cause;
-            }
-            throw e;
-        }
+        return GatheredCalls.await(GatheredCalls.of(backend).currentPlacementAsync(agentId));
     }
 
     public PlacementLookup getAgentPlacements(List<String> agentIds) {
