@@ -14,8 +14,10 @@ import java.util.concurrent.TimeUnit;
  * and in the same script records each end in the stream and drops the entry. Every registry
  * server runs one; since a script is atomic, whichever server pops an entry reports it, once.
  *
- * <p>The indexes are exact (every renewal rewrites the score), so an idle fleet costs one short
- * script per interval that finds nothing. With a backlog (a mass expiry) each script does a
+ * <p>Relay scores are exact (every renewal rewrites them), and an agent's score is at most its
+ * expiry and stays ahead of now while the agent renews more often than every half TTL (see
+ * {@code reindex_due} in prelude.lua), so an idle fleet costs one short script per interval that
+ * finds nothing. An agent it finds renewed since gets its expiry as its score. With a backlog (a mass expiry) each script does a
  * bounded amount of work (about 1 ms) and the reporter pauses after each for twice as long as it
  * took, so Redis keeps serving everyone else: the issue-17 lesson. A mass expiry of 100,000
  * placements is thus reported over about 4 s, not within the usual lag.

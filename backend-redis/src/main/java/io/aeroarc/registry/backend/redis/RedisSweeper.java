@@ -11,7 +11,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Removes the per-relay index entries of placements that expired while their relay stayed live,
- * in short script calls on a daemon thread. (The global indexes are the
+ * and moves on the scores of placements renewed since their score was written (agents renewing
+ * less often than every half TTL, see {@code reindex_due} in prelude.lua), in short script calls
+ * on a daemon thread. (The global indexes are the
  * {@link RedisExpiryReporter}'s: it reports each end as it drops it.) Reads never depend on it:
  * they check every entry's expiry themselves. Every registry server runs one; they may overlap
  * harmlessly because each call is atomic and idempotent.
@@ -23,7 +25,7 @@ import java.util.concurrent.TimeUnit;
  */
 final class RedisSweeper implements AutoCloseable {
 
-    /** Relays whose own indexes one call looks at, and expired entries it drops from them at most. */
+    /** Relays whose own indexes one call looks at, and entries scored at or before now it settles there at most. */
     static final int RELAY_INDEXES_PER_CALL = 100;
     static final int RELAY_INDEX_ENTRIES_PER_CALL = 500;
     /** Calls per sweep at most. */
@@ -46,7 +48,7 @@ final class RedisSweeper implements AutoCloseable {
     }
 
     /**
-     * Removes expired placements from the indexes of live relays.
+     * Removes expired placements from the indexes of live relays, and re-scores renewed ones.
      *
      * @return the entries removed
      * @throws InterruptedException when the sweeper closes during a pause

@@ -9,8 +9,12 @@ if (fence_relay ~= '' and fence_relay ~= placement[1])
   return {1, placement[1], placement[3]}
 end
 local expires = int(now + ttl)
-redis.call('HSET', agent_key(agent_id), 'heartbeat', int(now), 'expires', expires)
+if reindex_due(placement[6], now, ttl) then
+  redis.call('HSET', agent_key(agent_id), 'heartbeat', int(now), 'expires', expires, 'indexed', expires)
+  redis.call('ZADD', relay_agent_expiries_key(placement[1]), 'XX', expires, agent_id)
+  redis.call('ZADD', AGENT_EXPIRIES, 'XX', expires, agent_id)
+else
+  redis.call('HSET', agent_key(agent_id), 'heartbeat', int(now), 'expires', expires)
+end
 redis.call('PEXPIREAT', agent_key(agent_id), keep_until(now + ttl))
-redis.call('ZADD', relay_agent_expiries_key(placement[1]), 'XX', expires, agent_id)
-redis.call('ZADD', AGENT_EXPIRIES, 'XX', expires, agent_id)
 return {2, now + ttl}

@@ -5,20 +5,21 @@
 --
 -- Redis' time goes mostly per command run: an item costs the HMGET, HSET and PEXPIREAT of its own
 -- hash; each relay's liveness is read once per call (renewals do not change it), and the expiry
--- indexes are written with one ZADD per relay and one for all, as heartbeat_agents.lua does.
+-- indexes of the items whose scores are due (reindex_due) are written with one ZADD per relay and
+-- one for all, as heartbeat_agents.lua does.
 local ttl = tonumber(ARGV[2])
 local now = now_ms()
 local heartbeat = int(now)
 local expires = int(now + ttl)
 local keep = keep_until(now + ttl)
 local incarnations = {}     -- relay id -> its live incarnation, or false when it is not live
-local renewed_on = {}       -- relay id -> {expires, agent id, expires, agent id, ...}
-local renewed = {}          -- the same pairs for every relay
+local rescored_on = {}      -- relay id -> {expires, agent id, expires, agent id, ...} to re-score
+local rescored = {}         -- the same pairs for every relay
 local replies = {now + ttl}
 for i = 3, #ARGV, 3 do
   local agent_id, fence_relay, fence_epoch = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2])
   local key = agent_key(agent_id)
-  local a = redis.call('HMGET', key, 'relay', 'incarnation', 'epoch', 'expires')
+  local a = redis.call('HMGET', key, 'relay', 'incarnation', 'epoch', 'expires', 'indexed')
   local relay_id = a[1]
   local visible = false
   if relay_id and tonumber(a[4]) > now then
@@ -37,24 +38,28 @@ for i = 3, #ARGV, 3 do
     replies[#replies + 1] = relay_id
     replies[#replies + 1] = a[3]
   else
-    redis.call('HSET', key, 'heartbeat', heartbeat, 'expires', expires)
-    redis.call('PEXPIREAT', key, keep)
-    local on_relay = renewed_on[relay_id]
-    if not on_relay then
-      on_relay = {}
-      renewed_on[relay_id] = on_relay
+    if reindex_due(a[5], now, ttl) then
+      redis.call('HSET', key, 'heartbeat', heartbeat, 'expires', expires, 'indexed', expires)
+      local on_relay = rescored_on[relay_id]
+      if not on_relay then
+        on_relay = {}
+        rescored_on[relay_id] = on_relay
+      end
+      on_relay[#on_relay + 1] = expires
+      on_relay[#on_relay + 1] = agent_id
+      rescored[#rescored + 1] = expires
+      rescored[#rescored + 1] = agent_id
+    else
+      redis.call('HSET', key, 'heartbeat', heartbeat, 'expires', expires)
     end
-    on_relay[#on_relay + 1] = expires
-    on_relay[#on_relay + 1] = agent_id
-    renewed[#renewed + 1] = expires
-    renewed[#renewed + 1] = agent_id
+    redis.call('PEXPIREAT', key, keep)
     replies[#replies + 1] = 2
   end
 end
-for relay_id, pairs_on_relay in pairs(renewed_on) do
+for relay_id, pairs_on_relay in pairs(rescored_on) do
   redis.call('ZADD', relay_agent_expiries_key(relay_id), 'XX', unpack(pairs_on_relay))
 end
-if #renewed > 0 then
-  redis.call('ZADD', AGENT_EXPIRIES, 'XX', unpack(renewed))
+if #rescored > 0 then
+  redis.call('ZADD', AGENT_EXPIRIES, 'XX', unpack(rescored))
 end
 return replies

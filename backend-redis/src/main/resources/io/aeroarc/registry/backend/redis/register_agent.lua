@@ -26,7 +26,7 @@ else
 end
 local expires = int(now + ttl)
 redis.call('HSET', key, 'relay', relay_id, 'incarnation', incarnation, 'epoch', epoch,
-  'heartbeat', int(now), 'expires', expires)
+  'heartbeat', int(now), 'expires', expires, 'indexed', expires)
 redis.call('PEXPIREAT', key, keep_until(now + ttl))
 redis.call('ZADD', AGENTS, 0, agent_id)
 redis.call('ZADD', AGENT_EXPIRIES, expires, agent_id)

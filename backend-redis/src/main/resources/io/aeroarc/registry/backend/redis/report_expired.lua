@@ -1,8 +1,9 @@
 -- ARGV: prefix, feed max len, relay budget, agent budget. The expiry reporter's step: drops up to
 -- about `relay budget` relays and `agent budget` agents whose expiry passed from every index, and
 -- records each end in the change stream in the same step, so whichever registry server's reporter
--- pops an entry reports it, once. A budget of 0 skips that index. The expiry indexes are exact
--- (every renewal writes them), so this only ever meets entries that ended.
+-- pops an entry reports it, once. A budget of 0 skips that index. Relay scores are exact (every
+-- renewal writes them); an agent's score is at most its expiry (see reindex_due), so an agent met
+-- here may have renewed since: it gets its hash's expiry as its score.
 -- Returns {entries dropped, 1 when relays may be left, 1 when agents may be left}.
 local max_len, relay_budget, agent_budget = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local now = now_ms()
@@ -33,7 +34,7 @@ if agent_budget > 0 then
   for _, agent_id in ipairs(agent_ids) do
     local a = redis.call('HMGET', agent_key(agent_id), 'relay', 'incarnation', 'epoch', 'expires')
     if a[1] and tonumber(a[4]) > now then
-      redis.call('ZADD', AGENT_EXPIRIES, a[4], agent_id) -- a score written by an older version
+      redis.call('ZADD', AGENT_EXPIRIES, a[4], agent_id)
     elseif a[1] then
       end_expired_agent(max_len, agent_id, a)
       dropped = dropped + 1

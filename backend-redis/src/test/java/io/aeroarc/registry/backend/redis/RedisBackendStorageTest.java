@@ -159,20 +159,24 @@ class RedisBackendStorageTest {
     }
 
     /**
-     * Redis' time goes per command a script runs: a gathered batch reads each relay once and
+     * Redis' time goes per command a script runs: a gathered batch reads each relay once, and
      * writes each expiry index with one ZADD per relay plus one for all, whatever the batch size,
-     * and still leaves both indexes exact.
+     * and only for the placements whose scores are due (half their TTL used up). The others keep
+     * their scores, which stay at most their expiries.
      */
     @Test
-    void a_gathered_heartbeat_batch_reads_each_relay_once_and_writes_the_expiry_indexes_per_relay() {
+    void a_gathered_heartbeat_batch_reads_each_relay_once_and_rescores_only_what_is_due() {
         assumeOwnedServer();
+        Duration dueSoon = Duration.ofSeconds(20); // under half of LONG_TTL: renewing to LONG_TTL re-scores
         backend.registerRelay(relay("relay-a"), LONG_TTL);
         backend.registerRelay(relay("relay-b"), LONG_TTL);
         backend.registerRelay(relay("relay-gone"), LONG_TTL);
-        List<String> onA = registerAgents("relay-a", 20, LONG_TTL);
+        List<String> onA = registerAgents("relay-a", 20, dueSoon);
         List<String> onB = registerAgents("relay-b", 10, LONG_TTL);
         List<String> onGone = registerAgents("relay-gone", 5, LONG_TTL);
-        PlacementRecord fencedOne = backend.registerAgent("relay-a-agent-0000", "relay-a", LONG_TTL).orElseThrow();
+        PlacementRecord fencedOne = backend.registerAgent("relay-a-agent-0000", "relay-a", dueSoon).orElseThrow();
+        Map<String, Double> registeredScores = new HashMap<>();
+        onB.forEach(agentId -> registeredScores.put(agentId, raw.client.zscore(prefix + "agent-expiries", agentId)));
         assertThat(backend.deregisterRelay("relay-gone")).isTrue();
         List<AgentHeartbeatRequest> requests = new ArrayList<>();
         requests.add(new AgentHeartbeatRequest(onA.get(0), new Fence(Optional.of("relay-b"), 0)));
@@ -191,7 +195,7 @@ class RedisBackendStorageTest {
 
         assertThat(raw.calls("evalsha") - evalshaBefore).isEqualTo(1);
         assertThat(raw.calls("hmget") - hmgetBefore).as("one per agent, one per relay").isEqualTo(requests.size() + 3);
-        assertThat(raw.calls("zadd") - zaddBefore).as("one per relay with renewals, one for the agent index").isEqualTo(3);
+        assertThat(raw.calls("zadd") - zaddBefore).as("one for relay-a, whose scores were due, one for the agent index").isEqualTo(2);
         assertThat(outcomes.get(0)).isEqualTo(new AgentHeartbeat.Fenced("relay-a", fencedOne.epoch()));
         long expiresAt = ((AgentHeartbeat.Renewed) outcomes.get(1)).expiresAtMs();
         assertThat(outcomes.subList(1, onA.size() + onB.size())).containsOnly(new AgentHeartbeat.Renewed(expiresAt));
@@ -201,14 +205,68 @@ class RedisBackendStorageTest {
             assertThat(raw.client.zscore(prefix + "agent-expiries", agentId)).isEqualTo((double) expiresAt);
         }
         for (String agentId : onB) {
-            assertThat(raw.client.zscore(prefix + "relay-agent-expiries:relay-b", agentId)).isEqualTo((double) expiresAt);
-            assertThat(raw.client.zscore(prefix + "agent-expiries", agentId)).isEqualTo((double) expiresAt);
+            double registered = registeredScores.get(agentId);
+            assertThat(registered).as("not due: the registration's score, still before the new expiry").isLessThan(expiresAt);
+            assertThat(raw.client.zscore(prefix + "relay-agent-expiries:relay-b", agentId)).isEqualTo(registered);
+            assertThat(raw.client.zscore(prefix + "agent-expiries", agentId)).isEqualTo(registered);
         }
         assertThat(raw.client.zscore(prefix + "agent-expiries", onA.get(0))).as("fenced: left alone")
                 .isEqualTo((double) fencedOne.expiresAtMs());
         assertThat(raw.client.zscore(prefix + "relay-agent-expiries:relay-a", onA.get(0))).isEqualTo((double) fencedOne.expiresAtMs());
         assertThat(raw.client.zscore(prefix + "agent-expiries", "agent-unknown")).isNull();
         assertThat(backend.getPlacement(onB.get(0)).orElseThrow().placement().expiresAtMs()).isEqualTo(expiresAt);
+        assertThat(backend.getRelay("relay-b").orElseThrow().agentCount()).isEqualTo(onB.size());
+    }
+
+    /** A score never lies after its placement's expiry, or the expiry would be reported and counted late. */
+    @Test
+    void a_renewal_to_a_shorter_ttl_rescores_at_once_on_every_renewal_path() {
+        backend.registerRelay(relay("relay-a"), LONG_TTL);
+        List<String> agentIds = registerAgents("relay-a", 3, LONG_TTL);
+        Duration shorter = Duration.ofSeconds(30);
+
+        long single = ((AgentHeartbeat.Renewed) backend.heartbeatAgent(agentIds.get(0), Fence.NONE, shorter)).expiresAtMs();
+        long gathered = ((AgentHeartbeat.Renewed) backend.heartbeatAgentBatch(
+                List.of(new AgentHeartbeatRequest(agentIds.get(1), Fence.NONE)), shorter).get(0)).expiresAtMs();
+        long batched = backend.heartbeatAgents("relay-a", List.of(agentIds.get(2)), shorter).orElseThrow().expiresAtMs();
+
+        Map<String, Long> expiries = Map.of(agentIds.get(0), single, agentIds.get(1), gathered, agentIds.get(2), batched);
+        expiries.forEach((agentId, expiresAt) -> {
+            assertThat(raw.client.zscore(prefix + "relay-agent-expiries:relay-a", agentId)).as(agentId).isEqualTo((double) expiresAt);
+            assertThat(raw.client.zscore(prefix + "agent-expiries", agentId)).as(agentId).isEqualTo((double) expiresAt);
+        });
+    }
+
+    /**
+     * An agent renewing less often than every half TTL leaves a score that passes before its
+     * expiry. Reads, renewals and the sweep then take the hash's word, and the sweep re-scores it.
+     */
+    @Test
+    void a_score_that_lags_behind_renewals_still_counts_and_renews_and_the_sweep_moves_it_on() throws InterruptedException {
+        backend.registerRelay(relay("relay-a"), LONG_TTL);
+        List<String> agentIds = registerAgents("relay-a", 3, LONG_TTL);
+        assertThat(backend.registerAgent("agent-ended", "relay-a", Duration.ofMillis(300))).isPresent();
+        String lagging = agentIds.get(0);
+        long past = System.currentTimeMillis() - 60_000;
+        raw.client.zadd(prefix + "relay-agent-expiries:relay-a", past, lagging);
+        raw.client.zadd(prefix + "agent-expiries", past, lagging);
+        await().atMost(Duration.ofSeconds(5)).until(() -> backend.getPlacement("agent-ended").isEmpty());
+
+        assertThat(backend.getRelay("relay-a").orElseThrow().agentCount()).as("the lagging one counts, the ended one not").isEqualTo(3);
+        assertThat(backend.getPlacement(lagging).orElseThrow().relay().agentCount()).isEqualTo(3);
+        assertThat(backend.heartbeatAgents("relay-a", List.of(lagging, "agent-ended"), LONG_TTL).orElseThrow().lostAgentIds())
+                .containsExactly("agent-ended");
+        raw.client.zadd(prefix + "relay-agent-expiries:relay-a", past, lagging);
+        raw.client.zadd(prefix + "agent-expiries", past, lagging);
+
+        int dropped = ((RedisBackend) backend).sweepExpired();
+
+        long expiresAt = backend.getPlacement(lagging).orElseThrow().placement().expiresAtMs();
+        assertThat(raw.client.zscore(prefix + "relay-agent-expiries:relay-a", lagging)).isEqualTo((double) expiresAt);
+        assertThat(raw.client.zscore(prefix + "agent-expiries", lagging)).isEqualTo((double) expiresAt);
+        assertThat(dropped).as("the ended one, from the agent index").isEqualTo(1);
+        assertThat(raw.client.zrange(prefix + "relay-agent-expiries:relay-a", 0, -1)).containsExactlyInAnyOrderElementsOf(agentIds);
+        assertThat(backend.getRelay("relay-a").orElseThrow().agentCount()).isEqualTo(3);
     }
 
     @Test
