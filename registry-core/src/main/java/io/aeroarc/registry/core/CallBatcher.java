@@ -18,7 +18,9 @@ import java.util.function.Function;
  *
  * <p>A call that finds fewer than {@code maxInFlight} round trips running makes its own single
  * call at once, on the caller's thread: an idle server adds no timer, no wait and no thread
- * hand-off, and the call's future is complete when {@link #submit} returns. A call that finds them
+ * hand-off, and the call's future is complete when {@link #submit} returns. A batcher built for
+ * callers that must never wait for the storage (a server's transport threads) hands that single
+ * call to {@code runner} instead, and {@link #submit} returns at once. A call that finds them
  * all busy is queued and {@link #submit} returns at once; the caller's thread is free. When a round
  * trip ends and calls are queued, its slot goes to {@code runner}, which runs the queued calls in
  * batches (up to {@code maxBatchSize}, oldest first) and completes each caller's future on its own
@@ -49,6 +51,8 @@ final class CallBatcher<I, R> {
     private final int maxInFlight;
     private final int maxQueued;
     private final Executor runner;
+    /** Whether a lone call runs on its caller's thread, else on {@link #runner}. */
+    private final boolean loneCallsOnCaller;
     private final ArrayDeque<Call<I, R>> queued = new ArrayDeque<>();
     private final LongAdder roundTrips = new LongAdder();
     private final LongAdder refused = new LongAdder();
@@ -57,6 +61,12 @@ final class CallBatcher<I, R> {
 
     CallBatcher(String operation, Function<I, R> single, Function<List<I>, List<R>> batch, int maxBatchSize, int maxInFlight, int maxQueued,
             Executor runner) {
+        this(operation, single, batch, maxBatchSize, maxInFlight, maxQueued, runner, true);
+    }
+
+    /** @param loneCallsOnCaller false: a call that finds a free slot runs on {@code runner}, never on its caller's thread */
+    CallBatcher(String operation, Function<I, R> single, Function<List<I>, List<R>> batch, int maxBatchSize, int maxInFlight, int maxQueued,
+            Executor runner, boolean loneCallsOnCaller) {
         if (maxBatchSize < 1 || maxInFlight < 1 || maxQueued < 1) {
             throw new IllegalArgumentException("maxBatchSize, maxInFlight and maxQueued must be positive");
         }
@@ -67,11 +77,13 @@ final class CallBatcher<I, R> {
         this.maxInFlight = maxInFlight;
         this.maxQueued = maxQueued;
         this.runner = runner;
+        this.loneCallsOnCaller = loneCallsOnCaller;
     }
 
     /**
-     * Runs {@code item} now on this thread when a round-trip slot is free (the future is then
-     * complete on return), else queues it and returns at once.
+     * Runs {@code item} now when a round-trip slot is free, on this thread (the future is then
+     * complete on return) unless lone calls go to the runner; else queues it. Returns at once but
+     * for a lone call run here.
      *
      * @param deadline a queued call is not run once this has passed
      */
@@ -95,15 +107,30 @@ final class CallBatcher<I, R> {
                 return call.answer;
             }
         }
-        if (alone) {
+        if (alone && loneCallsOnCaller) {
+            runAloneThenPassOn(call);
+        } else if (alone) {
             try {
-                roundTrips.increment();
-                runAlone(call);
-            } finally {
-                passOn();
+                runner.execute(() -> runAloneThenPassOn(call));
+            } catch (RejectedExecutionException e) {
+                // The runner is shut down: the registry is stopping.
+                close();
+                call.fail(new BackendUnavailableException("the registry is stopping; " + operation + " not run"));
+                synchronized (this) {
+                    inFlight--;
+                }
             }
         }
         return call.answer;
+    }
+
+    private void runAloneThenPassOn(Call<I, R> call) {
+        try {
+            roundTrips.increment();
+            runAlone(call);
+        } finally {
+            passOn();
+        }
     }
 
     /** {@link #submit} without a deadline, waiting on this thread for the answer. */

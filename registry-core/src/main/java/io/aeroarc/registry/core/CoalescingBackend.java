@@ -52,6 +52,13 @@ import java.util.function.Function;
  * ({@link CallNotRunException}). The blocking methods wait for the same future on the caller's
  * thread.
  *
+ * <p>On a backend that bounds its batch round trips ({@link RegistryBackend#batchConcurrency()}
+ * below {@link Integer#MAX_VALUE}: every backend that waits for a storage server), a lone
+ * heartbeat or lookup, which finds a round-trip slot free, runs on the runner threads too, never on
+ * its caller's: {@link #heartbeatAgentAsync} and {@link #getPlacementAsync} then never make their
+ * caller wait ({@link #gatheredCallsNeverWait}), so a server may call them from its transport
+ * threads. Other backends (the in-memory one) answer a lone call on its caller's thread at once.
+ *
  * <p>HeartbeatRelay is not gathered: a relay renews itself once per interval, a small share of the
  * calls. RegisterAgent on a backend whose registration batch only loops is not gathered either:
  * the looping batch would serialise registrations that now run in parallel.
@@ -95,6 +102,8 @@ public final class CoalescingBackend extends BackendLayer implements GatheredCal
     private final CallBatcher<RegistrationCall, Optional<PlacementRecord>> registrations;
     /** Whether registrations go through {@link #registrations}: only when the backend batches them natively. */
     private final boolean gathersRegistrations;
+    /** Whether lone heartbeats and lookups run on {@link #runner}, so their callers never wait. */
+    private final boolean gatheredCallsNeverWait;
     /** Runs batches of queued calls: one thread per round-trip slot at most, idle ones end. */
     private final ThreadPoolExecutor runner;
     /** The call's deadline in a per-call view, else null: a queued call is not run once it passed. */
@@ -111,15 +120,16 @@ public final class CoalescingBackend extends BackendLayer implements GatheredCal
         this.deadline = null;
         int inFlight = Math.max(1, Math.min(options.maxInFlight(), delegate.batchConcurrency()));
         this.gathersRegistrations = delegate.batchesRegistrations();
+        this.gatheredCallsNeverWait = delegate.batchConcurrency() != Integer.MAX_VALUE;
         int threads = (gathersRegistrations ? 4 : 3) * inFlight;
         this.runner = new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
                 DaemonThreads.numbered("registry-batch-"));
         runner.allowCoreThreadTimeOut(true);
         this.heartbeats = new CallBatcher<>("heartbeatAgent",
                 call -> delegate.heartbeatAgent(call.request().agentId(), call.request().fence(), call.ttl()),
-                this::heartbeatBatch, options.maxBatchSize(), inFlight, maxQueuedCalls, runner);
+                this::heartbeatBatch, options.maxBatchSize(), inFlight, maxQueuedCalls, runner, !gatheredCallsNeverWait);
         this.lookups = new CallBatcher<>("getPlacement", delegate::getPlacement, delegate::getPlacementBatch,
-                options.maxBatchSize(), inFlight, maxQueuedCalls, runner);
+                options.maxBatchSize(), inFlight, maxQueuedCalls, runner, !gatheredCallsNeverWait);
         this.currentPlacements = new CallBatcher<>("getPlacements", agentId -> GatheredCalls.placementOf(agentId, delegate.getPlacements(List.of(agentId))),
                 this::currentPlacementBatch, options.maxBatchSize(), inFlight, maxQueuedCalls, runner);
         this.registrations = new CallBatcher<>("registerAgent",
@@ -135,6 +145,7 @@ public final class CoalescingBackend extends BackendLayer implements GatheredCal
         this.currentPlacements = base.currentPlacements;
         this.registrations = base.registrations;
         this.gathersRegistrations = base.gathersRegistrations;
+        this.gatheredCallsNeverWait = base.gatheredCallsNeverWait;
         this.runner = base.runner;
         this.deadline = deadline;
     }
@@ -148,6 +159,15 @@ public final class CoalescingBackend extends BackendLayer implements GatheredCal
     @Override
     public CoalescingBackend boundedBy(CallDeadline callDeadline) {
         return new CoalescingBackend(this, batchTarget.boundedBy(callDeadline), callDeadline);
+    }
+
+    /**
+     * Whether {@link #heartbeatAgentAsync} and {@link #getPlacementAsync} never make their caller
+     * wait for the storage: every round trip of theirs, a lone one too, runs on this backend's
+     * runner threads. True when the backend bounds its batch round trips.
+     */
+    public boolean gatheredCallsNeverWait() {
+        return gatheredCallsNeverWait;
     }
 
     /** Storage round trips made for gathered calls (heartbeatAgent, getPlacement, placement-only reads, registerAgent when gathered) so far. */

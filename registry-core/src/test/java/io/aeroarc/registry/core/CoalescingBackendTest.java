@@ -408,6 +408,32 @@ class CoalescingBackendTest {
     }
 
     @Test
+    void on_a_backend_that_bounds_its_round_trips_a_lone_call_runs_on_a_runner_thread_and_never_holds_its_caller() {
+        RegistryBackend bounded = new ForwardingBackend(counting) {
+            @Override
+            public int batchConcurrency() {
+                return 1;
+            }
+        };
+        CoalescingBackend coalescing = new CoalescingBackend(bounded, new CoalescingBackend.Options(1000, 1));
+        placeAgents(2);
+        counting.holdNextCall();
+
+        CompletableFuture<AgentHeartbeat> heartbeat = coalescing.heartbeatAgentAsync("agent-0", Fence.NONE, TTL);
+
+        assertThat(heartbeat).as("returned while its round trip is held").isNotDone();
+        counting.awaitHeld();
+        counting.release();
+        assertThat(heartbeat.orTimeout(10, TimeUnit.SECONDS).join()).isEqualTo(new AgentHeartbeat.Renewed(START + TTL.toMillis()));
+        assertThat(coalescing.getPlacementAsync("agent-1").orTimeout(10, TimeUnit.SECONDS).join()).isPresent();
+        assertThat(counting.singleCalls.get()).isEqualTo(2);
+        assertThat(counting.callingThreads).as("both ran on a runner thread").isNotEmpty().doesNotContain(Thread.currentThread());
+        assertThat(coalescing.gatheredCallsNeverWait()).isTrue();
+        assertThat(new CoalescingBackend(counting, CoalescingBackend.Options.DEFAULT).gatheredCallsNeverWait())
+                .as("a backend that never holds a call back answers a lone call on its caller's thread").isFalse();
+    }
+
+    @Test
     void queued_async_calls_release_the_caller_at_once_and_are_answered_in_one_batch_in_arrival_order() {
         CoalescingBackend coalescing = new CoalescingBackend(counting, new CoalescingBackend.Options(1000, 1));
         placeAgents(20);

@@ -42,6 +42,12 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The call's listener runs on the transport thread until the request is complete (parsing a
  * message is cheap and bounded); only then is the call queued, and a worker runs the handler.
+ *
+ * <p>The methods named {@code onTransportThread} skip the queue: their handler runs on the
+ * transport thread when the request is complete. The server names the gathered calls there when
+ * they never wait for the storage (see {@code CoalescingBackend#gatheredCallsNeverWait}): their
+ * handler only hands the call to a batch, so a worker would add a thread wake-up per call and
+ * nothing else. The batch's own queue bounds them and sheds the excess.
  */
 final class CallAdmission implements ServerInterceptor, AutoCloseable {
 
@@ -58,6 +64,7 @@ final class CallAdmission implements ServerInterceptor, AutoCloseable {
 
     private final CallLimits limits;
     private final AdmissionMetrics metrics;
+    private final Set<String> onTransportThread;
     private final ArrayDeque<QueuedCall> livenessQueue = new ArrayDeque<>();
     private final ArrayDeque<QueuedCall> otherQueue = new ArrayDeque<>();
     private final List<Thread> workers = new ArrayList<>();
@@ -74,8 +81,14 @@ final class CallAdmission implements ServerInterceptor, AutoCloseable {
     }
 
     CallAdmission(CallLimits limits, AdmissionMetrics metrics) {
+        this(limits, metrics, Set.of());
+    }
+
+    /** @param onTransportThread bare names of the AeroRegistry methods whose handler never waits: run where their request completes */
+    CallAdmission(CallLimits limits, AdmissionMetrics metrics, Set<String> onTransportThread) {
         this.limits = limits;
         this.metrics = metrics;
+        this.onTransportThread = Set.copyOf(onTransportThread);
         for (int i = 0; i < limits.threads(); i++) {
             Thread worker = new Thread(this::work, "registry-call-" + i);
             // Daemons: the JVM's exit is decided by the server's stop and Main, never by a stuck call.
@@ -114,10 +127,14 @@ final class CallAdmission implements ServerInterceptor, AutoCloseable {
                     Deadline.after(limits.defaultDeadline().toNanos(), TimeUnit.NANOSECONDS), deadlineTimer);
             context = defaultDeadline;
         }
-        boolean liveness = LIVENESS_METHODS.contains(call.getMethodDescriptor().getBareMethodName());
+        String method = call.getMethodDescriptor().getBareMethodName();
+        ServerCall.Listener<Q> handler = Contexts.interceptCall(context, call, headers, next);
+        if (onTransportThread.contains(method)) {
+            return new DeadlineReleasingListener<>(handler, defaultDeadline);
+        }
+        boolean liveness = LIVENESS_METHODS.contains(method);
         Deadline deadline = context.getDeadline() != null ? context.getDeadline()
                 : Deadline.after(limits.defaultDeadline().toNanos(), TimeUnit.NANOSECONDS); // for its wait in the queue only
-        ServerCall.Listener<Q> handler = Contexts.interceptCall(context, call, headers, next);
         return new QueuedListener<>(handler, call, liveness, deadline, defaultDeadline);
     }
 
@@ -267,34 +284,20 @@ final class CallAdmission implements ServerInterceptor, AutoCloseable {
         }
     }
 
-    /** Runs everything up to the complete request where it arrives, then queues the handler. */
-    private final class QueuedListener<Q> extends ForwardingServerCallListener.SimpleForwardingServerCallListener<Q> {
-        private final ServerCall<Q, ?> call;
-        private final boolean liveness;
-        private final Deadline deadline;
+    /**
+     * Passes every event on where it arrives, the handler's too, and ends the call's default
+     * deadline timer (if it got one) when the call ends.
+     */
+    private static class DeadlineReleasingListener<Q> extends ForwardingServerCallListener.SimpleForwardingServerCallListener<Q> {
         private final Context.CancellableContext defaultDeadline;
-        private QueuedCall queued;
 
-        QueuedListener(ServerCall.Listener<Q> handler, ServerCall<Q, ?> call, boolean liveness, Deadline deadline,
-                Context.CancellableContext defaultDeadline) {
+        DeadlineReleasingListener(ServerCall.Listener<Q> handler, Context.CancellableContext defaultDeadline) {
             super(handler);
-            this.call = call;
-            this.liveness = liveness;
-            this.deadline = deadline;
             this.defaultDeadline = defaultDeadline;
         }
 
         @Override
-        public void onHalfClose() {
-            queued = new QueuedCall(liveness, call, deadline, super::onHalfClose);
-            enqueue(queued);
-        }
-
-        @Override
         public void onCancel() {
-            if (queued != null) {
-                queued.cancelled = true;
-            }
             try {
                 super.onCancel();
             } finally {
@@ -315,6 +318,36 @@ final class CallAdmission implements ServerInterceptor, AutoCloseable {
             if (defaultDeadline != null) {
                 defaultDeadline.cancel(null);
             }
+        }
+    }
+
+    /** Runs everything up to the complete request where it arrives, then queues the handler. */
+    private final class QueuedListener<Q> extends DeadlineReleasingListener<Q> {
+        private final ServerCall<Q, ?> call;
+        private final boolean liveness;
+        private final Deadline deadline;
+        private QueuedCall queued;
+
+        QueuedListener(ServerCall.Listener<Q> handler, ServerCall<Q, ?> call, boolean liveness, Deadline deadline,
+                Context.CancellableContext defaultDeadline) {
+            super(handler, defaultDeadline);
+            this.call = call;
+            this.liveness = liveness;
+            this.deadline = deadline;
+        }
+
+        @Override
+        public void onHalfClose() {
+            queued = new QueuedCall(liveness, call, deadline, super::onHalfClose);
+            enqueue(queued);
+        }
+
+        @Override
+        public void onCancel() {
+            if (queued != null) {
+                queued.cancelled = true;
+            }
+            super.onCancel();
         }
     }
 }

@@ -67,12 +67,21 @@ public final class Security implements AutoCloseable {
      * @param toStatus how a storage failure during such a look-up is answered
      */
     public List<ServerInterceptor> interceptors(CurrentPlacement placements, Function<Throwable, Status> toStatus) {
-        boolean limits = config.authenticates() || config.policyFile().isPresent();
+        boolean limits = authorizes();
         if (!limits && !config.audit()) {
             return List.of();
         }
         return List.of(new SecurityInterceptor(config.clientAuth(), tokens, policy,
                 limits ? Optional.of(new RateLimiter(System::nanoTime)) : Optional.empty(), placements, new AuditLog(config.audit()), toStatus));
+    }
+
+    /**
+     * Whether calls are authorized by role; some of the rules then read an agent's placement before
+     * the call runs (a relay's HeartbeatAgent without relay_id, RegisterAgent, DeregisterAgent),
+     * a wait for the storage. Reads never wait.
+     */
+    public boolean authorizes() {
+        return config.authenticates() || config.policyFile().isPresent();
     }
 
     @Override

@@ -194,7 +194,9 @@ final class SecurityInterceptor implements ServerInterceptor {
      * Authorizes the request before the registry sees it; drops the rest of a refused call. The
      * request is held until the client half-closes: registry calls are unary, and their half-close
      * runs on a call thread, where the storage look-ups of some rules may wait. The message itself
-     * arrives on a transport thread, which must never wait for the storage.
+     * arrives on a transport thread, which must never wait for the storage; so do the half-closes
+     * of the calls the server runs there, which are never ones whose rules read the storage
+     * (RegistryServer.transportThreadCalls).
      */
     private final class GuardedListener<Q, R> extends ForwardingServerCallListener.SimpleForwardingServerCallListener<Q> {
         private final ServerCall<Q, R> call;
