@@ -60,17 +60,24 @@ final class BrokenFeeds {
         }
     }
 
-    /** Loses the first placement upsert each subscription would get, as a feed that skips an entry on a race would. */
+    /**
+     * Loses the placement upserts of the first agent each subscription would see placed, as a feed
+     * that skips an entry on a race would. Every upsert of that agent, not only the first: a later
+     * one would otherwise make up for the loss whenever a poll happened to see the agent before it
+     * moved, and the rules would pass or fail by timing.
+     */
     static ChangeFeed droppingOneChange(ChangeFeed feed) {
         return new ListenerBreaking(feed, listener -> new ForwardingListener(listener) {
-            private boolean dropped;
+            private String droppedAgentId;
 
             @Override
             public void onChanges(List<FleetChange> changes) {
                 List<FleetChange> kept = changes.stream().filter(change -> {
-                    if (!dropped && change instanceof FleetChange.PlacementUpserted) {
-                        dropped = true;
-                        return false;
+                    if (change instanceof FleetChange.PlacementUpserted upserted) {
+                        if (droppedAgentId == null) {
+                            droppedAgentId = upserted.placement().agentId();
+                        }
+                        return !droppedAgentId.equals(upserted.placement().agentId());
                     }
                     return true;
                 }).toList();
