@@ -118,13 +118,7 @@ class CoalescingBackendTest {
 
     @Test
     void the_backends_declared_concurrency_lowers_the_round_trips_in_flight() throws Exception {
-        RegistryBackend oneAtATime = new ForwardingBackend(counting) {
-            @Override
-            public int batchConcurrency() {
-                return 1;
-            }
-        };
-        CoalescingBackend coalescing = new CoalescingBackend(oneAtATime, new CoalescingBackend.Options(1000, 8));
+        CoalescingBackend coalescing = new CoalescingBackend(oneRoundTripAtATime(counting), new CoalescingBackend.Options(1000, 8));
         placeAgents(50);
 
         List<Future<AgentHeartbeat>> calls = new ArrayList<>();
@@ -409,13 +403,7 @@ class CoalescingBackendTest {
 
     @Test
     void on_a_backend_that_bounds_its_round_trips_a_lone_call_runs_on_a_runner_thread_and_never_holds_its_caller() {
-        RegistryBackend bounded = new ForwardingBackend(counting) {
-            @Override
-            public int batchConcurrency() {
-                return 1;
-            }
-        };
-        CoalescingBackend coalescing = new CoalescingBackend(bounded, new CoalescingBackend.Options(1000, 1));
+        CoalescingBackend coalescing = new CoalescingBackend(oneRoundTripAtATime(counting), new CoalescingBackend.Options(1000, 1));
         placeAgents(2);
         counting.holdNextCall();
 
@@ -741,6 +729,16 @@ class CoalescingBackendTest {
                     .isExactlyInstanceOf(BackendUnavailableException.class).hasMessageContaining("storage timed out");
         }
         assertThat(coalescing.registerAgent("agent-6", "relay-a", TTL)).as("the next lone call works").isPresent();
+    }
+
+    /** {@code delegate}, declaring one batch round trip at a time, as a backend with a storage server bounds them. */
+    private static RegistryBackend oneRoundTripAtATime(RegistryBackend delegate) {
+        return new ForwardingBackend(delegate) {
+            @Override
+            public int batchConcurrency() {
+                return 1;
+            }
+        };
     }
 
     private void placeAgents(int count) {
