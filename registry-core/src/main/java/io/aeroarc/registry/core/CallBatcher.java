@@ -92,7 +92,7 @@ final class CallBatcher<I, R> {
         boolean alone;
         synchronized (this) {
             if (closed) {
-                call.fail(new BackendUnavailableException("the registry is stopping; " + operation + " not run"));
+                call.fail(stopping());
                 return call.answer;
             }
             // While a slot is free nothing is queued, so this call has no one to gather.
@@ -109,17 +109,8 @@ final class CallBatcher<I, R> {
         }
         if (alone && loneCallsOnCaller) {
             runAloneThenPassOn(call);
-        } else if (alone) {
-            try {
-                runner.execute(() -> runAloneThenPassOn(call));
-            } catch (RejectedExecutionException e) {
-                // The runner is shut down: the registry is stopping.
-                close();
-                call.fail(new BackendUnavailableException("the registry is stopping; " + operation + " not run"));
-                synchronized (this) {
-                    inFlight--;
-                }
-            }
+        } else if (alone && !runOnRunner(() -> runAloneThenPassOn(call))) {
+            call.fail(stopping());
         }
         return call.answer;
     }
@@ -162,7 +153,7 @@ final class CallBatcher<I, R> {
             queued.clear();
         }
         for (Call<I, R> call : dropped) {
-            call.fail(new BackendUnavailableException("the registry is stopping; " + operation + " not run"));
+            call.fail(stopping());
         }
     }
 
@@ -178,15 +169,28 @@ final class CallBatcher<I, R> {
     }
 
     private void handToRunner() {
+        runOnRunner(this::runQueued);
+    }
+
+    /**
+     * Runs {@code task}, which holds a round-trip slot, on the runner. False when the runner is
+     * shut down (the registry is stopping): the batcher is then closed and the slot freed.
+     */
+    private boolean runOnRunner(Runnable task) {
         try {
-            runner.execute(this::runQueued);
+            runner.execute(task);
+            return true;
         } catch (RejectedExecutionException e) {
-            // The runner is shut down: the registry is stopping.
             close();
             synchronized (this) {
                 inFlight--;
             }
+            return false;
         }
+    }
+
+    private BackendUnavailableException stopping() {
+        return new BackendUnavailableException("the registry is stopping; " + operation + " not run");
     }
 
     /** Runs queued batches with a slot handed over by {@link #passOn}. */

@@ -18,8 +18,7 @@ if #ARGV >= 4 then
     local key = agent_key(agent_id)
     local visible = score and tonumber(score) > now
     if score and not visible then
-      local a = redis.call('HMGET', key, 'relay', 'incarnation', 'expires')
-      visible = a[1] == relay_id and a[2] == incarnation and tonumber(a[3]) > now
+      visible = expiry_if_placed_on(agent_id, relay_id, incarnation, now) ~= nil
     end
     if not visible then
       lost[#lost + 1] = agent_id

@@ -76,6 +76,14 @@ local function visible_placement(agent_id, now)
   return a
 end
 
+-- The expiry (a string) of the agent's placement when its hash shows it on this relay incarnation
+-- with its expiry after `now`, else nil: the hash's word for an index entry scored at or before now.
+local function expiry_if_placed_on(agent_id, relay_id, incarnation, now)
+  local a = redis.call('HMGET', agent_key(agent_id), 'relay', 'incarnation', 'expires')
+  if a[1] == relay_id and a[2] == incarnation and tonumber(a[3]) > now then return a[3] end
+  return nil
+end
+
 -- How many placements on the live relay are visible at `now`: every score after now, and those
 -- at or before now whose hash still shows a placement on this incarnation with its expiry ahead
 -- (an agent renewing less often than every half TTL, until its next renewal or the sweep).
@@ -83,8 +91,7 @@ local function visible_agent_count(relay_id, incarnation, now)
   local expiries = relay_agent_expiries_key(relay_id)
   local count = redis.call('ZCOUNT', expiries, '(' .. int(now), '+inf')
   for _, agent_id in ipairs(redis.call('ZRANGEBYSCORE', expiries, '-inf', int(now))) do
-    local a = redis.call('HMGET', agent_key(agent_id), 'relay', 'incarnation', 'expires')
-    if a[1] == relay_id and a[2] == incarnation and tonumber(a[3]) > now then count = count + 1 end
+    if expiry_if_placed_on(agent_id, relay_id, incarnation, now) then count = count + 1 end
   end
   return count
 end

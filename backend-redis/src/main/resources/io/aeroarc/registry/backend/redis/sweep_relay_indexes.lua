@@ -19,9 +19,9 @@ for _, relay_id in ipairs(relay_ids) do
     local incarnation = live_relay(relay_id, now)
     local ended = {}
     for _, agent_id in ipairs(due) do
-      local a = redis.call('HMGET', agent_key(agent_id), 'relay', 'incarnation', 'expires')
-      if incarnation and a[1] == relay_id and a[2] == incarnation and tonumber(a[3]) > now then
-        redis.call('ZADD', expiries, 'XX', a[3], agent_id)
+      local expires = incarnation and expiry_if_placed_on(agent_id, relay_id, incarnation, now)
+      if expires then
+        redis.call('ZADD', expiries, 'XX', expires, agent_id)
       else
         ended[#ended + 1] = agent_id
       end
