@@ -84,7 +84,7 @@ public final class EtcdBackend implements RegistryBackend {
         this.calls = new EtcdCalls(connection, settings.maxTxnOps());
         this.keys = new KeyLayout(settings.namespace());
         this.placements = new PlacementOps(keys);
-        this.leases = new LeaseBuckets(calls, clock);
+        this.leases = new LeaseBuckets(calls, clock, settings.timeout());
         this.writeTurns = new WriteTurns();
         this.clock = clock;
         this.timeout = settings.timeout();

@@ -10,11 +10,13 @@ import io.etcd.jetcd.common.exception.ErrorCode;
 import io.etcd.jetcd.common.exception.EtcdException;
 import io.etcd.jetcd.kv.GetResponse;
 import io.etcd.jetcd.kv.TxnResponse;
+import io.etcd.jetcd.lease.LeaseGrantResponse;
 import io.etcd.jetcd.op.Cmp;
 import io.etcd.jetcd.op.CmpTarget;
 import io.etcd.jetcd.op.Op;
 import io.etcd.jetcd.options.GetOption;
 import io.grpc.Status;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -147,6 +149,16 @@ final class EtcdCalls {
 
     long grantLease(long ttlSeconds, Deadline deadline) {
         return await(() -> connection.leases().grant(ttlSeconds), deadline, "grant a lease").getID();
+    }
+
+    /**
+     * Starts a lease grant that nobody waits for yet; the future fails after {@code timeout}, so a
+     * grant etcd never answers cannot hold its waiters past it.
+     */
+    CompletableFuture<Long> grantLeaseInBackground(long ttlSeconds, Duration timeout) {
+        return start(() -> connection.leases().grant(ttlSeconds), "grant a lease")
+                .orTimeout(timeout.toNanos(), TimeUnit.NANOSECONDS)
+                .thenApply(LeaseGrantResponse::getID);
     }
 
     private CompletableFuture<TxnResponse> start(List<Cmp> comparisons, List<Op> operations) {

@@ -23,6 +23,7 @@ import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.KeyValue;
 import io.etcd.jetcd.options.GetOption;
+import io.etcd.jetcd.options.LeaseOption;
 import java.nio.charset.StandardCharsets;
 import java.io.IOException;
 import java.net.URI;
@@ -335,10 +336,35 @@ class EtcdStorageTest {
             pool.shutdownNow();
         }
 
-        // One for the relay's second, one for the placements' second.
-        assertThat(leasesGrantedByEtcd().orElseThrow() - grantsBefore.get()).as("leases etcd granted").isEqualTo(2);
+        // The relay's second and the placements' second, each with the following second's granted ahead.
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
+                assertThat(leasesGrantedByEtcd().orElseThrow() - grantsBefore.get()).as("leases etcd granted").isEqualTo(4));
         assertThat(IntStream.range(0, 64).mapToObj(i -> kv("agents/agent-" + i).getLease()).distinct().count())
                 .as("leases of placements expiring in one second").isEqualTo(1);
+    }
+
+    @Test
+    void the_next_seconds_lease_is_granted_before_a_write_needs_it() throws Exception {
+        Optional<Long> grantsBefore = leasesGrantedByEtcd();
+        assumeTrue(grantsBefore.isPresent(), "needs etcd's /metrics on the client URL");
+        ManualClock clock = ManualClock.startingAt(System.currentTimeMillis());
+        RegistryBackend backend = backend(clock, Map.of());
+        backend.registerRelay(relay("relay-a"), LONG_TTL);
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
+                assertThat(leasesGrantedByEtcd().orElseThrow() - grantsBefore.get()).as("leases etcd granted").isEqualTo(2));
+
+        clock.advance(Duration.ofSeconds(1));
+        backend.registerRelay(relay("relay-b"), LONG_TTL);
+
+        // Granted a second earlier, one second further from its end: a grant made by this write would have the same TTL as relay-a's.
+        long grantedTtlA = grantedTtl(kv("relays/relay-a").getLease());
+        assertThat(grantedTtl(kv("relays/relay-b").getLease())).as("granted TTL of relay-b's lease").isEqualTo(grantedTtlA + 1);
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
+                assertThat(leasesGrantedByEtcd().orElseThrow() - grantsBefore.get()).as("leases etcd granted").isEqualTo(3));
+    }
+
+    private static long grantedTtl(long lease) throws Exception {
+        return etcd.getLeaseClient().timeToLive(lease, LeaseOption.DEFAULT).get(5, TimeUnit.SECONDS).getGrantedTTL();
     }
 
     /** etcd's count of leases granted since it started, from its metrics; empty when they cannot be read. */
