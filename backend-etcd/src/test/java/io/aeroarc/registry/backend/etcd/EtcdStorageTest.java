@@ -308,8 +308,7 @@ class EtcdStorageTest {
 
     @Test
     void concurrent_writes_into_one_expiry_second_share_one_lease_grant() throws Exception {
-        Optional<Long> grantsBefore = leasesGrantedByEtcd();
-        assumeTrue(grantsBefore.isPresent(), "needs etcd's /metrics on the client URL");
+        long grantsBefore = leasesGrantedSoFar();
         ManualClock clock = ManualClock.startingAt(System.currentTimeMillis());
         RegistryBackend backend = backend(clock, Map.of());
         backend.registerRelay(relay("relay-a"), LONG_TTL);
@@ -337,21 +336,18 @@ class EtcdStorageTest {
         }
 
         // The relay's second and the placements' second, each with the following second's granted ahead.
-        await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
-                assertThat(leasesGrantedByEtcd().orElseThrow() - grantsBefore.get()).as("leases etcd granted").isEqualTo(4));
+        awaitLeasesGrantedSince(grantsBefore, 4);
         assertThat(IntStream.range(0, 64).mapToObj(i -> kv("agents/agent-" + i).getLease()).distinct().count())
                 .as("leases of placements expiring in one second").isEqualTo(1);
     }
 
     @Test
     void the_next_seconds_lease_is_granted_before_a_write_needs_it() throws Exception {
-        Optional<Long> grantsBefore = leasesGrantedByEtcd();
-        assumeTrue(grantsBefore.isPresent(), "needs etcd's /metrics on the client URL");
+        long grantsBefore = leasesGrantedSoFar();
         ManualClock clock = ManualClock.startingAt(System.currentTimeMillis());
         RegistryBackend backend = backend(clock, Map.of());
         backend.registerRelay(relay("relay-a"), LONG_TTL);
-        await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
-                assertThat(leasesGrantedByEtcd().orElseThrow() - grantsBefore.get()).as("leases etcd granted").isEqualTo(2));
+        awaitLeasesGrantedSince(grantsBefore, 2);
 
         clock.advance(Duration.ofSeconds(1));
         backend.registerRelay(relay("relay-b"), LONG_TTL);
@@ -359,12 +355,24 @@ class EtcdStorageTest {
         // Granted a second earlier, one second further from its end: a grant made by this write would have the same TTL as relay-a's.
         long grantedTtlA = grantedTtl(kv("relays/relay-a").getLease());
         assertThat(grantedTtl(kv("relays/relay-b").getLease())).as("granted TTL of relay-b's lease").isEqualTo(grantedTtlA + 1);
-        await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
-                assertThat(leasesGrantedByEtcd().orElseThrow() - grantsBefore.get()).as("leases etcd granted").isEqualTo(3));
+        awaitLeasesGrantedSince(grantsBefore, 3);
     }
 
     private static long grantedTtl(long lease) throws Exception {
         return etcd.getLeaseClient().timeToLive(lease, LeaseOption.DEFAULT).get(5, TimeUnit.SECONDS).getGrantedTTL();
+    }
+
+    /** etcd's count of leases granted since it started; skips the test when etcd's metrics cannot be read. */
+    private static long leasesGrantedSoFar() {
+        Optional<Long> granted = leasesGrantedByEtcd();
+        assumeTrue(granted.isPresent(), "needs etcd's /metrics on the client URL");
+        return granted.get();
+    }
+
+    /** Waits until etcd has granted {@code expected} leases since {@code before}, some of them in the background. */
+    private static void awaitLeasesGrantedSince(long before, int expected) {
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
+                assertThat(leasesGrantedByEtcd().orElseThrow() - before).as("leases etcd granted").isEqualTo(expected));
     }
 
     /** etcd's count of leases granted since it started, from its metrics; empty when they cannot be read. */
