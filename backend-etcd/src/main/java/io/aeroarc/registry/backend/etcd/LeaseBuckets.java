@@ -29,8 +29,8 @@ import java.util.concurrent.TimeoutException;
  *
  * <p>The next second's lease is granted ahead, in the background, as soon as a call uses this
  * second's. A grant is a raft write: under load it takes as long as a batch's round trip, and every
- * write of the new second used to wait for it, a stall at each turn of the second that showed in
- * the per-agent fleet's p99.
+ * write of the new second used to wait for it, a stall at each turn of the second (in issue 17's
+ * etcd fleet, writes parked on grants for 123 s of thread time in 2 minutes; 2 s since).
  */
 final class LeaseBuckets {
 
@@ -104,7 +104,7 @@ final class LeaseBuckets {
         try {
             granting = calls.grantLeaseInBackground(ttlSeconds(bucket, nowMs), timeout);
         } catch (RuntimeException e) {
-            // Nobody waits for this grant yet: the call that needs the lease grants it again.
+            // As after any failed grant, a call waiting for this one grants the lease itself.
             leaseByBucket.remove(bucket, ahead);
             ahead.completeExceptionally(e);
             return;
